@@ -1,0 +1,1 @@
+"""The hub's services. Each subpackage is one service; they share only `shared`."""

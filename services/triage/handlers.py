@@ -1,0 +1,40 @@
+"""Kafka adapters of triage."""
+
+from __future__ import annotations
+
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaRouter
+
+from shared.contracts.aanmelding import ReferralReceived
+from shared.contracts.topics import AANMELDING_EVENTS
+from shared.messaging.broker import group_id
+from shared.messaging.routing import of_type, skip_unknown_event
+from shared.runtime import Runtime
+from shared.telemetry.processing import Activity, record_processing
+from services.triage import service
+
+log = structlog.get_logger(__name__)
+
+
+def build_router(runtime: Runtime) -> KafkaRouter:
+    router = KafkaRouter()
+    aanmelding = router.subscriber(
+        AANMELDING_EVENTS.name,
+        group_id=group_id(runtime.settings, runtime.service, "aanmelding"),
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+    )
+    inbox = runtime.inbox("aanmelding")
+
+    @aanmelding(filter=of_type("aanmelding.referral-received"))
+    async def on_referral_received(body: ReferralReceived) -> None:
+        with record_processing(
+            runtime.tracer, "open triage case", Activity.TRIAGE, runtime.pseudonymizer, body.case_id
+        ):
+            opened = await service.open_triage_case(runtime.unit_of_work(), inbox, runtime.outbox, body)
+        runtime.relay.wake()
+        log.info("triage.case_opened", case_id=str(body.case_id), duplicate=not opened)
+
+    aanmelding(skip_unknown_event)
+    return router

@@ -1,0 +1,46 @@
+"""Triage use cases. Covenant art. 1.15 (Triage) and 12.2b."""
+
+from __future__ import annotations
+
+from shared.contracts.aanmelding import ReferralReceived
+from shared.contracts.envelope import utcnow
+from shared.contracts.topics import TRIAGE_EVENTS
+from shared.contracts.triage import TriageCaseOpened
+from shared.messaging.inbox import Inbox
+from shared.messaging.outbox import Outbox
+from shared.persistence.unit_of_work import UnitOfWork
+from services.triage.config import SERVICE
+from services.triage.models import TriageCase
+
+OPEN = "open"
+
+
+async def open_triage_case(uow: UnitOfWork, inbox: Inbox, outbox: Outbox, event: ReferralReceived) -> bool:
+    """Open a triage case for a received referral (art. 1.15); False when already handled."""
+    async with uow:
+        session = uow.session
+        if await inbox.seen(session, event.event_id) or await session.get(TriageCase, event.case_id):
+            return False
+        session.add(
+            TriageCase(
+                case_id=event.case_id,
+                referrer_party=event.referrer_party,
+                urgency=event.urgency,
+                status=OPEN,
+                opened_at=utcnow(),
+            )
+        )
+        await outbox.stage(
+            session,
+            TRIAGE_EVENTS,
+            TriageCaseOpened(
+                case_id=event.case_id,
+                producer=SERVICE,
+                correlation_id=event.correlation_id,
+                causation_id=event.event_id,
+                referrer_party=event.referrer_party,
+            ),
+        )
+        await inbox.record(session, event.event_id)
+        await uow.commit()
+        return True

@@ -1,0 +1,93 @@
+"""The topic registry: one naming convention, a version in every name.
+
+Convention: ``zorgtafel.<stream>.<kind>.v<N>``, where kind is ``events`` (facts),
+``commands`` (requests to one service), ``inbound`` (a party writes to the hub) or
+``inbox`` (the hub writes to a party). A party's topics carry its code as the stream:
+``zorgtafel.partner.<party-code>.inbound.v1``. The owner of an inbound topic is the party
+that refers, never a field in the payload, so no party can refer in another's name.
+
+The broker runs with ``auto.create.topics.enable=false``: a misspelt topic is an error,
+not a new topic nobody reads. Topics are created from this registry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PREFIX = "zorgtafel"
+_PARTY_CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    description: str
+    partitions: int = 3
+
+
+AANMELDING_EVENTS = Topic(f"{PREFIX}.aanmelding.events.v1", "Referrals (aanmeldingen) the hub received")
+INTAKE_EVENTS = Topic(f"{PREFIX}.intake.events.v1", "Intake judgements: accepted, declined, questions")
+INTAKE_COMMANDS = Topic(f"{PREFIX}.intake.commands.v1", "Commands of the Procesregisseur to intake")
+TRIAGE_EVENTS = Topic(f"{PREFIX}.triage.events.v1", "Triage: consultation, criteria, routing decision")
+TRIAGE_COMMANDS = Topic(f"{PREFIX}.triage.commands.v1", "Commands of the Procesregisseur to triage")
+MEETING_EVENTS = Topic(f"{PREFIX}.meeting.events.v1", "Casusoverleg: preparation, invitations, decisions")
+MEETING_COMMANDS = Topic(f"{PREFIX}.meeting.commands.v1", "Commands for the Casusoverleg")
+PLAN_OF_ACTION_EVENTS = Topic(f"{PREFIX}.plan-of-action.events.v1", "Plan van aanpak: actions and progress")
+AFSCHALING_EVENTS = Topic(f"{PREFIX}.afschaling.events.v1", "Afschaling decisions: what must be cleansed")
+RETENTION_EVENTS = Topic(f"{PREFIX}.retention.events.v1", "Proof of purges (no personal data)")
+AUDIT_EVENTS = Topic(f"{PREFIX}.audit.events.v1", "Processing records and access to dossiers")
+DEAD_LETTER = Topic(
+    f"{PREFIX}.dead-letter.v1",
+    "Messages no consumer could process, with the reason and origin in headers",
+    partitions=1,
+)
+
+HUB_TOPICS: tuple[Topic, ...] = (
+    AANMELDING_EVENTS,
+    INTAKE_EVENTS,
+    INTAKE_COMMANDS,
+    TRIAGE_EVENTS,
+    TRIAGE_COMMANDS,
+    MEETING_EVENTS,
+    MEETING_COMMANDS,
+    PLAN_OF_ACTION_EVENTS,
+    AFSCHALING_EVENTS,
+    RETENTION_EVENTS,
+    AUDIT_EVENTS,
+    DEAD_LETTER,
+)
+
+# Matches every party's inbound topic, so a party admitted later is consumed without a restart.
+PARTNER_INBOUND_PATTERN = rf"^{PREFIX}\.partner\.[a-z0-9]+(?:-[a-z0-9]+)*\.inbound\.v1$"
+_INBOUND = re.compile(rf"^{PREFIX}\.partner\.(?P<code>[a-z0-9]+(?:-[a-z0-9]+)*)\.inbound\.v1$")
+
+
+class InvalidPartyCodeError(ValueError):
+    """A party code must be a lower-case slug (letters, digits, single hyphens)."""
+
+
+def _checked(code: str) -> str:
+    if not _PARTY_CODE.match(code):
+        raise InvalidPartyCodeError("party code must be a lower-case slug")
+    return code
+
+
+def partner_inbound(party_code: str) -> Topic:
+    """Where a party publishes to the hub (referrals, answers)."""
+    return Topic(f"{PREFIX}.partner.{_checked(party_code)}.inbound.v1", f"{party_code} writes to the hub")
+
+
+def partner_inbox(party_code: str) -> Topic:
+    """Where the hub writes to a party (outcomes, questions, invitations)."""
+    return Topic(f"{PREFIX}.partner.{_checked(party_code)}.inbox.v1", f"The hub writes to {party_code}")
+
+
+def party_of_inbound_topic(topic: str) -> str | None:
+    """The party that owns an inbound topic, or None when the topic is not an inbound topic."""
+    match = _INBOUND.match(topic)
+    return match.group("code") if match else None
+
+
+def partner_topics(party_codes: list[str] | tuple[str, ...]) -> tuple[Topic, ...]:
+    return tuple(t for code in party_codes for t in (partner_inbound(code), partner_inbox(code)))

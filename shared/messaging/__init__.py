@@ -1,0 +1,1 @@
+"""Kafka conventions of the hub: broker factory, outbox, inbox, dead letters, topic admin."""

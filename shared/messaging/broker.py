@@ -1,0 +1,40 @@
+"""The one way a service builds its Kafka broker."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaBroker
+from opentelemetry.trace import TracerProvider
+
+from shared.messaging.reliability import ReliableConsumption
+from shared.settings import ServiceSettings
+from shared.telemetry.kafka import HubKafkaTelemetryMiddleware
+
+
+def create_broker(settings: ServiceSettings, service: str, tracer_provider: TracerProvider) -> KafkaBroker:
+    """Broker with trace propagation, delivery semantics and durable publishing.
+
+    The producer is idempotent with `acks=all`: a publish the outbox relay counts as done is on
+    the broker's log. Middleware order matters: telemetry is outermost so the reliability
+    middleware (inner) handles every failure before a span could record its message.
+    """
+    reliability = ReliableConsumption(
+        consumer_name=service,
+        base_delay_s=settings.retry_base_delay_s,
+        max_delay_s=settings.retry_max_delay_s,
+        max_attempts=settings.max_handler_attempts,
+    )
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"zorgtafel-{service}",
+        acks="all",
+        enable_idempotence=True,
+        graceful_timeout=settings.graceful_timeout_s,
+        middlewares=(HubKafkaTelemetryMiddleware(tracer_provider=tracer_provider), reliability),
+        logger=None,
+    )
+    reliability.bind(broker)
+    return broker
+
+
+def group_id(settings: ServiceSettings, service: str, handler: str) -> str:
+    return f"{settings.consumer_group_prefix}.{service}.{handler}"

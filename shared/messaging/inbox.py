@@ -1,0 +1,36 @@
+"""Idempotent consumption: the ids of processed messages are recorded in the handler's transaction.
+
+A redelivered message finds its id and changes nothing. Because the record commits with the
+state change, there is no window in which the change exists without the record or the reverse
+(the tracking-record pattern of pyeventsourcing; cosmicpython's "make handlers idempotent").
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts.envelope import utcnow
+from shared.messaging.tables import MessagingTables
+
+
+class Inbox:
+    def __init__(self, tables: MessagingTables, consumer: str) -> None:
+        self._table = tables.inbox
+        self._consumer = consumer
+
+    async def seen(self, session: AsyncSession, message_id: UUID) -> bool:
+        row = await session.scalar(
+            select(self._table.c.message_id).where(
+                self._table.c.consumer == self._consumer, self._table.c.message_id == message_id
+            )
+        )
+        return row is not None
+
+    async def record(self, session: AsyncSession, message_id: UUID) -> None:
+        """Record the message as processed; a concurrent duplicate fails on the primary key."""
+        await session.execute(
+            insert(self._table).values(consumer=self._consumer, message_id=message_id, processed_at=utcnow())
+        )

@@ -1,0 +1,151 @@
+"""Transactional outbox: events are written in the handler's transaction and relayed afterwards.
+
+Nothing is published for a change that rolled back, and nothing is lost when the process dies
+between commit and publish: the row stays until the relay has Kafka's acknowledgement (acks=all),
+and only then is it deleted. A crash after the publish but before the delete publishes the event
+again; consumers drop the duplicate by its `event_id` (see `shared.messaging.inbox`).
+
+Deleting relayed rows at once keeps payloads (which may carry encrypted personal data) out of a
+second store longer than necessary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, TracerProvider
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.contracts.envelope import Event, utcnow
+from shared.contracts.topics import Topic
+from shared.messaging.tables import MessagingTables
+
+log = structlog.get_logger(__name__)
+
+Publish = Callable[..., Awaitable[Any]]
+
+
+class Outbox:
+    """Stages events in the caller's session; `OutboxRelay` publishes them after commit."""
+
+    def __init__(self, tables: MessagingTables) -> None:
+        self._table = tables.outbox
+
+    async def stage(self, session: AsyncSession, topic: Topic, event: Event) -> None:
+        headers: dict[str, str] = {"content-type": "application/json"}
+        # Capture the trace now, so the relay continues this trace rather than starting one.
+        propagate.inject(headers)
+        await session.execute(
+            insert(self._table).values(
+                message_id=event.event_id,
+                topic=topic.name,
+                key=str(event.case_id),
+                payload=event.model_dump_json().encode(),
+                headers=headers,
+                created_at=utcnow(),
+            )
+        )
+
+
+class OutboxRelay:
+    """Publishes staged rows in order, one service's outbox, until stopped."""
+
+    def __init__(
+        self,
+        tables: MessagingTables,
+        sessions: async_sessionmaker[AsyncSession],
+        publish: Publish,
+        tracer_provider: TracerProvider,
+        *,
+        poll_interval_s: float = 0.2,
+        batch_size: int = 100,
+        max_backoff_s: float = 30.0,
+        lock_rows: bool = True,
+    ) -> None:
+        self._table = tables.outbox
+        self._sessions = sessions
+        self._publish = publish
+        self._tracer = tracer_provider.get_tracer(__name__)
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        self._max_backoff_s = max_backoff_s
+        self._lock_rows = lock_rows
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Called after a commit that staged events, so they leave without waiting for the poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Stop after one last pass, so events of just-finished handlers still leave."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        self._task = None
+        try:
+            await self.relay_once()
+        except Exception as exc:  # the rows stay; the next start relays them
+            log.warning("outbox.final_pass_failed", error_type=type(exc).__name__)
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                relayed = await self.relay_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                delay = min(self._poll_interval_s * 2**failures, self._max_backoff_s)
+                log.warning("outbox.relay_failed", error_type=type(exc).__name__, retry_in_s=delay)
+                await asyncio.sleep(delay)
+                continue
+            if relayed < self._batch_size:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
+                except TimeoutError:
+                    pass
+
+    async def relay_once(self) -> int:
+        """Publish up to one batch in id order; returns how many rows left the outbox."""
+        async with self._sessions() as session, session.begin():
+            query = select(self._table).order_by(self._table.c.id).limit(self._batch_size)
+            if self._lock_rows:
+                # Two relays of the same service never publish one row twice at the same time.
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).mappings().all()
+            done: list[int] = []
+            try:
+                for row in rows:
+                    await self._publish_row(row)
+                    done.append(row["id"])
+            finally:
+                # Rows published before a failure are deleted; order is kept because the
+                # failed row and everything after it stay for the next pass.
+                if done:
+                    await session.execute(delete(self._table).where(self._table.c.id.in_(done)))
+            return len(done)
+
+    async def _publish_row(self, row: Any) -> None:
+        headers = dict(row["headers"])
+        parent = propagate.extract(headers)
+        with self._tracer.start_as_current_span("outbox relay", context=parent, kind=SpanKind.INTERNAL) as span:
+            span.set_attribute("messaging.destination.name", row["topic"])
+            span.set_attribute("messaging.message.id", str(row["message_id"]))
+            await self._publish(row["payload"], topic=row["topic"], key=row["key"].encode() if row["key"] else None, headers=headers)

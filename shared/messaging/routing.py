@@ -1,0 +1,47 @@
+"""Routing by message type within one topic.
+
+A topic carries several message types. A consumer handles the types it knows; an event of a type
+it does not know is skipped (events evolve additively), while a command of an unknown type is a
+bad message (dead-lettered), because someone asked for something nobody will do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faststream.message import StreamMessage
+
+from shared.messaging.reliability import PoisonMessageError
+
+
+def message_type_of(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    value = body.get("event_type", body.get("command_type"))
+    return value if isinstance(value, str) else None
+
+
+def of_type(message_type: str) -> Callable[[StreamMessage[Any]], Awaitable[bool]]:
+    """FastStream filter: true when the message declares `message_type`."""
+
+    async def matches(msg: StreamMessage[Any]) -> bool:
+        return message_type_of(await msg.decode()) == message_type
+
+    return matches
+
+
+async def reject_unknown_command(msg: StreamMessage[Any]) -> None:
+    """Fallback handler on command topics."""
+    body = await msg.decode()
+    if not isinstance(body, dict):
+        raise PoisonMessageError("undecodable", "body is not a JSON object")
+    # The type string comes from outside: only say whether it was there, not what it was.
+    raise PoisonMessageError("unknown-message-type", "type missing" if message_type_of(body) is None else "type unknown")
+
+
+async def skip_unknown_event(msg: StreamMessage[Any]) -> None:
+    """Fallback handler on event topics: a newer producer's event type is not an error."""
+    body = await msg.decode()
+    if not isinstance(body, dict):
+        raise PoisonMessageError("undecodable", "body is not a JSON object")

@@ -1,0 +1,39 @@
+"""The outbox and inbox tables every service keeps in its own database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Uuid
+
+_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
+
+
+@dataclass(frozen=True)
+class MessagingTables:
+    outbox: Table
+    inbox: Table
+
+
+def messaging_tables(metadata: MetaData) -> MessagingTables:
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", _ID, primary_key=True, autoincrement=True),
+        Column("message_id", Uuid, nullable=False, unique=True),
+        Column("topic", String(249), nullable=False),
+        # Always an opaque case id (or None); never anything that maps to a person.
+        Column("key", String(64), nullable=True),
+        Column("payload", LargeBinary, nullable=False),
+        # W3C trace context and content type, captured when the event was staged.
+        Column("headers", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(200), primary_key=True),
+        Column("message_id", Uuid, primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox)

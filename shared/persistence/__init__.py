@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 (async) plumbing shared by the services: engine, schema, unit of work."""

@@ -1,0 +1,68 @@
+"""One async engine per service, created in the service's start-up, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """Each service owns its tables: one MetaData per service, with stable constraint names."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    async def create_schema(self, metadata: MetaData) -> None:
+        """Create missing tables.
+
+        Until the first production release the schema is created from the models; Alembic
+        migrations take over from then on (docs/decisions/0003-persistence.md).
+        """
+        await ensure_database_exists(self.url)
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def ensure_database_exists(url: str) -> None:
+    """Create the service's own PostgreSQL database, or the SQLite file's folder, if missing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return
+    admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            )
+            if not exists:
+                # Identifiers cannot be bound parameters; the name comes from our own settings.
+                await conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        await admin.dispose()

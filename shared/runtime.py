@@ -1,0 +1,137 @@
+"""Wiring shared by the four service factories: logging, tracing, broker, database, outbox.
+
+A service's `create_app(settings)` builds a `Runtime`, registers its routers on the broker and
+returns `runtime.app(...)`. Nothing connects before the app starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.trace import Tracer
+from sqlalchemy import MetaData
+
+from shared.contracts.topics import HUB_TOPICS, Topic
+from shared.messaging.admin import ensure_topics
+from shared.messaging.broker import create_broker
+from shared.messaging.inbox import Inbox
+from shared.messaging.outbox import Outbox, OutboxRelay
+from shared.messaging.tables import MessagingTables, messaging_tables
+from shared.persistence.database import Database
+from shared.persistence.unit_of_work import UnitOfWork
+from shared.settings import ServiceSettings
+from shared.telemetry.logging import configure_logging
+from shared.telemetry.processing import (
+    ProcessingLog,
+    ProcessingRecordProcessor,
+    Pseudonymizer,
+    StructlogProcessingLog,
+)
+from shared.telemetry.tracing import setup_tracing
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    service: str
+    settings: ServiceSettings
+    metadata: MetaData
+    tables: MessagingTables
+    tracer_provider: TracerProvider
+    broker: KafkaBroker
+    database: Database
+    outbox: Outbox
+    relay: OutboxRelay
+    pseudonymizer: Pseudonymizer
+    topics: tuple[Topic, ...] = HUB_TOPICS
+
+    @property
+    def tracer(self) -> Tracer:
+        return self.tracer_provider.get_tracer(f"zorgtafel.{self.service}")
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.database.sessions)
+
+    def inbox(self, handler: str) -> Inbox:
+        return Inbox(self.tables, f"{self.service}.{handler}")
+
+    def app(self) -> FastStream:
+        return FastStream(
+            self.broker,
+            logger=None,
+            on_startup=[self._on_startup],
+            after_startup=[self._after_startup],
+            on_shutdown=[self._on_shutdown],
+            after_shutdown=[self._after_shutdown],
+        )
+
+    async def _on_startup(self) -> None:
+        await self.database.create_schema(self.metadata)
+        await ensure_topics(self.settings.kafka_bootstrap_servers, self.topics)
+
+    async def _after_startup(self) -> None:
+        self.relay.start()
+        log.info("service.started", service_name=self.service)
+
+    async def _on_shutdown(self) -> None:
+        # Graceful order: stop consuming (in-flight handlers finish and commit their offsets),
+        # relay what they staged, and only then let FastStream close the producer.
+        for subscriber in self.broker.subscribers:
+            await subscriber.stop()
+        await self.relay.stop()
+
+    async def _after_shutdown(self) -> None:
+        await self.database.dispose()
+        self.tracer_provider.force_flush()
+        log.info("service.stopped", service_name=self.service)
+
+
+def build_runtime(
+    service: str,
+    settings: ServiceSettings,
+    metadata: MetaData,
+    *,
+    topics: Sequence[Topic] = HUB_TOPICS,
+    span_exporter: SpanExporter | None = None,
+    processing_log: ProcessingLog | None = None,
+) -> Runtime:
+    configure_logging()
+    tables = messaging_tables(metadata)
+    tracer_provider = setup_tracing(
+        service,
+        otlp_endpoint=settings.otlp_endpoint,
+        exporter=span_exporter,
+        processors=[ProcessingRecordProcessor(processing_log or StructlogProcessingLog())],
+    )
+    broker = create_broker(settings, service, tracer_provider)
+    database = Database(settings.database_url_for(service))
+    relay = OutboxRelay(
+        tables,
+        database.sessions,
+        broker.publish,
+        tracer_provider,
+        poll_interval_s=settings.outbox_poll_interval_s,
+        batch_size=settings.outbox_batch_size,
+        max_backoff_s=settings.retry_max_delay_s,
+        lock_rows=database.is_postgres,
+    )
+    return Runtime(
+        service=service,
+        settings=settings,
+        metadata=metadata,
+        tables=tables,
+        tracer_provider=tracer_provider,
+        broker=broker,
+        database=database,
+        outbox=Outbox(tables),
+        relay=relay,
+        pseudonymizer=Pseudonymizer(settings.pseudonym_key.get_secret_value().encode()),
+        topics=tuple(topics),
+    )

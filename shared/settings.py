@@ -1,0 +1,54 @@
+"""Typed configuration, read once from the environment when a service is created."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where Kafka and its database are, and how to trace.
+
+    `KAFKA_BOOTSTRAP_SERVERS` and `DATABASE_URL` are read without prefix because the test
+    fixtures and deployments share them; everything else has the `ZT_` prefix.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ZT_", frozen=True, extra="ignore")
+
+    service_name: str = "zorgtafel"
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ZT_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    # SQLite is the embedded default for a local run; tests and deployments point this at
+    # PostgreSQL (postgresql+asyncpg://...).
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///.local/zorgtafel.db",
+        validation_alias=AliasChoices("DATABASE_URL", "ZT_DATABASE_URL"),
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "ZT_OTLP_ENDPOINT"),
+    )
+    # Key for pseudonymising data-subject ids in processing records (Logboek Dataverwerkingen).
+    # The default only suits a local run; a deployment sets its own secret.
+    pseudonym_key: SecretStr = SecretStr("local-development-only-pseudonym-key")
+    consumer_group_prefix: str = "zorgtafel"
+    outbox_poll_interval_s: float = 0.2
+    outbox_batch_size: int = 100
+    retry_base_delay_s: float = 0.5
+    retry_max_delay_s: float = 30.0
+    # Attempts for a handler error that is not transient before the message goes to the
+    # dead-letter topic (transient errors retry without limit, with capped backoff).
+    max_handler_attempts: int = 5
+    graceful_timeout_s: float = 15.0
+
+    def database_url_for(self, service: str) -> str:
+        """Each service owns its data: one database (or SQLite file) per service."""
+        url = self.database_url
+        if url.startswith("sqlite"):
+            base, _, suffix = url.rpartition(".db")
+            return f"{base}-{service}.db{suffix}" if base else f"{url}-{service}"
+        head, _, db = url.rpartition("/")
+        db, sep, query = db.partition("?")
+        return f"{head}/{db}_{service}{sep}{query}"

@@ -1,0 +1,1 @@
+"""OpenTelemetry tracing, processing records (Logboek Dataverwerkingen) and structured logging."""

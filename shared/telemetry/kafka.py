@@ -1,0 +1,77 @@
+"""FastStream's Kafka telemetry, with only opaque identifiers in span attributes.
+
+FastStream copies the Kafka key, the message id and the correlation id into span attributes.
+On the hub's own topics these are opaque UUIDs; a partner system, though, may set any key or
+header on its inbound topic, so anything that is not a UUID is replaced before it reaches a span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from faststream.kafka.opentelemetry.provider import (
+    BatchKafkaTelemetrySettingsProvider,
+    KafkaTelemetrySettingsProvider,
+)
+from faststream.opentelemetry.middleware import TelemetryMiddleware
+from opentelemetry.semconv.trace import SpanAttributes
+from opentelemetry.trace import TracerProvider
+
+_IDENTIFYING = (
+    SpanAttributes.MESSAGING_KAFKA_MESSAGE_KEY,
+    SpanAttributes.MESSAGING_MESSAGE_ID,
+    SpanAttributes.MESSAGING_MESSAGE_CONVERSATION_ID,
+)
+REDACTED = "<not-opaque>"
+
+
+def is_opaque_id(value: Any) -> bool:
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def only_opaque(attrs: dict[str, Any]) -> dict[str, Any]:
+    for name in _IDENTIFYING:
+        if name in attrs and attrs[name] is not None and not is_opaque_id(attrs[name]):
+            attrs[name] = REDACTED
+    return attrs
+
+
+class _OpaqueIdsProvider(KafkaTelemetrySettingsProvider):
+    def get_consume_attrs_from_message(self, msg: Any) -> dict[str, Any]:
+        return only_opaque(super().get_consume_attrs_from_message(msg))
+
+    def get_publish_attrs_from_cmd(self, cmd: Any) -> dict[str, Any]:
+        return only_opaque(super().get_publish_attrs_from_cmd(cmd))
+
+
+class _OpaqueIdsBatchProvider(BatchKafkaTelemetrySettingsProvider):
+    def get_consume_attrs_from_message(self, msg: Any) -> dict[str, Any]:
+        return only_opaque(super().get_consume_attrs_from_message(msg))
+
+    def get_publish_attrs_from_cmd(self, cmd: Any) -> dict[str, Any]:
+        return only_opaque(super().get_publish_attrs_from_cmd(cmd))
+
+
+def _provider_factory(msg: Any) -> KafkaTelemetrySettingsProvider | BatchKafkaTelemetrySettingsProvider:
+    if isinstance(msg, Sequence):
+        return _OpaqueIdsBatchProvider()
+    return _OpaqueIdsProvider()
+
+
+class HubKafkaTelemetryMiddleware(TelemetryMiddleware[Any]):
+    """Drop-in for `KafkaTelemetryMiddleware` that keeps identifying values out of spans."""
+
+    def __init__(self, *, tracer_provider: TracerProvider) -> None:
+        super().__init__(
+            settings_provider_factory=_provider_factory,
+            tracer_provider=tracer_provider,
+            include_messages_counters=True,
+        )

@@ -6,12 +6,13 @@ returns `runtime.app(...)`. Nothing connects before the app starts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import structlog
 from faststream import FastStream
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaRouter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import Tracer
@@ -62,6 +63,10 @@ class Runtime:
     def inbox(self, handler: str) -> Inbox:
         return Inbox(self.tables, f"{self.service}.{handler}")
 
+    def include(self, router: KafkaRouter) -> None:
+        """Routers declare topics by registry name; the environment's prefix is added here."""
+        self.broker.include_router(router, prefix=self.settings.topic_prefix)
+
     def app(self) -> FastStream:
         return FastStream(
             self.broker,
@@ -74,10 +79,11 @@ class Runtime:
 
     async def _on_startup(self) -> None:
         await self.database.create_schema(self.metadata)
-        await ensure_topics(self.settings.kafka_bootstrap_servers, self.topics)
+        await ensure_topics(self.settings.kafka_bootstrap_servers, self.topics, prefix=self.settings.topic_prefix)
 
     async def _after_startup(self) -> None:
-        self.relay.start()
+        if self.settings.outbox_relay_enabled:
+            self.relay.start()
         log.info("service.started", service_name=self.service)
 
     async def _on_shutdown(self) -> None:
@@ -91,6 +97,30 @@ class Runtime:
         await self.database.dispose()
         self.tracer_provider.force_flush()
         log.info("service.stopped", service_name=self.service)
+
+
+class RuntimeFactory(Protocol):
+    def __call__(
+        self,
+        settings: Any = None,
+        *,
+        span_exporter: SpanExporter | None = None,
+        processing_log: ProcessingLog | None = None,
+    ) -> Runtime: ...
+
+
+def app_factory(create_runtime: RuntimeFactory) -> Callable[..., FastStream]:
+    """A service's `create_app(settings)`: its runtime, as a FastStream application."""
+
+    def create_app(
+        settings: Any = None,
+        *,
+        span_exporter: SpanExporter | None = None,
+        processing_log: ProcessingLog | None = None,
+    ) -> FastStream:
+        return create_runtime(settings, span_exporter=span_exporter, processing_log=processing_log).app()
+
+    return create_app
 
 
 def build_runtime(
@@ -130,7 +160,7 @@ def build_runtime(
         tracer_provider=tracer_provider,
         broker=broker,
         database=database,
-        outbox=Outbox(tables),
+        outbox=Outbox(tables, settings.topic_prefix),
         relay=relay,
         pseudonymizer=Pseudonymizer(settings.pseudonym_key.get_secret_value().encode()),
         topics=tuple(topics),

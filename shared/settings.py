@@ -33,7 +33,12 @@ class ServiceSettings(BaseSettings):
     # Key for pseudonymising data-subject ids in processing records (Logboek Dataverwerkingen).
     # The default only suits a local run; a deployment sets its own secret.
     pseudonym_key: SecretStr = SecretStr("local-development-only-pseudonym-key")
+    # Prepended to every topic name: an environment's namespace on a shared cluster (and one
+    # per test, so tests never read each other's messages). Empty in a dedicated deployment.
+    topic_prefix: str = Field(default="", pattern=r"^([a-z0-9-]+\.)?$")
     consumer_group_prefix: str = "zorgtafel"
+    # The relay can run elsewhere (or be paused for maintenance); the outbox keeps the events.
+    outbox_relay_enabled: bool = True
     outbox_poll_interval_s: float = 0.2
     outbox_batch_size: int = 100
     retry_base_delay_s: float = 0.5

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from faststream import FastStream
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from shared.contracts.topics import HUB_TOPICS, partner_topics
-from shared.runtime import Runtime, build_runtime
+from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 from services.intake.config import SERVICE, IntakeSettings
 from services.intake.handlers import build_router
@@ -28,14 +27,8 @@ def create_runtime(
         span_exporter=span_exporter,
         processing_log=processing_log,
     )
-    runtime.broker.include_router(build_router(runtime))
+    runtime.include(build_router(runtime))
     return runtime
 
 
-def create_app(
-    settings: IntakeSettings | None = None,
-    *,
-    span_exporter: SpanExporter | None = None,
-    processing_log: ProcessingLog | None = None,
-) -> FastStream:
-    return create_runtime(settings, span_exporter=span_exporter, processing_log=processing_log).app()
+create_app = app_factory(create_runtime)

@@ -6,24 +6,21 @@ import structlog
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
 
-from shared.contracts.aanmelding import SubmitReferral
+from shared.contracts.aanmelding import ReferralReceived, SubmitReferral
 from shared.messaging.broker import group_id
 from shared.messaging.reliability import PoisonMessageError
 from shared.messaging.routing import of_type, reject_unknown_command
-from shared.contracts.topics import party_of_inbound_topic
+from shared.contracts.topics import AANMELDING_EVENTS, PARTNER_INBOUND_PATTERN, party_of_inbound_topic
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
 from services.intake import service
 
 log = structlog.get_logger(__name__)
 
-INBOUND = "zorgtafel.partner.{party}.inbound.v1"
-
-
 def build_router(runtime: Runtime) -> KafkaRouter:
     router = KafkaRouter()
     inbound = router.subscriber(
-        pattern=INBOUND,
+        pattern=PARTNER_INBOUND_PATTERN,
         group_id=group_id(runtime.settings, runtime.service, "inbound"),
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
@@ -31,10 +28,17 @@ def build_router(runtime: Runtime) -> KafkaRouter:
         description="Each party's own inbound topic: referrals (aanmeldingen) and, later, answers.",
     )
     inbox = runtime.inbox("inbound")
+    # Emitted through the outbox; declared here so the AsyncAPI document lists topic and payload.
+    router.publisher(
+        AANMELDING_EVENTS.name,
+        schema=ReferralReceived,
+        title=f"{AANMELDING_EVENTS.name}:ReferralReceived",
+        description=AANMELDING_EVENTS.description,
+    )
 
     @inbound(filter=of_type("aanmelding.submit-referral"))
     async def on_submit_referral(body: SubmitReferral, msg: KafkaMessage) -> None:
-        party = party_of_inbound_topic(msg.raw_message.topic)
+        party = party_of_inbound_topic(msg.raw_message.topic, runtime.settings.topic_prefix)
         if party is None:
             raise PoisonMessageError("not-an-inbound-topic")
         with record_processing(

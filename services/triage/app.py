@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from faststream import FastStream
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from shared.runtime import Runtime, build_runtime
+from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 from services.triage.config import SERVICE, TriageSettings
 from services.triage.handlers import build_router
@@ -21,14 +20,8 @@ def create_runtime(
     runtime = build_runtime(
         SERVICE, settings or TriageSettings(), Base.metadata, span_exporter=span_exporter, processing_log=processing_log
     )
-    runtime.broker.include_router(build_router(runtime))
+    runtime.include(build_router(runtime))
     return runtime
 
 
-def create_app(
-    settings: TriageSettings | None = None,
-    *,
-    span_exporter: SpanExporter | None = None,
-    processing_log: ProcessingLog | None = None,
-) -> FastStream:
-    return create_runtime(settings, span_exporter=span_exporter, processing_log=processing_log).app()
+create_app = app_factory(create_runtime)

@@ -7,7 +7,8 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
 
 from shared.contracts.aanmelding import ReferralReceived
-from shared.contracts.topics import AANMELDING_EVENTS
+from shared.contracts.topics import AANMELDING_EVENTS, TRIAGE_EVENTS
+from shared.contracts.triage import TriageCaseOpened
 from shared.messaging.broker import group_id
 from shared.messaging.routing import of_type, skip_unknown_event
 from shared.runtime import Runtime
@@ -26,6 +27,12 @@ def build_router(runtime: Runtime) -> KafkaRouter:
         auto_offset_reset="earliest",
     )
     inbox = runtime.inbox("aanmelding")
+    router.publisher(
+        TRIAGE_EVENTS.name,
+        schema=TriageCaseOpened,
+        title=f"{TRIAGE_EVENTS.name}:TriageCaseOpened",
+        description=TRIAGE_EVENTS.description,
+    )
 
     @aanmelding(filter=of_type("aanmelding.referral-received"))
     async def on_referral_received(body: ReferralReceived) -> None:

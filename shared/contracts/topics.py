@@ -25,6 +25,10 @@ class Topic:
     description: str
     partitions: int = 3
 
+    def named(self, prefix: str = "") -> str:
+        """The name on the broker, in an environment that namespaces its topics."""
+        return f"{prefix}{self.name}"
+
 
 AANMELDING_EVENTS = Topic(f"{PREFIX}.aanmelding.events.v1", "Referrals (aanmeldingen) the hub received")
 INTAKE_EVENTS = Topic(f"{PREFIX}.intake.events.v1", "Intake judgements: accepted, declined, questions")
@@ -58,8 +62,9 @@ HUB_TOPICS: tuple[Topic, ...] = (
     DEAD_LETTER,
 )
 
-# Matches every party's inbound topic, so a party admitted later is consumed without a restart.
-PARTNER_INBOUND_PATTERN = rf"^{PREFIX}\.partner\.[a-z0-9]+(?:-[a-z0-9]+)*\.inbound\.v1$"
+# FastStream pattern for every party's inbound topic, so a party admitted later is consumed
+# without a restart. FastStream's pattern syntax is loose; `party_of_inbound_topic` is strict.
+PARTNER_INBOUND_PATTERN = f"{PREFIX}.partner.{{party}}.inbound.v1"
 _INBOUND = re.compile(rf"^{PREFIX}\.partner\.(?P<code>[a-z0-9]+(?:-[a-z0-9]+)*)\.inbound\.v1$")
 
 
@@ -83,9 +88,11 @@ def partner_inbox(party_code: str) -> Topic:
     return Topic(f"{PREFIX}.partner.{_checked(party_code)}.inbox.v1", f"The hub writes to {party_code}")
 
 
-def party_of_inbound_topic(topic: str) -> str | None:
+def party_of_inbound_topic(topic: str, prefix: str = "") -> str | None:
     """The party that owns an inbound topic, or None when the topic is not an inbound topic."""
-    match = _INBOUND.match(topic)
+    if not topic.startswith(prefix):
+        return None
+    match = _INBOUND.match(topic[len(prefix) :])
     return match.group("code") if match else None
 
 

@@ -17,18 +17,23 @@ class TopicCreationError(RuntimeError):
     pass
 
 
-async def ensure_topics(bootstrap_servers: str, topics: Iterable[Topic], replication_factor: int = 1) -> list[str]:
+async def ensure_topics(
+    bootstrap_servers: str, topics: Iterable[Topic], *, prefix: str = "", replication_factor: int = 1
+) -> list[str]:
     """Create the topics that do not exist yet; returns the names it created. Safe to call twice."""
-    wanted = {t.name: t for t in topics}
+    wanted = {t.named(prefix): t for t in topics}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [t for name, t in wanted.items() if name not in existing]
+        missing = {name: t for name, t in wanted.items() if name not in existing}
         if not missing:
             return []
         response = await admin.create_topics(
-            [NewTopic(t.name, num_partitions=t.partitions, replication_factor=replication_factor) for t in missing]
+            [
+                NewTopic(name, num_partitions=t.partitions, replication_factor=replication_factor)
+                for name, t in missing.items()
+            ]
         )
         failed = [
             (topic, code)
@@ -37,7 +42,7 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[Topic], replica
         ]
         if failed:
             raise TopicCreationError(f"could not create topics: {failed}")
-        created = [t.name for t in missing]
+        created = list(missing)
         log.info("topics.created", count=len(created))
         return created
     finally:

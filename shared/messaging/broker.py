@@ -5,6 +5,7 @@ from __future__ import annotations
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import TracerProvider
 
+from shared.contracts.topics import DEAD_LETTER
 from shared.messaging.reliability import ReliableConsumption
 from shared.settings import ServiceSettings
 from shared.telemetry.kafka import HubKafkaTelemetryMiddleware
@@ -22,6 +23,7 @@ def create_broker(settings: ServiceSettings, service: str, tracer_provider: Trac
         base_delay_s=settings.retry_base_delay_s,
         max_delay_s=settings.retry_max_delay_s,
         max_attempts=settings.max_handler_attempts,
+        dead_letter_topic=DEAD_LETTER.named(settings.topic_prefix),
     )
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
@@ -33,6 +35,12 @@ def create_broker(settings: ServiceSettings, service: str, tracer_provider: Trac
         logger=None,
     )
     reliability.bind(broker)
+    broker.publisher(
+        reliability.dead_letter_topic,
+        title=f"{DEAD_LETTER.name}:dead-letter",
+        description=DEAD_LETTER.description + " (zt-dlq-reason, zt-dlq-detail, zt-dlq-topic, "
+        "zt-dlq-partition, zt-dlq-offset, zt-dlq-consumer, zt-dlq-failed-at). The value is the original bytes.",
+    )
     return broker
 
 

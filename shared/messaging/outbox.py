@@ -33,8 +33,9 @@ Publish = Callable[..., Awaitable[Any]]
 class Outbox:
     """Stages events in the caller's session; `OutboxRelay` publishes them after commit."""
 
-    def __init__(self, tables: MessagingTables) -> None:
+    def __init__(self, tables: MessagingTables, topic_prefix: str = "") -> None:
         self._table = tables.outbox
+        self._prefix = topic_prefix
 
     async def stage(self, session: AsyncSession, topic: Topic, event: Event) -> None:
         headers: dict[str, str] = {"content-type": "application/json"}
@@ -43,7 +44,7 @@ class Outbox:
         await session.execute(
             insert(self._table).values(
                 message_id=event.event_id,
-                topic=topic.name,
+                topic=topic.named(self._prefix),
                 key=str(event.case_id),
                 payload=event.model_dump_json().encode(),
                 headers=headers,

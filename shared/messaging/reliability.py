@@ -39,6 +39,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
     KafkaError,
 )
+_KEPT_HEADERS = frozenset({"traceparent", "tracestate", "content-type"})
 _SAFE_LOC = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 
 DLQ_HEADERS = (
@@ -88,6 +89,7 @@ class ReliableConsumption:
     """Broker middleware factory; `bind(broker)` once the broker exists (dead letters use it)."""
 
     consumer_name: str
+    dead_letter_topic: str = DEAD_LETTER.name
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
     max_attempts: int = 5
@@ -171,7 +173,9 @@ class _ReliabilityMiddleware(BaseMiddleware):
 
     async def _dead_letter(self, reason: str, detail: str) -> None:
         r = self._record
-        headers = {k: v.decode(errors="replace") for k, v in (r.headers or ()) if not k.startswith("zt-dlq-")}
+        # Only headers the hub understands travel on: a partner may have put anything in the
+        # others (and in the key, which is dropped for the same reason).
+        headers = {k: v.decode(errors="replace") for k, v in (r.headers or ()) if k in _KEPT_HEADERS}
         headers.update(
             {
                 "zt-dlq-reason": reason,
@@ -183,7 +187,7 @@ class _ReliabilityMiddleware(BaseMiddleware):
                 "zt-dlq-failed-at": utcnow().isoformat(),
             }
         )
-        await self.policy.broker.publish(r.value or b"", topic=DEAD_LETTER.name, key=r.key, headers=headers)
+        await self.policy.broker.publish(r.value or b"", topic=self.policy.dead_letter_topic, key=None, headers=headers)
         log.error(
             "consume.dead_lettered",
             consumer=self.policy.consumer_name,

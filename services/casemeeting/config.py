@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from shared.settings import ServiceSettings
+
+SERVICE = "casemeeting"
+
+
+class CasemeetingSettings(ServiceSettings):
+    service_name: str = SERVICE

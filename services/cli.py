@@ -14,15 +14,22 @@ from pathlib import Path
 from types import ModuleType
 
 import typer
+from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from rich.console import Console
 from rich.table import Table
 
-from shared.contracts.topics import HUB_TOPICS, partner_topics
+from shared.contracts.topics import HUB_TOPICS, partner_topics, party_of_inbound_topic
 from shared.messaging.admin import ensure_topics
 from shared.telemetry.logging import configure_logging
+from services.intake.config import IntakeSettings
 
-app = typer.Typer(help="Zorgtafel Hub: the integration hub of the Zorgtafel regio Oost-Brabant.", no_args_is_help=True)
+# Rich tracebacks would print local variables, which may hold personal data.
+app = typer.Typer(
+    help="Zorgtafel Hub: the integration hub of the Zorgtafel regio Oost-Brabant.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 topics_app = typer.Typer(help="The topic registry on the broker.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 console = Console()
@@ -49,8 +56,6 @@ def run(service: Service) -> None:
 @topics_app.command("create")
 def topics_create() -> None:
     """Create the hub's topics and each configured party's inbound and inbox topics."""
-    from services.intake.config import IntakeSettings
-
     settings = IntakeSettings()
     configure_logging()
     created = asyncio.run(
@@ -66,8 +71,6 @@ def topics_create() -> None:
 @topics_app.command("list")
 def topics_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
     """The topic registry (hub topics and the configured parties' topics)."""
-    from services.intake.config import IntakeSettings
-
     registry = (*HUB_TOPICS, *partner_topics(IntakeSettings().party_codes))
     if as_json:
         typer.echo(json.dumps([{"name": t.name, "description": t.description} for t in registry], indent=2))
@@ -79,22 +82,37 @@ def topics_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON
 
 
 def asyncapi_document() -> str:
-    """The AsyncAPI 3.0 document of all four services, generated from their code."""
+    """The AsyncAPI 3.0 document of all four services, generated from their code.
+
+    Registry topics no service reads or writes yet are listed too, marked as reserved, so the
+    document always shows the whole topic registry.
+    """
     brokers = [service_module(s).create_runtime().broker for s in Service]
+    used = {t for b in brokers for endpoint in (*b.subscribers, *b.publishers) for t in _topics_of(endpoint)}
+    reserved = KafkaBroker()
+    for topic in (*HUB_TOPICS, *partner_topics(IntakeSettings().party_codes)):
+        if topic.name not in used and not party_of_inbound_topic(topic.name):
+            reserved.publisher(topic.name, title=f"{topic.name}:reserved", description=f"{topic.description} (reserved)")
     spec = AsyncAPI(
         *brokers,
+        reserved,
         title="Zorgtafel Hub",
         version="0.1.0",
         description="Topics and payloads of the integration hub of the Zorgtafel regio Oost-Brabant.",
     )
-    return spec.to_specification().to_json()
+    return json.dumps(json.loads(spec.to_specification().to_json()), indent=2, sort_keys=True) + "\n"
+
+
+def _topics_of(endpoint: object) -> list[str]:
+    topics = getattr(endpoint, "topics", None) or [getattr(endpoint, "topic", "")]
+    return [str(t) for t in topics]
 
 
 @app.command()
 def asyncapi(output: Path = typer.Option(Path("docs/asyncapi.json"), help="Where to write the document.")) -> None:
     """Write the AsyncAPI document (every topic and payload) generated from the code."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(json.loads(asyncapi_document()), indent=2) + "\n")
+    output.write_text(asyncapi_document())
     console.print(f"wrote {output}")
 
 

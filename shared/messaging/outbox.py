@@ -125,6 +125,7 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish up to one batch in id order; returns how many rows left the outbox."""
+        failure: Exception | None = None
         async with self._sessions() as session, session.begin():
             query = select(self._table).order_by(self._table.c.id).limit(self._batch_size)
             if self._lock_rows:
@@ -132,16 +133,19 @@ class OutboxRelay:
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).mappings().all()
             done: list[int] = []
-            try:
-                for row in rows:
+            for row in rows:
+                try:
                     await self._publish_row(row)
-                    done.append(row["id"])
-            finally:
-                # Rows published before a failure are deleted; order is kept because the
-                # failed row and everything after it stay for the next pass.
-                if done:
-                    await session.execute(delete(self._table).where(self._table.c.id.in_(done)))
-            return len(done)
+                except Exception as exc:
+                    # Order is kept: the failed row and everything after it stay for the next pass.
+                    failure = exc
+                    break
+                done.append(row["id"])
+            if done:
+                await session.execute(delete(self._table).where(self._table.c.id.in_(done)))
+        if failure is not None:
+            raise failure
+        return len(done)
 
     async def _publish_row(self, row: Any) -> None:
         headers = dict(row["headers"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from faststream.kafka import KafkaMessage
 from faststream.message import StreamMessage
 
 from shared.messaging.reliability import PoisonMessageError
@@ -31,7 +32,7 @@ def of_type(message_type: str) -> Callable[[StreamMessage[Any]], Awaitable[bool]
     return matches
 
 
-async def reject_unknown_command(msg: StreamMessage[Any]) -> None:
+async def reject_unknown_command(msg: KafkaMessage) -> None:
     """Fallback handler on command topics."""
     body = await msg.decode()
     if not isinstance(body, dict):
@@ -40,7 +41,7 @@ async def reject_unknown_command(msg: StreamMessage[Any]) -> None:
     raise PoisonMessageError("unknown-message-type", "type missing" if message_type_of(body) is None else "type unknown")
 
 
-async def skip_unknown_event(msg: StreamMessage[Any]) -> None:
+async def skip_unknown_event(msg: KafkaMessage) -> None:
     """Fallback handler on event topics: a newer producer's event type is not an error."""
     body = await msg.decode()
     if not isinstance(body, dict):

@@ -16,6 +16,9 @@ class MessagingTables:
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
+    """The service's outbox and inbox; defined once per MetaData, however often a runtime is built."""
+    if "outbox" in metadata.tables:
+        return MessagingTables(outbox=metadata.tables["outbox"], inbox=metadata.tables["inbox"])
     outbox = Table(
         "outbox",
         metadata,

@@ -1,0 +1,136 @@
+"""The outbox and inbox on a real PostgreSQL (the relay's Kafka side is faked at its boundary)."""
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from shared.contracts import TriageCaseOpened
+from shared.contracts.topics import TRIAGE_EVENTS
+from shared.messaging.inbox import Inbox
+from shared.messaging.outbox import Outbox, OutboxRelay
+from shared.messaging.tables import MessagingTables, messaging_tables
+from shared.persistence.database import Database, new_metadata
+from shared.persistence.unit_of_work import UnitOfWork
+from shared.telemetry.tracing import setup_tracing
+from tests.infra import Infra
+from tests.support import settings_for
+from shared.settings import ServiceSettings
+
+pytestmark = pytest.mark.infra
+
+
+@pytest.fixture
+async def store(infra: Infra, namespace: str) -> AsyncIterator[tuple[Database, MessagingTables]]:
+    metadata = new_metadata()
+    tables = messaging_tables(metadata)
+    database = Database(settings_for(ServiceSettings, infra, namespace).database_url_for("probe"))
+    await database.create_schema(metadata)
+    yield database, tables
+    await database.dispose()
+
+
+def an_event() -> TriageCaseOpened:
+    return TriageCaseOpened(
+        case_id=uuid.uuid4(), producer="probe", correlation_id=uuid.uuid4(), referrer_party="coa-budel"
+    )
+
+
+async def outbox_rows(database: Database, tables: MessagingTables) -> int:
+    async with database.sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(tables.outbox)) or 0)
+
+
+class RecordingPublisher:
+    """Fake of the Kafka boundary: records what would be published, can fail on one message."""
+
+    def __init__(self, fail_on: uuid.UUID | None = None) -> None:
+        self.published: list[dict[str, Any]] = []
+        self.fail_on = fail_on
+
+    async def __call__(self, payload: bytes, *, topic: str, key: bytes | None, headers: dict[str, str]) -> None:
+        if self.fail_on is not None and str(self.fail_on).encode() in payload:
+            raise ConnectionError("broker unreachable")
+        self.published.append({"payload": payload, "topic": topic, "key": key, "headers": headers})
+
+
+async def test_events_staged_in_a_rolled_back_transaction_are_never_published(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    async with UnitOfWork(database.sessions) as uow:
+        await Outbox(tables).stage(uow.session, TRIAGE_EVENTS, an_event())
+        # leaving without commit: the state change and its event go together
+    assert await outbox_rows(database, tables) == 0
+
+
+async def test_a_staged_event_keeps_the_trace_it_was_staged_in(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    tracer = setup_tracing("probe").get_tracer("t")
+    with tracer.start_as_current_span("handler") as span:
+        async with UnitOfWork(database.sessions) as uow:
+            await Outbox(tables, "acc.").stage(uow.session, TRIAGE_EVENTS, an_event())
+            await uow.commit()
+        trace_id = format(span.get_span_context().trace_id, "032x")
+    async with database.sessions() as s:
+        row = (await s.execute(select(tables.outbox))).mappings().one()
+    assert row["topic"] == "acc.zorgtafel.triage.events.v1"
+    assert trace_id in row["headers"]["traceparent"]
+    assert row["headers"]["content-type"] == "application/json"
+
+
+async def test_the_relay_publishes_in_order_and_then_forgets_the_rows(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    events = [an_event() for _ in range(3)]
+    async with UnitOfWork(database.sessions) as uow:
+        for event in events:
+            await Outbox(tables).stage(uow.session, TRIAGE_EVENTS, event)
+        await uow.commit()
+    publish = RecordingPublisher()
+    relay = OutboxRelay(tables, database.sessions, publish, setup_tracing("probe"))
+    assert await relay.relay_once() == 3
+    assert [p["key"] for p in publish.published] == [str(e.case_id).encode() for e in events]
+    assert await outbox_rows(database, tables) == 0
+
+
+async def test_a_failed_publish_keeps_that_event_and_all_after_it(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    events = [an_event() for _ in range(3)]
+    async with UnitOfWork(database.sessions) as uow:
+        for event in events:
+            await Outbox(tables).stage(uow.session, TRIAGE_EVENTS, event)
+        await uow.commit()
+    publish = RecordingPublisher(fail_on=events[1].event_id)
+    relay = OutboxRelay(tables, database.sessions, publish, setup_tracing("probe"))
+    with pytest.raises(ConnectionError):
+        await relay.relay_once()
+    assert len(publish.published) == 1
+    assert await outbox_rows(database, tables) == 2
+    publish.fail_on = None
+    assert await relay.relay_once() == 2
+    assert [p["key"] for p in publish.published] == [str(e.case_id).encode() for e in events]
+
+
+async def test_the_inbox_remembers_a_processed_message(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    inbox, message_id = Inbox(tables, "probe.handler"), uuid.uuid4()
+    async with UnitOfWork(database.sessions) as uow:
+        assert not await inbox.seen(uow.session, message_id)
+        await inbox.record(uow.session, message_id)
+        await uow.commit()
+    async with UnitOfWork(database.sessions) as uow:
+        assert await inbox.seen(uow.session, message_id)
+        assert not await Inbox(tables, "other.handler").seen(uow.session, message_id)
+
+
+async def test_a_concurrent_duplicate_cannot_be_recorded_twice(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    inbox, message_id = Inbox(tables, "probe.handler"), uuid.uuid4()
+    async with UnitOfWork(database.sessions) as uow:
+        await inbox.record(uow.session, message_id)
+        await uow.commit()
+    with pytest.raises(IntegrityError):
+        async with UnitOfWork(database.sessions) as uow:
+            await inbox.record(uow.session, message_id)
+            await uow.commit()

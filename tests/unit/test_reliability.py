@@ -1,0 +1,65 @@
+import json
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from shared.contracts import SubmitReferral
+from shared.messaging.reliability import PoisonMessageError, ReliableConsumption, classify
+from tests.support import SEEDED_VALUES, a_referral
+
+
+def invalid_referral_error(**changes: object) -> ValidationError:
+    data = a_referral().model_dump(mode="json") | changes
+    with pytest.raises(ValidationError) as err:
+        SubmitReferral.model_validate(data)
+    return err.value
+
+
+def test_schema_invalid_messages_are_poison_described_by_field_path_and_type() -> None:
+    exc = invalid_referral_error(urgency="whenever")
+    assert classify(exc) == ("schema-invalid", "urgency:literal_error")
+
+
+def test_the_description_of_an_invalid_message_never_quotes_its_values() -> None:
+    data = a_referral().model_dump(mode="json")
+    data["person"]["date_of_birth"] = f"{SEEDED_VALUES[0]} {SEEDED_VALUES[1]}"
+    data[SEEDED_VALUES[0]] = SEEDED_VALUES[3]  # an unknown field named after the person
+    with pytest.raises(ValidationError) as err:
+        SubmitReferral.model_validate(data)
+    reason, detail = classify(err.value) or ("", "")
+    assert reason == "schema-invalid"
+    assert "person.date_of_birth:date_from_datetime_parsing" in detail
+    assert "<unknown-field>:extra_forbidden" in detail
+    for value in SEEDED_VALUES:
+        assert value not in detail
+
+
+def test_undecodable_messages_are_poison() -> None:
+    with pytest.raises(json.JSONDecodeError) as err:
+        json.loads("{not json")
+    assert classify(err.value) == ("undecodable", "JSONDecodeError")
+
+
+def test_a_poison_message_error_keeps_its_reason() -> None:
+    assert classify(PoisonMessageError("unknown-message-type", "type unknown")) == (
+        "unknown-message-type",
+        "type unknown",
+    )
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        OperationalError("SELECT 1", {}, ConnectionRefusedError()),
+        IntegrityError("INSERT", {}, Exception()),
+        RuntimeError("bug"),
+    ],
+)
+def test_other_failures_are_retried_not_dead_lettered_at_once(exc: Exception) -> None:
+    assert classify(exc) is None
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    policy = ReliableConsumption(consumer_name="t", base_delay_s=0.5, max_delay_s=4.0)
+    assert [policy.backoff(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]

@@ -5,16 +5,29 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
+
+from services.intake.app import create_runtime as create_intake
+from services.intake.config import IntakeSettings
+from services.intake.models import Referral
+from services.triage.app import create_runtime as create_triage
+from services.triage.config import TriageSettings
+from services.triage.models import TriageCase
 
 from shared.contracts.aanmelding import PersonDetails, SubmitReferral
 from shared.contracts.topics import Topic, partner_inbound
+from shared.runtime import Runtime
 from shared.settings import ServiceSettings
+from shared.telemetry.processing import InMemoryProcessingLog
 from tests.infra import Infra
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -87,15 +100,15 @@ class Partner:
         await self.send_raw(referral.model_dump_json().encode(), headers)
 
 
-async def read_topic(infra: Infra, topic: str, *, idle_s: float = 1.0) -> list[ConsumerRecord[bytes, bytes]]:
-    """Everything on a topic now, read without a consumer group (commits nothing)."""
+async def read_topic(
+    infra: Infra, registered: Topic, namespace: str, *, idle_s: float = 1.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Everything on a registry topic now, read without a consumer group (commits nothing)."""
+    name = registered.named(f"{namespace}.")
     consumer = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
-        if not partitions:
-            await consumer.topics()  # refreshes metadata: a new topic may not be known yet
-            partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        partitions = [TopicPartition(name, p) for p in range(registered.partitions)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
@@ -106,13 +119,19 @@ async def read_topic(infra: Infra, topic: str, *, idle_s: float = 1.0) -> list[C
                 break
             for items in batch.values():
                 records.extend(items)
-        return records
+        return sorted(records, key=lambda r: (r.timestamp, r.partition, r.offset))
     finally:
         await consumer.stop()
 
 
 def bodies(records: list[ConsumerRecord[bytes, bytes]]) -> list[dict[str, Any]]:
     return [json.loads(r.value) for r in records]
+
+
+async def at_least(probe: Callable[[], Awaitable[list[T]]], n: int) -> list[T] | None:
+    """For `eventually`: the probe's items once there are at least `n` of them."""
+    items = await probe()
+    return items if len(items) >= n else None
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 30.0) -> T:
@@ -127,5 +146,28 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout_s: flo
         await asyncio.sleep(0.1)
 
 
-def topic(t: Topic, namespace: str) -> str:
-    return t.named(f"{namespace}.")
+@dataclass
+class Hub:
+    """Intake and triage running against the real broker and database, as in production."""
+
+    intake: Runtime
+    triage: Runtime
+    spans: InMemorySpanExporter
+    records: InMemoryProcessingLog
+
+    async def referrals(self) -> list[Referral]:
+        async with self.intake.database.sessions() as s:
+            return list((await s.scalars(select(Referral))).all())
+
+    async def triage_cases(self) -> list[TriageCase]:
+        async with self.triage.database.sessions() as s:
+            return list((await s.scalars(select(TriageCase))).all())
+
+
+@asynccontextmanager
+async def running_hub(infra: Infra, namespace: str, **overrides: Any) -> AsyncIterator[Hub]:
+    spans, records = InMemorySpanExporter(), InMemoryProcessingLog()
+    intake = create_intake(settings_for(IntakeSettings, infra, namespace, **overrides), span_exporter=spans, processing_log=records)
+    triage = create_triage(settings_for(TriageSettings, infra, namespace, **overrides), span_exporter=spans, processing_log=records)
+    async with intake.app(), triage.app():
+        yield Hub(intake, triage, spans, records)

@@ -129,7 +129,7 @@ async def test_bad_messages_go_to_the_dead_letter_topic_and_the_next_one_flows(i
         "undecodable",
         "unknown-message-type",
     ]
-    assert [h["zt-dlq-detail"] for h in headers if h["zt-dlq-reason"] == "schema-invalid"] == ["person:missing"]
+    assert [h["zt-dlq-detail"] for h in headers if h["zt-dlq-reason"] == "schema-invalid"] == ["body.person:missing"]
     for h in headers:
         assert h["zt-dlq-topic"] == Partner(infra, namespace).topic
         assert h["zt-dlq-consumer"] == "intake"

@@ -9,16 +9,20 @@ from tests import infra as infra_module
 from tests.infra import Infra
 
 
+INFRA_USED = pytest.StashKey[str]()
+
+
 @pytest.fixture(scope="session")
 def infra(request: pytest.FixtureRequest) -> Iterator[Infra]:
     provided = infra_module.provide()
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    line = f"real infrastructure: {provided.source}; kafka={provided.kafka_bootstrap_servers}"
-    if reporter is not None:
-        reporter.write_line(line)
-    print(line)
+    request.config.stash[INFRA_USED] = f"{provided.source}; kafka {provided.kafka_bootstrap_servers}"
     yield provided
     provided.close()
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:  # type: ignore[no-untyped-def]
+    used = config.stash.get(INFRA_USED, "none (no test needed Kafka or PostgreSQL)")
+    terminalreporter.write_line(f"real infrastructure used: {used}")
 
 
 @pytest.fixture

@@ -25,8 +25,10 @@ install() {
   mkdir -p "$STATE"
   log "resolving the broker classpath from Maven Central into $LIBS"
   rm -rf "$LIBS"
-  mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$LIBS"
+  if ! mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$LIBS" >"$STATE/mvn.log" 2>&1; then
+    log "resolving failed:"; tail -n 40 "$STATE/mvn.log" >&2; exit 1
+  fi
   touch "$LIBS/.complete"
 }
 

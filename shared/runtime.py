@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
-from faststream import FastStream
+from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker, KafkaRouter
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -20,7 +20,7 @@ from sqlalchemy import MetaData
 
 from shared.contracts.topics import HUB_TOPICS, Topic
 from shared.messaging.admin import ensure_topics
-from shared.messaging.broker import create_broker
+from shared.messaging.broker import create_broker, group_id
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox, OutboxRelay
 from shared.messaging.tables import MessagingTables, messaging_tables
@@ -62,6 +62,20 @@ class Runtime:
 
     def inbox(self, handler: str) -> Inbox:
         return Inbox(self.tables, f"{self.service}.{handler}")
+
+    def subscriber(self, router: KafkaRouter, handler: str, *topics: str, **options: Any) -> Any:
+        """A hub subscriber: its own consumer group, manual acks (at-least-once), from the start.
+
+        `earliest` matters for a new consumer group: a service deployed after events were
+        published must still see them.
+        """
+        return router.subscriber(
+            *topics,
+            group_id=group_id(self.settings, self.service, handler),
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            **options,
+        )
 
     def include(self, router: KafkaRouter) -> None:
         """Routers declare topics by registry name; the environment's prefix is added here."""

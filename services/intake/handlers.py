@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import structlog
-from faststream import AckPolicy
 from faststream.kafka import KafkaMessage, KafkaRouter
 
 from shared.contracts.aanmelding import ReferralReceived, SubmitReferral
-from shared.messaging.broker import group_id
 from shared.messaging.reliability import PoisonMessageError
 from shared.messaging.routing import of_type, reject_unknown_command
 from shared.contracts.topics import AANMELDING_EVENTS, PARTNER_INBOUND_PATTERN, party_of_inbound_topic
@@ -19,11 +17,10 @@ log = structlog.get_logger(__name__)
 
 def build_router(runtime: Runtime) -> KafkaRouter:
     router = KafkaRouter()
-    inbound = router.subscriber(
+    inbound = runtime.subscriber(
+        router,
+        "inbound",
         pattern=PARTNER_INBOUND_PATTERN,
-        group_id=group_id(runtime.settings, runtime.service, "inbound"),
-        ack_policy=AckPolicy.MANUAL,
-        auto_offset_reset="earliest",
         title="partner-inbound",
         description="Each party's own inbound topic: referrals (aanmeldingen) and, later, answers.",
     )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import structlog
-from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
 
 from shared.contracts.aanmelding import ReferralReceived
 from shared.contracts.topics import AANMELDING_EVENTS, TRIAGE_EVENTS
 from shared.contracts.triage import TriageCaseOpened
-from shared.messaging.broker import group_id
 from shared.messaging.routing import of_type, skip_unknown_event
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
@@ -20,12 +18,7 @@ log = structlog.get_logger(__name__)
 
 def build_router(runtime: Runtime) -> KafkaRouter:
     router = KafkaRouter()
-    aanmelding = router.subscriber(
-        AANMELDING_EVENTS.name,
-        group_id=group_id(runtime.settings, runtime.service, "aanmelding"),
-        ack_policy=AckPolicy.MANUAL,
-        auto_offset_reset="earliest",
-    )
+    aanmelding = runtime.subscriber(router, "aanmelding", AANMELDING_EVENTS.name)
     inbox = runtime.inbox("aanmelding")
     router.publisher(
         TRIAGE_EVENTS.name,

@@ -16,7 +16,6 @@ from typing import Literal
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import OperationalError
@@ -52,12 +51,7 @@ def probe_service(infra: Infra, namespace: str, behaviour: Behaviour, **override
     router = KafkaRouter()
     inbox = runtime.inbox("probe")
 
-    @router.subscriber(
-        PROBE_TOPIC.name,
-        group_id=group_id(settings, "probe", "probe"),
-        ack_policy=AckPolicy.MANUAL,
-        auto_offset_reset="earliest",
-    )
+    @runtime.subscriber(router, "probe", PROBE_TOPIC.name)
     async def on_probe(body: ProbeHappened) -> None:
         await behaviour(runtime, body)
         async with runtime.unit_of_work() as uow:  # the state change: one inbox row per event

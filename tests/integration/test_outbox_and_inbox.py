@@ -39,6 +39,15 @@ def an_event() -> TriageCaseOpened:
     )
 
 
+async def stage_three(database: Database, tables: MessagingTables) -> list[TriageCaseOpened]:
+    events = [an_event() for _ in range(3)]
+    async with UnitOfWork(database.sessions) as uow:
+        for event in events:
+            await Outbox(tables).stage(uow.session, TRIAGE_EVENTS, event)
+        await uow.commit()
+    return events
+
+
 async def outbox_rows(database: Database, tables: MessagingTables) -> int:
     async with database.sessions() as s:
         return int(await s.scalar(select(func.count()).select_from(tables.outbox)) or 0)
@@ -82,11 +91,7 @@ async def test_a_staged_event_keeps_the_trace_it_was_staged_in(store) -> None:  
 
 async def test_the_relay_publishes_in_order_and_then_forgets_the_rows(store) -> None:  # type: ignore[no-untyped-def]
     database, tables = store
-    events = [an_event() for _ in range(3)]
-    async with UnitOfWork(database.sessions) as uow:
-        for event in events:
-            await Outbox(tables).stage(uow.session, TRIAGE_EVENTS, event)
-        await uow.commit()
+    events = await stage_three(database, tables)
     publish = RecordingPublisher()
     relay = OutboxRelay(tables, database.sessions, publish, setup_tracing("probe"))
     assert await relay.relay_once() == 3
@@ -96,11 +101,7 @@ async def test_the_relay_publishes_in_order_and_then_forgets_the_rows(store) -> 
 
 async def test_a_failed_publish_keeps_that_event_and_all_after_it(store) -> None:  # type: ignore[no-untyped-def]
     database, tables = store
-    events = [an_event() for _ in range(3)]
-    async with UnitOfWork(database.sessions) as uow:
-        for event in events:
-            await Outbox(tables).stage(uow.session, TRIAGE_EVENTS, event)
-        await uow.commit()
+    events = await stage_three(database, tables)
     publish = RecordingPublisher(fail_on=events[1].event_id)
     relay = OutboxRelay(tables, database.sessions, publish, setup_tracing("probe"))
     with pytest.raises(ConnectionError):

@@ -36,6 +36,12 @@ class ServiceSettings(BaseSettings):
     # Prepended to every topic name: an environment's namespace on a shared cluster (and one
     # per test, so tests never read each other's messages). Empty in a dedicated deployment.
     topic_prefix: str = Field(default="", pattern=r"^([a-z0-9-]+\.)?$")
+    # Master key (base64 of 32 bytes) that wraps every case's data key; its id is stored with
+    # each wrapped key so keys can be rotated. The default only suits a local run.
+    master_key: SecretStr = SecretStr("bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXJrZXk=")
+    master_key_id: str = "local-1"
+    # Key for matching repeat referrals on a keyed hash of BSN or name + date of birth.
+    matching_key: SecretStr = SecretStr("local-development-only-matching-key")
     consumer_group_prefix: str = "zorgtafel"
     # The relay can run elsewhere (or be paused for maintenance); the outbox keeps the events.
     outbox_relay_enabled: bool = True

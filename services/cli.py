@@ -19,10 +19,17 @@ from faststream.specification import AsyncAPI
 from rich.console import Console
 from rich.table import Table
 
-from shared.contracts.topics import HUB_TOPICS, partner_topics, party_of_inbound_topic
+from shared.contracts.topics import (
+    HUB_TOPICS,
+    PARTNER_INBOUND_PATTERN,
+    PARTNER_INBOX_PATTERN,
+    Topic,
+    partner_topics,
+)
 from shared.messaging.admin import ensure_topics
 from shared.telemetry.logging import configure_logging
 from services.intake.config import IntakeSettings
+from services.intake.parties import load_seed
 
 # Rich tracebacks would print local variables, which may hold personal data.
 app = typer.Typer(
@@ -58,12 +65,9 @@ def topics_create() -> None:
     """Create the hub's topics and each configured party's inbound and inbox topics."""
     settings = IntakeSettings()
     configure_logging()
+    codes = settings.partner_topics or tuple(p.code for p in load_seed().parties)
     created = asyncio.run(
-        ensure_topics(
-            settings.kafka_bootstrap_servers,
-            (*HUB_TOPICS, *partner_topics(settings.party_codes)),
-            prefix=settings.topic_prefix,
-        )
+        ensure_topics(settings.kafka_bootstrap_servers, (*HUB_TOPICS, *partner_topics(codes)), prefix=settings.topic_prefix)
     )
     console.print(f"created {len(created)} topic(s)")
 
@@ -90,8 +94,8 @@ def asyncapi_document() -> str:
     brokers = [service_module(s).create_runtime().broker for s in Service]
     used = {t for b in brokers for endpoint in (*b.subscribers, *b.publishers) for t in _topics_of(endpoint)}
     reserved = KafkaBroker()
-    for topic in (*HUB_TOPICS, *partner_topics(IntakeSettings().party_codes)):
-        if topic.name not in used and not party_of_inbound_topic(topic.name):
+    for topic in HUB_TOPICS:
+        if topic.name not in used:
             reserved.publisher(topic.name, title=f"{topic.name}:reserved", description=f"{topic.description} (reserved)")
     spec = AsyncAPI(
         *brokers,

@@ -6,8 +6,8 @@ returns `runtime.app(...)`. Nothing connects before the app starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
@@ -52,6 +52,8 @@ class Runtime:
     relay: OutboxRelay
     pseudonymizer: Pseudonymizer
     topics: tuple[Topic, ...] = HUB_TOPICS
+    # Run after the schema exists and before consuming starts (e.g. seeding reference data).
+    startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def tracer(self) -> Tracer:
@@ -93,6 +95,8 @@ class Runtime:
 
     async def _on_startup(self) -> None:
         await self.database.create_schema(self.metadata)
+        for hook in self.startup_hooks:
+            await hook()
         await ensure_topics(self.settings.kafka_bootstrap_servers, self.topics, prefix=self.settings.topic_prefix)
 
     async def _after_startup(self) -> None:

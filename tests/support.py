@@ -11,19 +11,31 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from services.intake.app import create_runtime as create_intake
 from services.intake.config import IntakeSettings
-from services.intake.models import Referral
+from services.intake.models import Case, Referral
+from services.partner import PartnerSystem
+from services.procesregisseur import Procesregisseur
 from services.triage.app import create_runtime as create_triage
 from services.triage.config import TriageSettings
 from services.triage.models import TriageCase
 
-from shared.contracts.aanmelding import PersonDetails, SubmitReferral
+from shared.contracts.aanmelding import (
+    ConsentGiven,
+    Indicators,
+    LifeDomain,
+    Person,
+    Professional,
+    ReferralPersonalData,
+    SubmitReferral,
+    personal_aad,
+)
+from shared.crypto import MasterKey, party_key, party_kid, seal_model
 from shared.contracts.topics import Topic, partner_inbound
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
@@ -38,9 +50,19 @@ SEEDED_GIVEN_NAME = "Marijke"
 SEEDED_FAMILY_NAME = "Oosterhout-Testpersoon"
 SEEDED_BIRTH_DATE = date(1998, 3, 14)
 SEEDED_SITUATION = "Slachtoffer vertelde over uitbuiting in een nagelstudio aan de Markt"
-SEEDED_VALUES = (SEEDED_GIVEN_NAME, SEEDED_FAMILY_NAME, SEEDED_BIRTH_DATE.isoformat(), SEEDED_SITUATION)
+SEEDED_PROFESSIONAL = "Wijkagent Drieskens-Testcontact"
+SEEDED_BSN = "111222333"
+SEEDED_VALUES = (
+    SEEDED_GIVEN_NAME,
+    SEEDED_FAMILY_NAME,
+    SEEDED_BIRTH_DATE.isoformat(),
+    SEEDED_SITUATION,
+    SEEDED_PROFESSIONAL,
+    SEEDED_BSN,
+)
 
 PARTY = "politie-oost-brabant"
+OTHER_PARTY = "veilig-thuis-zuidoost-brabant"
 
 
 def settings_for(cls: type[S], infra: Infra, namespace: str, **overrides: Any) -> S:
@@ -59,45 +81,66 @@ def settings_for(cls: type[S], infra: Infra, namespace: str, **overrides: Any) -
     return cls(**values)
 
 
-def a_referral(reference: str | None = None, **changes: Any) -> SubmitReferral:
+MASTER = MasterKey.from_base64(ServiceSettings().master_key_id, ServiceSettings().master_key.get_secret_value())
+MUNICIPALITY = "gemeente-helmond"
+
+
+def personal_data(**changes: Any) -> ReferralPersonalData:
+    """An adult who consented; seeded values only."""
+    person = {"given_name": SEEDED_GIVEN_NAME, "family_name": SEEDED_FAMILY_NAME, "date_of_birth": SEEDED_BIRTH_DATE}
+    person.update(changes.pop("person", {}))
     values: dict[str, Any] = {
-        "command_id": uuid.uuid4(),
+        "person": Person(**person),
+        "situation": SEEDED_SITUATION,
+        "consent": ConsentGiven(by_person=True, by_guardian=False, recorded_on=date.today()),
+        "professional": Professional(name=SEEDED_PROFESSIONAL, email="zorg@example.invalid"),
+    }
+    values.update(changes)
+    return ReferralPersonalData(**values)
+
+
+def someone_else() -> ReferralPersonalData:
+    """Another person (a referral about them opens its own case)."""
+    return personal_data(person={"family_name": f"Verbeek-{uuid.uuid4().hex[:6]}"})
+
+
+def a_referral(
+    reference: str | None = None, *, party: str = PARTY, personal: ReferralPersonalData | None = None, **changes: Any
+) -> SubmitReferral:
+    """A referral sealed as `party`'s system seals it: with its transport key, bound to the command."""
+    command_id = changes.pop("command_id", uuid.uuid4())
+    sealed = seal_model(
+        personal or personal_data(), party_key(MASTER, party), kid=party_kid(party), aad=personal_aad(command_id)
+    )
+    values: dict[str, Any] = {
+        "command_id": command_id,
         "issued_at": datetime.now(UTC),
         "referrer_reference": reference or f"POL-{uuid.uuid4().hex[:8]}",
-        "person": PersonDetails(
-            given_name=SEEDED_GIVEN_NAME, family_name=SEEDED_FAMILY_NAME, date_of_birth=SEEDED_BIRTH_DATE
+        "municipality": MUNICIPALITY,
+        "indicators": Indicators(
+            serious_local_safety_problem=True,
+            several_chains_needed=True,
+            life_domains=(LifeDomain.SAFETY, LifeDomain.HOUSING),
         ),
-        "situation": SEEDED_SITUATION,
         "urgency": "regular",
+        "personal": sealed,
     }
     values.update(changes)
     return SubmitReferral(**values)
 
 
-class Partner:
-    """A partner system: writes to its own inbound topic with a plain Kafka producer."""
+class Partner(PartnerSystem):
+    """A partner system of `party` in this test's namespace."""
 
     def __init__(self, infra: Infra, namespace: str, party: str = PARTY) -> None:
-        self._bootstrap = infra.kafka_bootstrap_servers
-        self.topic = partner_inbound(party).named(f"{namespace}.")
-        self._producer: AIOKafkaProducer | None = None
+        super().__init__(party, infra.kafka_bootstrap_servers, party_key(MASTER, party), f"{namespace}.")
 
-    async def __aenter__(self) -> Partner:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all")
-        await self._producer.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._producer is not None
-        await self._producer.stop()
-
-    async def send_raw(self, value: bytes, headers: dict[str, str] | None = None) -> None:
-        assert self._producer is not None
-        hdrs = {"content-type": "application/json", **(headers or {})}
-        await self._producer.send_and_wait(self.topic, value, headers=[(k, v.encode()) for k, v in hdrs.items()])
+    @property
+    def topic(self) -> str:
+        return self.inbound
 
     async def submit(self, referral: SubmitReferral, headers: dict[str, str] | None = None) -> None:
-        await self.send_raw(referral.model_dump_json().encode(), headers)
+        await self.send(referral, headers)
 
 
 async def read_topic(
@@ -159,15 +202,39 @@ class Hub:
         async with self.intake.database.sessions() as s:
             return list((await s.scalars(select(Referral))).all())
 
+    async def cases(self) -> list[Case]:
+        async with self.intake.database.sessions() as s:
+            return list((await s.scalars(select(Case).order_by(Case.opened_at))).all())
+
     async def triage_cases(self) -> list[TriageCase]:
         async with self.triage.database.sessions() as s:
             return list((await s.scalars(select(TriageCase))).all())
+
+    def procesregisseur(self) -> Procesregisseur:
+        return Procesregisseur(self.intake.settings, "pr-test-01")
+
+    async def accept(self, case_id: uuid.UUID) -> None:
+        async with self.procesregisseur() as pr:
+            await pr.send(pr.accept(case_id))
+
+    async def accept_all(self, expected: int) -> list[TriageCase]:
+        """Accept every received case once `expected` exist; wait until triage opened them all."""
+        cases = await eventually(lambda: at_least(self.cases, expected))
+        for case in cases:
+            await self.accept(case.case_id)
+        return await eventually(lambda: at_least(self.triage_cases, expected))
+
+
+TEST_PARTIES = (PARTY, OTHER_PARTY)
 
 
 @asynccontextmanager
 async def running_hub(infra: Infra, namespace: str, **overrides: Any) -> AsyncIterator[Hub]:
     spans, records = InMemorySpanExporter(), InMemoryProcessingLog()
-    intake = create_intake(settings_for(IntakeSettings, infra, namespace, **overrides), span_exporter=spans, processing_log=records)
+    intake_settings = settings_for(
+        IntakeSettings, infra, namespace, partner_topics=overrides.pop("partner_topics", TEST_PARTIES), **overrides
+    )
+    intake = create_intake(intake_settings, span_exporter=spans, processing_log=records)
     triage = create_triage(settings_for(TriageSettings, infra, namespace, **overrides), span_exporter=spans, processing_log=records)
     async with intake.app(), triage.app():
         yield Hub(intake, triage, spans, records)

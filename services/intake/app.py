@@ -5,11 +5,16 @@ from __future__ import annotations
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from shared.contracts.topics import HUB_TOPICS, partner_topics
+from shared.crypto import CaseKeyStore, MasterKey
 from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
+from services.intake import parties, register_service
+from services.intake.commands import IntakeCommands
 from services.intake.config import SERVICE, IntakeSettings
 from services.intake.handlers import build_router
-from services.intake.models import Base
+from services.intake.keys import IntakeKeys
+from services.intake.models import Base, case_keys
+from services.intake.service import Intake
 
 
 def create_runtime(
@@ -19,15 +24,28 @@ def create_runtime(
     processing_log: ProcessingLog | None = None,
 ) -> Runtime:
     settings = settings or IntakeSettings()
+    party_codes = settings.partner_topics or tuple(p.code for p in parties.load_seed().parties)
     runtime = build_runtime(
         SERVICE,
         settings,
         Base.metadata,
-        topics=(*HUB_TOPICS, *partner_topics(settings.party_codes)),
+        topics=(*HUB_TOPICS, *partner_topics(party_codes)),
         span_exporter=span_exporter,
         processing_log=processing_log,
     )
-    runtime.include(build_router(runtime))
+    master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
+    keys = IntakeKeys(master, CaseKeyStore(case_keys, master))
+    inbox = runtime.inbox("inbound")
+    intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, settings.matching_key.get_secret_value().encode())
+    commands = IntakeCommands(runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys)
+
+    async def seed_register() -> None:
+        async with runtime.unit_of_work() as uow:
+            if await register_service.seed(uow.session):
+                await uow.commit()
+
+    runtime.startup_hooks.append(seed_register)
+    runtime.include(build_router(runtime, intake, commands))
     return runtime
 
 

@@ -7,10 +7,6 @@ SERVICE = "intake"
 
 class IntakeSettings(ServiceSettings):
     service_name: str = SERVICE
-    # Parties whose inbound/inbox topics exist. Until the party register (issue #3) these are
-    # the demo parties; the register replaces this list.
-    party_codes: tuple[str, ...] = (
-        "politie-oost-brabant",
-        "veilig-thuis-zuidoost-brabant",
-        "ggd-brabant-zuidoost",
-    )
+    # Parties whose inbound and inbox topics intake creates at start; empty means every current
+    # party of the register. A deployment leaves it empty; tests name the few they use.
+    partner_topics: tuple[str, ...] = ()

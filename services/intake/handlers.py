@@ -1,56 +1,129 @@
-"""Kafka adapters of intake: validate, call one use case, let the outbox publish."""
+"""Kafka adapters of intake: read the message, call one use case, let the outbox answer."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import structlog
 from faststream.kafka import KafkaMessage, KafkaRouter
 
 from shared.contracts.aanmelding import ReferralReceived, SubmitReferral
+from shared.contracts.intake import (
+    AcceptReferral,
+    AnswerQuestion,
+    AskReferrer,
+    DeclineReferral,
+    InboundRefused,
+    InboxNotice,
+    IntakeEvent,
+)
+from shared.contracts.register import AdmitParty, ExcludeParty, RecordPartyLeaving, RegisterEvent
+from shared.contracts.topics import (
+    AANMELDING_EVENTS,
+    AUDIT_EVENTS,
+    INTAKE_COMMANDS,
+    INTAKE_EVENTS,
+    PARTNER_INBOUND_PATTERN,
+    PARTNER_INBOX_PATTERN,
+    REGISTER_EVENTS,
+    partner_topics,
+    party_of_inbound_topic,
+)
+from shared.messaging.admin import ensure_topics
 from shared.messaging.reliability import PoisonMessageError
 from shared.messaging.routing import of_type, reject_unknown_command
-from shared.contracts.topics import AANMELDING_EVENTS, PARTNER_INBOUND_PATTERN, party_of_inbound_topic
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
-from services.intake import service
+from services.intake.commands import IntakeCommands
+from services.intake.service import Intake, Origin
 
 log = structlog.get_logger(__name__)
 
-def build_router(runtime: Runtime) -> KafkaRouter:
+
+def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> KafkaRouter:
     router = KafkaRouter()
+    _document(router)
     inbound = runtime.subscriber(
         router,
         "inbound",
         pattern=PARTNER_INBOUND_PATTERN,
         title="partner-inbound",
-        description="Each party's own inbound topic: referrals (aanmeldingen) and, later, answers.",
-    )
-    inbox = runtime.inbox("inbound")
-    # Emitted through the outbox; declared here so the AsyncAPI document lists topic and payload.
-    router.publisher(
-        AANMELDING_EVENTS.name,
-        schema=ReferralReceived,
-        title=f"{AANMELDING_EVENTS.name}:ReferralReceived",
-        description=AANMELDING_EVENTS.description,
+        description="Each party's own inbound topic: referrals (SubmitReferral) and answers (AnswerQuestion).",
     )
 
-    @inbound(filter=of_type("aanmelding.submit-referral"))
-    async def on_submit_referral(body: SubmitReferral, msg: KafkaMessage) -> None:
-        party = party_of_inbound_topic(msg.raw_message.topic, runtime.settings.topic_prefix)
+    @inbound
+    async def on_inbound(msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        party = party_of_inbound_topic(record.topic, runtime.settings.topic_prefix)
         if party is None:
             raise PoisonMessageError("not-an-inbound-topic")
-        with record_processing(
-            runtime.tracer, "register referral", Activity.AANMELDING, runtime.pseudonymizer
-        ) as processing:
-            outcome = await service.register_referral(runtime.unit_of_work(), inbox, runtime.outbox, body, party)
-            if outcome.case_id is not None:
-                processing.subject(outcome.case_id)
+        body = await msg.decode()
+        with record_processing(runtime.tracer, "receive from party", Activity.AANMELDING, runtime.pseudonymizer) as p:
+            outcome, case_id = await intake.receive(party, body, Origin(record.topic, record.partition, record.offset))
+            if case_id is not None:
+                p.subject(case_id)
         runtime.relay.wake()
-        log.info(
-            "referral.registered",
-            case_id=str(outcome.case_id),
-            referrer_party=party,
-            duplicate=outcome.duplicate,
-        )
+        log.info("inbound.handled", referrer_party=party, outcome=outcome, case_id=str(case_id) if case_id else None)
 
-    inbound(reject_unknown_command)
+    on_commands = runtime.subscriber(router, "commands", INTAKE_COMMANDS.name)
+
+    async def judge(command: AcceptReferral | DeclineReferral | AskReferrer) -> None:
+        with record_processing(
+            runtime.tracer, command.command_type, Activity.INTAKE, runtime.pseudonymizer, command.case_id
+        ):
+            refusal = await commands.judge(command)
+        runtime.relay.wake()
+        log.info("intake.judged", command_type=command.command_type, case_id=str(command.case_id), refusal=refusal)
+
+    @on_commands(filter=of_type("intake.accept-referral"))
+    async def on_accept(body: AcceptReferral) -> None:
+        await judge(body)
+
+    @on_commands(filter=of_type("intake.decline-referral"))
+    async def on_decline(body: DeclineReferral) -> None:
+        await judge(body)
+
+    @on_commands(filter=of_type("intake.ask-referrer"))
+    async def on_ask(body: AskReferrer) -> None:
+        await judge(body)
+
+    async def change(command: AdmitParty | RecordPartyLeaving | ExcludeParty) -> None:
+        refusal = await commands.change_register(command)
+        runtime.relay.wake()
+        if refusal is None and isinstance(command, AdmitParty):
+            # A new party can refer and be written to at once: its topics exist from now on.
+            await ensure_topics(
+                runtime.settings.kafka_bootstrap_servers,
+                partner_topics([command.party.code]),
+                prefix=runtime.settings.topic_prefix,
+            )
+        log.info("register.changed", command_type=command.command_type, refusal=refusal)
+
+    @on_commands(filter=of_type("register.admit-party"))
+    async def on_admit(body: AdmitParty) -> None:
+        await change(body)
+
+    @on_commands(filter=of_type("register.record-party-leaving"))
+    async def on_leaving(body: RecordPartyLeaving) -> None:
+        await change(body)
+
+    @on_commands(filter=of_type("register.exclude-party"))
+    async def on_exclude(body: ExcludeParty) -> None:
+        await change(body)
+
+    on_commands(reject_unknown_command)
     return router
+
+
+def _document(router: KafkaRouter) -> None:
+    """Declare what intake emits through its outbox, so the AsyncAPI document lists it."""
+    emitted: list[tuple[str, str, Any]] = [
+        (AANMELDING_EVENTS.name, "ReferralReceived", ReferralReceived),
+        (INTAKE_EVENTS.name, "intake-events", IntakeEvent),
+        (REGISTER_EVENTS.name, "register-events", RegisterEvent),
+        (AUDIT_EVENTS.name, "InboundRefused", InboundRefused),
+        (PARTNER_INBOX_PATTERN, "partner-inbox", InboxNotice),
+        (PARTNER_INBOUND_PATTERN, "partner-inbound", SubmitReferral | AnswerQuestion),
+    ]
+    for topic, title, schema in emitted:
+        router.publisher(topic, schema=schema, title=f"{topic}:{title}")

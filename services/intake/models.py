@@ -1,13 +1,15 @@
-"""Intake's own tables. The person's data lives only here, never in an event."""
+"""Intake's own tables. Personal data lives only here, and only sealed under the case's data key."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.crypto import case_keys_table
 from shared.persistence.database import new_metadata
 
 
@@ -15,16 +17,80 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
+case_keys = case_keys_table(Base.metadata)
+
+# Case statuses; a case is open (a repeat referral links to it) while received or accepted.
+RECEIVED, ACCEPTED, DECLINED = "received", "accepted", "declined"
+OPEN_STATUSES = (RECEIVED, ACCEPTED)
+
+
+class Party(Base):
+    __tablename__ = "party"
+
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    sector: Mapped[str] = mapped_column(String(40))
+    seat: Mapped[str | None] = mapped_column(String(200))
+    office_address: Mapped[str | None] = mapped_column(String(300))
+
+
+class Membership(Base):
+    __tablename__ = "party_membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(ForeignKey("party.code"), index=True)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class Case(Base):
+    __tablename__ = "intake_case"
+    __table_args__ = (Index("ix_intake_case_match_bsn", "match_bsn"), Index("ix_intake_case_match_name", "match_name"))
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    # Every event of the case carries the referral's correlation id: one business conversation.
+    correlation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(16))
+    referrer_party: Mapped[str] = mapped_column(String(100))
+    referrer_reference: Mapped[str] = mapped_column(String(64))
+    municipality: Mapped[str] = mapped_column(String(100))
+    age_group: Mapped[str] = mapped_column(String(3))
+    urgency: Mapped[str] = mapped_column(String(16))
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Keyed hashes (matching.py); never clear identifiers.
+    match_bsn: Mapped[str | None] = mapped_column(String(64))
+    match_name: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decline_reason: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key
+
+
 class Referral(Base):
+    """Every referral taken, the first of a case and any repeat linked to it later."""
+
     __tablename__ = "referral"
     __table_args__ = (UniqueConstraint("referrer_party", "referrer_reference"),)
 
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    referral_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intake_case.case_id"), index=True)
     referrer_party: Mapped[str] = mapped_column(String(100))
     referrer_reference: Mapped[str] = mapped_column(String(64))
-    urgency: Mapped[str] = mapped_column(String(16))
-    # Stored as received for now; issue #3 replaces these with field-level encryption under a
-    # per-case data key (crypto-shredding), see docs/decisions/0004-personal-data-at-rest.md.
-    person: Mapped[dict[str, str]] = mapped_column(JSON)
-    situation: Mapped[str] = mapped_column(Text)
+    linked_as_repeat: Mapped[bool]
+    personal: Mapped[dict[str, str]] = mapped_column(JSON)  # ReferralPersonalData, Sealed under the case key
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Question(Base):
+    __tablename__ = "referrer_question"
+
+    question_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intake_case.case_id"), index=True)
+    referrer_party: Mapped[str] = mapped_column(String(100))
+    asked_by: Mapped[str] = mapped_column(String(64))
+    question: Mapped[dict[str, str]] = mapped_column(JSON)  # Sealed under the case key
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answer: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,82 +1,228 @@
-"""Intake use cases. Covenant art. 1.1 (Aanmelding en Intake) and 12.2a."""
+"""Intake of messages from parties: referrals (art. 1.1) and answers to the Procesregisseur (12.2a).
+
+Every message a party sends gets an answer on its inbox topic (received, duplicate, rejected
+with reasons) unless it is no party at all, or no longer: then it receives nothing and the
+attempt is audited (art. 21.3, 23.2: from that day it may not refer or receive data).
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
 
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import or_, select
 
-from shared.contracts.aanmelding import ReferralReceived, SubmitReferral
-from shared.contracts.envelope import utcnow
-from shared.contracts.topics import AANMELDING_EVENTS
+from shared.contracts.aanmelding import REFERENCE_PATTERN, ReferralPersonalData, ReferralReceived, SubmitReferral, personal_aad
+from shared.contracts.envelope import Notice, utcnow
+from shared.contracts.intake import (
+    AnswerQuestion,
+    InboundRefused,
+    QuestionAnswered,
+    ReferralAcknowledged,
+    ReferralRejected,
+    RepeatReferralLinked,
+    answer_aad,
+)
+from shared.contracts.rejections import RejectionReason, reason, reasons_from
+from shared.contracts.topics import AANMELDING_EVENTS, AUDIT_EVENTS, INTAKE_EVENTS, partner_inbox
+from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
+from shared.messaging.reliability import PoisonMessageError
 from shared.persistence.unit_of_work import UnitOfWork
+from services.intake import register_service, rules
 from services.intake.config import SERVICE
-from services.intake.models import Referral
+from services.intake.keys import IntakeKeys
+from services.intake.matching import match_keys
+from services.intake.models import OPEN_STATUSES, RECEIVED, Case, Question, Referral
+
+Outcome = Literal["received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered"]
+SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"
 
 
 @dataclass(frozen=True)
-class ReferralOutcome:
-    case_id: uuid.UUID | None
-    duplicate: bool
+class Origin:
+    """Where a message was read: for the audit record of a refused one."""
+
+    topic: str
+    partition: int
+    offset: int
 
 
-async def register_referral(
-    uow: UnitOfWork,
-    inbox: Inbox,
-    outbox: Outbox,
-    command: SubmitReferral,
-    referrer_party: str,
-) -> ReferralOutcome:
-    """Record a party's referral and open a case for it (art. 1.1).
+def today_utc() -> date:
+    return datetime.now(UTC).date()
 
-    The referring party comes from the topic it wrote to, never from the payload. The same
-    delivery twice, or the same referrer reference twice, yields the one case already opened.
-    """
-    async with uow:
+
+@dataclass
+class Intake:
+    unit_of_work: Callable[[], UnitOfWork]
+    outbox: Outbox
+    inbox: Inbox
+    keys: IntakeKeys
+    matching_secret: bytes
+    today: Callable[[], date] = today_utc
+
+    async def receive(self, party: str, body: Any, origin: Origin) -> tuple[Outcome, uuid.UUID | None]:
+        """One message from a party's inbound topic; returns what became of it and its case, if any."""
+        if not isinstance(body, dict):
+            raise PoisonMessageError("undecodable", "body is not a JSON object")
+        async with self.unit_of_work() as uow:
+            message_id = _message_id(body)
+            if message_id is not None and await self.inbox.seen(uow.session, message_id):
+                return "redelivered", None
+            standing = await register_service.standing(uow.session, party, self.today())
+            if standing != "party":
+                await self._stage(uow, AUDIT_EVENTS, InboundRefused(
+                    producer=SERVICE, correlation_id=message_id or uuid.uuid4(), claimed_party=party,
+                    reason=standing, topic=origin.topic, partition=origin.partition, offset=origin.offset,
+                ))
+                return await self._done(uow, message_id, ("refused", None))
+            kind = body.get("command_type")
+            if kind == SUBMIT:
+                result = await self._submit(uow, party, body, message_id)
+            elif kind == ANSWER:
+                result = await self._answer(uow, party, body, message_id)
+            else:
+                result = await self._reject(uow, party, body, message_id, [reason("command_type", "unknown_message_type")])
+            return await self._done(uow, message_id, result)
+
+    async def _submit(
+        self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None
+    ) -> tuple[Outcome, uuid.UUID | None]:
         session = uow.session
-        existing = await session.scalar(
-            select(Referral).where(
-                Referral.referrer_party == referrer_party,
-                Referral.referrer_reference == command.referrer_reference,
+        try:
+            command = SubmitReferral.model_validate(body)
+        except ValidationError as exc:
+            return await self._reject(uow, party, body, message_id, reasons_from(exc))
+        try:
+            personal = self.keys.open_from_party(
+                party, command.personal, ReferralPersonalData, aad=personal_aad(command.command_id)
             )
+        except ValidationError as exc:
+            return await self._reject(uow, party, body, message_id, reasons_from(exc, "personal"))
+        except CryptoError:
+            return await self._reject(uow, party, body, message_id, [reason("personal", "personal_data_unreadable")])
+        on = self.today()
+        problems = rules.referral_reasons(
+            personal, command.municipality, await register_service.municipalities(session, on), on
         )
-        if await inbox.seen(session, command.command_id):
-            # A redelivery. The referral may be gone already (purged after afschaling);
-            # the inbox record outlives it, so the redelivery still changes nothing.
-            return ReferralOutcome(case_id=existing.case_id if existing else None, duplicate=True)
-        if existing is not None:
-            # The same referral sent again as a new message: acknowledge, do not open a second case.
-            await inbox.record(session, command.command_id)
-            await uow.commit()
-            return ReferralOutcome(case_id=existing.case_id, duplicate=True)
+        if problems:
+            return await self._reject(uow, party, body, message_id, problems)
 
-        case_id = uuid.uuid4()
-        session.add(
-            Referral(
-                case_id=case_id,
-                referrer_party=referrer_party,
-                referrer_reference=command.referrer_reference,
-                urgency=command.urgency,
-                person=command.person.model_dump(mode="json"),
-                situation=command.situation,
-                received_at=utcnow(),
-            )
+        known = await session.scalar(
+            select(Referral).where(Referral.referrer_party == party, Referral.referrer_reference == command.referrer_reference)
         )
-        await outbox.stage(
-            session,
-            AANMELDING_EVENTS,
-            ReferralReceived(
-                case_id=case_id,
-                producer=SERVICE,
-                correlation_id=command.correlation_id or command.command_id,
-                causation_id=command.command_id,
-                referrer_party=referrer_party,
-                urgency=command.urgency,
-            ),
+        if known is not None:
+            await self._notify(uow, party, ReferralAcknowledged(
+                producer=SERVICE, correlation_id=command.command_id, causation_id=command.command_id,
+                referrer_reference=command.referrer_reference, status="duplicate",
+            ))
+            return "duplicate", known.case_id
+
+        keys = match_keys(self.matching_secret, personal.person)
+        matches = [Case.match_name == keys["name_and_date_of_birth"]]
+        if "bsn" in keys:
+            matches.append(Case.match_bsn == keys["bsn"])
+        open_case = await session.scalar(
+            select(Case).where(Case.status.in_(OPEN_STATUSES), or_(*matches)).order_by(Case.opened_at).limit(1)
         )
-        await inbox.record(session, command.command_id)
+        correlation = command.correlation_id or command.command_id
+        referral_id = uuid.uuid4()
+        if open_case is not None:
+            case_id, outcome = open_case.case_id, "linked"
+            matched_on = "bsn" if "bsn" in keys and open_case.match_bsn == keys["bsn"] else "name_and_date_of_birth"
+            await self._stage(uow, INTAKE_EVENTS, RepeatReferralLinked(
+                case_id=case_id, producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
+                referral_id=referral_id, referrer_party=party, matched_on=matched_on,
+            ))
+        else:
+            case_id, outcome = uuid.uuid4(), "received"
+            session.add(Case(
+                case_id=case_id, correlation_id=correlation, status=RECEIVED, referrer_party=party, referrer_reference=command.referrer_reference,
+                municipality=command.municipality, age_group=rules.age_group(personal.person.date_of_birth, on),
+                urgency=command.urgency, indicators=command.indicators.model_dump(mode="json"),
+                match_bsn=keys.get("bsn"), match_name=keys["name_and_date_of_birth"], opened_at=utcnow(),
+            ))
+            await session.flush()
+            await self._stage(uow, AANMELDING_EVENTS, ReferralReceived(
+                case_id=case_id, producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
+                referrer_party=party, urgency=command.urgency,
+            ))
+        sealed = await self.keys.seal_for_case(session, case_id, "personal", personal, new_case=outcome == "received")
+        session.add(Referral(
+            referral_id=referral_id, case_id=case_id, referrer_party=party,
+            referrer_reference=command.referrer_reference, linked_as_repeat=outcome == "linked",
+            personal=sealed, received_at=utcnow(),
+        ))
+        # The referrer hears "received" either way: whether the person is known already is not
+        # its business (need to know); the Procesregisseur hears of the link.
+        await self._notify(uow, party, ReferralAcknowledged(
+            producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
+            referrer_reference=command.referrer_reference, status="received",
+        ))
+        return outcome, case_id
+
+    async def _answer(
+        self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None
+    ) -> tuple[Outcome, uuid.UUID | None]:
+        try:
+            command = AnswerQuestion.model_validate(body)
+        except ValidationError as exc:
+            return await self._reject(uow, party, body, message_id, reasons_from(exc))
+        question = await uow.session.get(Question, command.question_id)
+        if question is None or question.referrer_party != party or question.answer is not None:
+            # Same answer for "no such question" and "not yours": a party learns nothing of others.
+            return await self._reject(uow, party, body, message_id, [reason("question_id", "unknown_question")])
+        try:
+            text = self.keys.open_text_from_party(party, command.answer, aad=answer_aad(command.question_id))
+        except CryptoError:
+            return await self._reject(uow, party, body, message_id, [reason("answer", "personal_data_unreadable")])
+        question.answer = await self.keys.seal_for_case(uow.session, question.case_id, "answer", text)
+        question.answered_at = utcnow()
+        await self._stage(uow, INTAKE_EVENTS, QuestionAnswered(
+            case_id=question.case_id, producer=SERVICE, correlation_id=command.correlation_id or command.command_id,
+            causation_id=command.command_id, question_id=question.question_id, referrer_party=party,
+        ))
+        return "answered", question.case_id
+
+    async def _reject(
+        self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None,
+        reasons: list[RejectionReason],
+    ) -> tuple[Outcome, None]:
+        reference = body.get("referrer_reference")
+        await self._notify(uow, party, ReferralRejected(
+            producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
+            referrer_reference=reference if _is_reference(reference) else None,
+            rejected_message_id=str(message_id) if message_id else None, reasons=tuple(reasons),
+        ))
+        return "rejected", None
+
+    async def _notify(self, uow: UnitOfWork, party: str, notice: Notice) -> None:
+        await self._stage(uow, partner_inbox(party), notice)
+
+    async def _stage(self, uow: UnitOfWork, topic: Any, notice: Notice) -> None:
+        await self.outbox.stage(uow.session, topic, notice)
+
+    async def _done(
+        self, uow: UnitOfWork, message_id: uuid.UUID | None, result: tuple[Outcome, uuid.UUID | None]
+    ) -> tuple[Outcome, uuid.UUID | None]:
+        if message_id is not None:
+            await self.inbox.record(uow.session, message_id)
         await uow.commit()
-        return ReferralOutcome(case_id=case_id, duplicate=False)
+        return result
+
+
+def _message_id(body: dict[str, Any]) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(body.get("command_id")))
+    except ValueError:
+        return None
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 64 and re.fullmatch(REFERENCE_PATTERN, value) is not None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import structlog
 from faststream.kafka import KafkaRouter
 
-from shared.contracts.aanmelding import ReferralReceived
-from shared.contracts.topics import AANMELDING_EVENTS, TRIAGE_EVENTS
+from shared.contracts.intake import ReferralAccepted
+from shared.contracts.topics import INTAKE_EVENTS, TRIAGE_EVENTS
 from shared.contracts.triage import TriageCaseOpened
 from shared.messaging.routing import of_type, skip_unknown_event
 from shared.runtime import Runtime
@@ -18,8 +18,8 @@ log = structlog.get_logger(__name__)
 
 def build_router(runtime: Runtime) -> KafkaRouter:
     router = KafkaRouter()
-    aanmelding = runtime.subscriber(router, "aanmelding", AANMELDING_EVENTS.name)
-    inbox = runtime.inbox("aanmelding")
+    intake_events = runtime.subscriber(router, "intake-events", INTAKE_EVENTS.name)
+    inbox = runtime.inbox("intake-events")
     router.publisher(
         TRIAGE_EVENTS.name,
         schema=TriageCaseOpened,
@@ -27,8 +27,8 @@ def build_router(runtime: Runtime) -> KafkaRouter:
         description=TRIAGE_EVENTS.description,
     )
 
-    @aanmelding(filter=of_type("aanmelding.referral-received"))
-    async def on_referral_received(body: ReferralReceived) -> None:
+    @intake_events(filter=of_type("intake.referral-accepted"))
+    async def on_referral_accepted(body: ReferralAccepted) -> None:
         with record_processing(
             runtime.tracer, "open triage case", Activity.TRIAGE, runtime.pseudonymizer, body.case_id
         ):
@@ -36,5 +36,5 @@ def build_router(runtime: Runtime) -> KafkaRouter:
         runtime.relay.wake()
         log.info("triage.case_opened", case_id=str(body.case_id), duplicate=not opened)
 
-    aanmelding(skip_unknown_event)
+    intake_events(skip_unknown_event)
     return router

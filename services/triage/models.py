@@ -1,11 +1,13 @@
-"""Triage's own tables: no personal data, only what triage needs about a case."""
+"""Triage's own tables: no personal data, only what triage needs about a case (minimal data)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Uuid
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.persistence.database import new_metadata
@@ -20,6 +22,10 @@ class TriageCase(Base):
 
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     referrer_party: Mapped[str] = mapped_column(String(100))
+    municipality: Mapped[str] = mapped_column(String(100))
+    age_group: Mapped[str] = mapped_column(String(3))
     urgency: Mapped[str] = mapped_column(String(16))
+    # The referrer's view of the Bijlage 2 criteria, as intake accepted them.
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(32))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

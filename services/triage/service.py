@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.contracts.aanmelding import ReferralReceived
+from shared.contracts.intake import ReferralAccepted
 from shared.contracts.envelope import utcnow
 from shared.contracts.topics import TRIAGE_EVENTS
 from shared.contracts.triage import TriageCaseOpened
@@ -15,8 +15,8 @@ from services.triage.models import TriageCase
 OPEN = "open"
 
 
-async def open_triage_case(uow: UnitOfWork, inbox: Inbox, outbox: Outbox, event: ReferralReceived) -> bool:
-    """Open a triage case for a received referral (art. 1.15); False when already handled."""
+async def open_triage_case(uow: UnitOfWork, inbox: Inbox, outbox: Outbox, event: ReferralAccepted) -> bool:
+    """Open a triage case once intake accepted the referral (art. 1.15, 12.2b); False when already handled."""
     async with uow:
         session = uow.session
         if await inbox.seen(session, event.event_id) or await session.get(TriageCase, event.case_id):
@@ -25,7 +25,10 @@ async def open_triage_case(uow: UnitOfWork, inbox: Inbox, outbox: Outbox, event:
             TriageCase(
                 case_id=event.case_id,
                 referrer_party=event.referrer_party,
+                municipality=event.municipality,
+                age_group=event.age_group,
                 urgency=event.urgency,
+                indicators=event.indicators.model_dump(mode="json"),
                 status=OPEN,
                 opened_at=utcnow(),
             )

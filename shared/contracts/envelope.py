@@ -28,8 +28,11 @@ class Message(BaseModel):
         raise NotImplementedError
 
 
-class Event(Message):
-    """A fact the hub has recorded. Consumers ignore fields they do not know (additive change)."""
+class Notice(Message):
+    """A fact that concerns no hub case: a register change, an answer to a party, an audit record.
+
+    Consumers ignore fields they do not know (additive change).
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -37,7 +40,6 @@ class Event(Message):
     event_type: str
     schema_version: int
     occurred_at: AwareDatetime = Field(default_factory=utcnow)
-    case_id: UUID
     producer: str
     correlation_id: UUID
     causation_id: UUID | None = None
@@ -45,6 +47,21 @@ class Event(Message):
     @property
     def message_id(self) -> UUID:
         return self.event_id
+
+    @property
+    def key(self) -> str | None:
+        """The Kafka key: none, since there is no case to keep in order."""
+        return None
+
+
+class Event(Notice):
+    """A fact about one case, keyed by its opaque case id so a case's events stay in order."""
+
+    case_id: UUID
+
+    @property
+    def key(self) -> str | None:
+        return str(self.case_id)
 
 
 class Command(Message):

@@ -32,7 +32,9 @@ class Topic:
 
 AANMELDING_EVENTS = Topic(f"{PREFIX}.aanmelding.events.v1", "Referrals (aanmeldingen) the hub received")
 INTAKE_EVENTS = Topic(f"{PREFIX}.intake.events.v1", "Intake judgements: accepted, declined, questions")
-INTAKE_COMMANDS = Topic(f"{PREFIX}.intake.commands.v1", "Commands of the Procesregisseur to intake")
+INTAKE_COMMANDS = Topic(
+    f"{PREFIX}.intake.commands.v1", "Commands to intake: the Procesregisseur's judgements, register changes"
+)
 TRIAGE_EVENTS = Topic(f"{PREFIX}.triage.events.v1", "Triage: consultation, criteria, routing decision")
 TRIAGE_COMMANDS = Topic(f"{PREFIX}.triage.commands.v1", "Commands of the Procesregisseur to triage")
 MEETING_EVENTS = Topic(f"{PREFIX}.meeting.events.v1", "Casusoverleg: preparation, invitations, decisions")
@@ -40,6 +42,7 @@ MEETING_COMMANDS = Topic(f"{PREFIX}.meeting.commands.v1", "Commands for the Casu
 PLAN_OF_ACTION_EVENTS = Topic(f"{PREFIX}.plan-of-action.events.v1", "Plan van aanpak: actions and progress")
 AFSCHALING_EVENTS = Topic(f"{PREFIX}.afschaling.events.v1", "Afschaling decisions: what must be cleansed")
 RETENTION_EVENTS = Topic(f"{PREFIX}.retention.events.v1", "Proof of purges (no personal data)")
+REGISTER_EVENTS = Topic(f"{PREFIX}.register.events.v1", "The register of parties: admitted, left, excluded")
 AUDIT_EVENTS = Topic(f"{PREFIX}.audit.events.v1", "Processing records and access to dossiers")
 DEAD_LETTER = Topic(
     f"{PREFIX}.dead-letter.v1",
@@ -58,6 +61,7 @@ HUB_TOPICS: tuple[Topic, ...] = (
     PLAN_OF_ACTION_EVENTS,
     AFSCHALING_EVENTS,
     RETENTION_EVENTS,
+    REGISTER_EVENTS,
     AUDIT_EVENTS,
     DEAD_LETTER,
 )
@@ -65,6 +69,7 @@ HUB_TOPICS: tuple[Topic, ...] = (
 # FastStream pattern for every party's inbound topic, so a party admitted later is consumed
 # without a restart. FastStream's pattern syntax is loose; `party_of_inbound_topic` is strict.
 PARTNER_INBOUND_PATTERN = f"{PREFIX}.partner.{{party}}.inbound.v1"
+PARTNER_INBOX_PATTERN = f"{PREFIX}.partner.{{party}}.inbox.v1"
 _INBOUND = re.compile(rf"^{PREFIX}\.partner\.(?P<code>[a-z0-9]+(?:-[a-z0-9]+)*)\.inbound\.v1$")
 
 
@@ -80,12 +85,13 @@ def _checked(code: str) -> str:
 
 def partner_inbound(party_code: str) -> Topic:
     """Where a party publishes to the hub (referrals, answers)."""
-    return Topic(f"{PREFIX}.partner.{_checked(party_code)}.inbound.v1", f"{party_code} writes to the hub")
+    # One partition: a party's messages stay in the order it sent them, and 68 parties stay cheap.
+    return Topic(f"{PREFIX}.partner.{_checked(party_code)}.inbound.v1", f"{party_code} writes to the hub", 1)
 
 
 def partner_inbox(party_code: str) -> Topic:
     """Where the hub writes to a party (outcomes, questions, invitations)."""
-    return Topic(f"{PREFIX}.partner.{_checked(party_code)}.inbox.v1", f"The hub writes to {party_code}")
+    return Topic(f"{PREFIX}.partner.{_checked(party_code)}.inbox.v1", f"The hub writes to {party_code}", 1)
 
 
 def party_of_inbound_topic(topic: str, prefix: str = "") -> str | None:

@@ -29,6 +29,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.contracts.envelope import utcnow
 from shared.contracts.topics import DEAD_LETTER
+from shared.crypto import CryptoError
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +82,8 @@ def classify(exc: BaseException) -> tuple[str, str] | None:
         return "schema-invalid", describe_validation_error(exc)
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
         return "undecodable", type(exc).__name__
+    if isinstance(exc, CryptoError):
+        return "sealed-data-unreadable", type(exc).__name__
     return None
 
 

@@ -5,6 +5,7 @@ reliability middleware, the outbox and inbox); its handler's behaviour is the va
 """
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -30,7 +31,7 @@ from shared.settings import ServiceSettings
 from services.intake.config import IntakeSettings
 from services.intake.models import Base as IntakeBase
 from tests.infra import ROOT, Infra
-from tests.support import Partner, a_referral, eventually, read_topic, running_hub, settings_for
+from tests.support import TEST_PARTIES, Partner, a_referral, eventually, read_topic, running_hub, settings_for
 
 pytestmark = pytest.mark.infra
 
@@ -177,6 +178,7 @@ async def test_a_service_killed_between_commit_and_publish_loses_nothing(infra: 
         "DATABASE_URL": settings.database_url,
         "ZT_TOPIC_PREFIX": settings.topic_prefix,
         "ZT_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
+        "ZT_PARTNER_TOPICS": json.dumps(TEST_PARTIES),
         # Commit happens, the relay never gets to publish: the moment a crash would hurt most.
         "ZT_OUTBOX_RELAY_ENABLED": "false",
     }
@@ -201,7 +203,7 @@ async def test_a_service_killed_between_commit_and_publish_loses_nothing(infra: 
     assert await read_topic(infra, AANMELDING_EVENTS, namespace) == []
 
     async with running_hub(infra, namespace) as hub:  # the restart, now with its relay
-        (case,) = await eventually(hub.triage_cases)
+        (case,) = await hub.accept_all(1)
         (referral,) = await hub.referrals()
     assert case.case_id == referral.case_id
     assert len(await read_topic(infra, AANMELDING_EVENTS, namespace)) == 1

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime
 import pytest
 from pydantic import ValidationError
 
-from shared.contracts import Command, Event, ReferralReceived, SubmitReferral, TriageCaseOpened
-from tests.support import a_referral
+from shared.contracts import Command, Event, ReferralPersonalData, ReferralReceived, SubmitReferral, TriageCaseOpened
+from tests.support import a_referral, personal_data
 
 
 def a_received(**changes: object) -> ReferralReceived:
@@ -62,12 +62,12 @@ def test_referrer_reference_must_be_a_short_safe_token(reference: str) -> None:
         a_referral(reference=reference or None, referrer_reference=reference)
 
 
-def test_referral_needs_the_person_and_a_valid_birth_date() -> None:
-    data = a_referral().model_dump(mode="json")
+def test_personal_data_needs_the_person_and_a_valid_birth_date() -> None:
+    data = personal_data().model_dump(mode="json")
     data["person"]["date_of_birth"] = "not-a-date"
     with pytest.raises(ValidationError):
-        SubmitReferral.model_validate(data)
-    assert a_referral().person.date_of_birth < date.today()
+        ReferralPersonalData.model_validate(data)
+    assert personal_data().person.date_of_birth < date.today()
 
 
 def test_message_types_are_unique_across_contracts() -> None:

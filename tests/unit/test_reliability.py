@@ -4,9 +4,9 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from shared.contracts import SubmitReferral
+from shared.contracts import ReferralPersonalData, SubmitReferral
 from shared.messaging.reliability import PoisonMessageError, ReliableConsumption, classify
-from tests.support import SEEDED_VALUES, a_referral
+from tests.support import SEEDED_VALUES, a_referral, personal_data
 
 
 def invalid_referral_error(**changes: object) -> ValidationError:
@@ -22,11 +22,11 @@ def test_schema_invalid_messages_are_poison_described_by_field_path_and_type() -
 
 
 def test_the_description_of_an_invalid_message_never_quotes_its_values() -> None:
-    data = a_referral().model_dump(mode="json")
+    data = personal_data().model_dump(mode="json")
     data["person"]["date_of_birth"] = f"{SEEDED_VALUES[0]} {SEEDED_VALUES[1]}"
     data[SEEDED_VALUES[0]] = SEEDED_VALUES[3]  # an unknown field named after the person
     with pytest.raises(ValidationError) as err:
-        SubmitReferral.model_validate(data)
+        ReferralPersonalData.model_validate(data)
     reason, detail = classify(err.value) or ("", "")
     assert reason == "schema-invalid"
     assert "person.date_of_birth:date_from_datetime_parsing" in detail

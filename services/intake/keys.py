@@ -1,0 +1,63 @@
+"""Intake's keys: open what parties and the Procesregisseur sealed, seal what intake stores and sends.
+
+- A party seals with its transport key, and reads what the hub seals for it with the same key.
+- The Procesregisseur's tool seals free text for the hub (reader `zorgtafel-hub`).
+- At rest, everything personal is sealed under the case's own data key (crypto-shredding:
+  destroying that key later makes every copy unreadable).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts.intake import HUB_READER
+from shared.crypto import (
+    CaseKeyStore,
+    MasterKey,
+    Sealed,
+    case_aad,
+    case_kid,
+    open_sealed,
+    open_text,
+    party_key,
+    party_kid,
+    seal,
+    seal_text,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class IntakeKeys:
+    def __init__(self, master: MasterKey, store: CaseKeyStore) -> None:
+        self._master = master
+        self.store = store
+
+    def open_from_party(self, party: str, sealed: Sealed, model: type[M], *, aad: bytes) -> M:
+        """Raises CryptoError (wrong key, tampered) or ValidationError (bad content).
+
+        The ValidationError is for `reasons_from`, which keeps field paths and codes only; it
+        must never be logged or raised on, since it holds the opened input.
+        """
+        return model.model_validate_json(open_sealed(sealed, party_key(self._master, party), aad=aad))
+
+    def open_text_from_party(self, party: str, sealed: Sealed, *, aad: bytes) -> str:
+        return open_text(sealed, party_key(self._master, party), aad=aad)
+
+    def open_text_from_hub(self, sealed: Sealed, *, aad: bytes) -> str:
+        return open_text(sealed, party_key(self._master, HUB_READER), aad=aad)
+
+    def seal_text_for_party(self, party: str, text: str, *, aad: bytes) -> Sealed:
+        return seal_text(text, party_key(self._master, party), kid=party_kid(party), aad=aad)
+
+    async def seal_for_case(
+        self, session: AsyncSession, case_id: UUID, field: str, plaintext: str | BaseModel, *, new_case: bool = False
+    ) -> dict[str, str]:
+        """Sealed JSON for a column; `new_case` creates the case's data key in this transaction."""
+        key = await (self.store.create if new_case else self.store.get)(session, case_id)
+        raw = plaintext.model_dump_json() if isinstance(plaintext, BaseModel) else plaintext
+        return seal(raw.encode(), key, kid=case_kid(case_id), aad=case_aad(case_id, field)).model_dump()

@@ -1,0 +1,110 @@
+"""A reference partner client: how a party's system refers a case and reads the hub's answers.
+
+It is what the README describes, as code: seal the personal data with the party's transport
+key, publish on the party's own inbound topic, read the party's inbox topic. The demo and the
+tests use it; a partner may copy it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from opentelemetry import propagate
+
+from shared.contracts.aanmelding import Indicators, ReferralPersonalData, SubmitReferral, personal_aad
+from shared.contracts.envelope import Command
+from shared.contracts.intake import AnswerQuestion, answer_aad
+from shared.contracts.topics import partner_inbound, partner_inbox
+from shared.crypto import MasterKey, Sealed, open_text, party_key, party_kid, seal_model, seal_text
+
+
+class PartnerSystem:
+    def __init__(self, party: str, bootstrap_servers: str, transport_key: bytes, topic_prefix: str = "") -> None:
+        self.party = party
+        self._bootstrap = bootstrap_servers
+        self._key = transport_key
+        self.inbound = partner_inbound(party).named(topic_prefix)
+        self.inbox = partner_inbox(party).named(topic_prefix)
+        self._producer: AIOKafkaProducer | None = None
+
+    @classmethod
+    def local(cls, party: str, bootstrap_servers: str, master: MasterKey, topic_prefix: str = "") -> Self:
+        """For the demo and tests: the transport key derived as the hub derives it."""
+        return cls(party, bootstrap_servers, party_key(master, party), topic_prefix)
+
+    async def __aenter__(self) -> Self:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all")
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+    def referral(
+        self,
+        reference: str,
+        personal: ReferralPersonalData,
+        *,
+        municipality: str,
+        indicators: Indicators,
+        urgency: str = "regular",
+    ) -> SubmitReferral:
+        command_id = uuid.uuid4()
+        return SubmitReferral(
+            command_id=command_id,
+            issued_at=datetime.now(UTC),
+            referrer_reference=reference,
+            municipality=municipality,
+            indicators=indicators,
+            urgency=urgency,  # type: ignore[arg-type]
+            personal=seal_model(personal, self._key, kid=party_kid(self.party), aad=personal_aad(command_id)),
+        )
+
+    def answer(self, question_id: uuid.UUID, text: str) -> AnswerQuestion:
+        return AnswerQuestion(
+            command_id=uuid.uuid4(),
+            issued_at=datetime.now(UTC),
+            question_id=question_id,
+            answer=seal_text(text, self._key, kid=party_kid(self.party), aad=answer_aad(question_id)),
+        )
+
+    def open(self, sealed: Sealed, *, aad: bytes) -> str:
+        """Read a text the hub sealed for this party (a question, a reason)."""
+        return open_text(sealed, self._key, aad=aad)
+
+    async def send(self, command: Command, headers: dict[str, str] | None = None) -> None:
+        await self.send_raw(command.model_dump_json().encode(), headers)
+
+    async def send_raw(self, value: bytes, headers: dict[str, str] | None = None) -> None:
+        if self._producer is None:
+            raise RuntimeError("use `async with` first")
+        all_headers = {"content-type": "application/json", **(headers or {})}
+        propagate.inject(all_headers)  # the hub continues this system's trace, if it has one
+        await self._producer.send_and_wait(
+            self.inbound, value, headers=[(k, v.encode()) for k, v in all_headers.items()]
+        )
+
+    async def read_inbox(self, *, idle_ms: int = 1000) -> list[dict[str, Any]]:
+        """Everything on this party's inbox topic, oldest first (reads without a consumer group)."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            tp = TopicPartition(self.inbox, 0)
+            consumer.assign([tp])
+            await consumer.seek_to_beginning(tp)
+            end = (await consumer.end_offsets([tp]))[tp]
+            notices: list[dict[str, Any]] = []
+            while await consumer.position(tp) < end:
+                batch = await consumer.getmany(tp, timeout_ms=idle_ms)
+                if not batch:
+                    break
+                notices.extend(json.loads(r.value) for r in batch.get(tp, []))
+            return notices
+        finally:
+            await consumer.stop()

@@ -1,0 +1,111 @@
+"""Machine-readable reasons for a rejected message, with a readable message in Dutch and English.
+
+A reason names a field path and a code; it never repeats the rejected value, which may be
+personal data.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+# code -> (Dutch, English). Codes of pydantic's own errors are mapped to these where it helps.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("Dit veld ontbreekt.", "This field is missing."),
+    "extra_forbidden": ("Dit veld is onbekend.", "This field is not known."),
+    "invalid_type": ("Dit veld heeft een verkeerd type.", "This field has the wrong type."),
+    "invalid_value": ("Deze waarde is niet toegestaan.", "This value is not allowed."),
+    "too_short": ("Deze waarde is te kort of leeg.", "This value is too short or empty."),
+    "too_long": ("Deze waarde is te lang.", "This value is too long."),
+    "invalid_format": ("Deze waarde heeft niet het juiste formaat.", "This value is not in the expected format."),
+    "invalid_date": ("Dit is geen geldige datum (JJJJ-MM-DD).", "This is not a valid date (YYYY-MM-DD)."),
+    "bsn_invalid": ("Dit BSN voldoet niet aan de elfproef.", "This BSN fails the eleven test."),
+    "contact_missing": ("Geef een telefoonnummer of e-mailadres.", "Give a phone number or an e-mail address."),
+    "life_domains_repeated": ("Een leefgebied staat er dubbel in.", "A life domain is listed twice."),
+    "not_json": ("Het bericht is geen JSON-object.", "The message is not a JSON object."),
+    "personal_data_unreadable": (
+        "De versleutelde persoonsgegevens konden niet worden geopend.",
+        "The sealed personal data could not be opened.",
+    ),
+    "municipality_not_in_region": (
+        "Deze gemeente hoort niet bij de Zorgtafel regio Oost-Brabant.",
+        "This municipality is not part of the Zorgtafel regio Oost-Brabant.",
+    ),
+    "date_of_birth_in_future": ("De geboortedatum ligt in de toekomst.", "The date of birth is in the future."),
+    "consent_by_guardian_required": (
+        "Onder 12 jaar geeft de ouder met gezag of voogd toestemming.",
+        "Under 12 the parent with authority or guardian consents.",
+    ),
+    "consent_by_child_and_guardian_required": (
+        "Van 12 tot 16 jaar geven zowel het kind als de ouder met gezag of voogd toestemming.",
+        "From 12 to 16 both the child and the parent with authority or guardian consent.",
+    ),
+    "consent_by_person_required": (
+        "Vanaf 16 jaar geeft de persoon zelf toestemming.",
+        "From 16 the person consents themselves.",
+    ),
+    "consent_recorded_in_future": ("De toestemming is in de toekomst gedateerd.", "The consent is dated in the future."),
+    "unknown_message_type": ("Dit berichttype is onbekend.", "This message type is not known."),
+    "unknown_question": ("Deze vraag is onbekend of al gesloten.", "This question is not known or already closed."),
+}
+
+_PYDANTIC_CODES = {
+    "string_too_short": "too_short",
+    "too_short": "too_short",
+    "string_too_long": "too_long",
+    "too_long": "too_long",
+    "string_pattern_mismatch": "invalid_format",
+    "literal_error": "invalid_value",
+    "enum": "invalid_value",
+    "union_tag_invalid": "invalid_value",
+    "union_tag_not_found": "missing",
+    "date_parsing": "invalid_date",
+    "date_from_datetime_parsing": "invalid_date",
+    "date_type": "invalid_date",
+    "datetime_parsing": "invalid_date",
+    "datetime_from_date_parsing": "invalid_date",
+    "timezone_aware": "invalid_date",
+    "uuid_parsing": "invalid_format",
+    "uuid_type": "invalid_format",
+    "bool_parsing": "invalid_type",
+    "bool_type": "invalid_type",
+    "string_type": "invalid_type",
+    "model_type": "invalid_type",
+    "model_attributes_type": "invalid_type",
+    "dict_type": "invalid_type",
+    "tuple_type": "invalid_type",
+    "list_type": "invalid_type",
+    "int_parsing": "invalid_type",
+    "int_type": "invalid_type",
+}
+
+
+class RejectionReason(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str  # dotted field path; "" for the message as a whole
+    code: str
+    message_nl: str
+    message_en: str
+
+
+def reason(path: str, code: str) -> RejectionReason:
+    nl, en = MESSAGES.get(code, ("Deze waarde is ongeldig.", "This value is not valid."))
+    return RejectionReason(path=path, code=code, message_nl=nl, message_en=en)
+
+
+def reasons_from(exc: ValidationError, prefix: str = "") -> list[RejectionReason]:
+    """Reasons for every error of a pydantic validation, without its input values.
+
+    A path element that is not a known field (an unknown key chosen by the sender) is replaced,
+    so not even a key name from the input is echoed.
+    """
+    out = []
+    for err in exc.errors(include_input=False, include_url=False, include_context=False):
+        code = _PYDANTIC_CODES.get(err["type"], err["type"] if err["type"] in MESSAGES else "invalid_value")
+        loc = [str(p) for p in err["loc"]]
+        if err["type"] == "extra_forbidden" and loc:
+            loc[-1] = "<unknown-field>"
+        # Discriminated unions add the tag as a path element ("consent.consent.by_person").
+        loc = [p for i, p in enumerate(loc) if not (i and p in ("consent", "safety_override") and loc[i - 1] == "consent")]
+        out.append(reason(".".join(filter(None, [prefix, *loc])), code))
+    return out

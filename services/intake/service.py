@@ -95,18 +95,12 @@ class Intake:
         self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None
     ) -> tuple[Outcome, uuid.UUID | None]:
         session = uow.session
-        try:
-            command = SubmitReferral.model_validate(body)
-        except ValidationError as exc:
-            return await self._reject(uow, party, body, message_id, reasons_from(exc))
-        try:
-            personal = self.keys.open_from_party(
-                party, command.personal, ReferralPersonalData, aad=personal_aad(command.command_id)
-            )
-        except ValidationError as exc:
-            return await self._reject(uow, party, body, message_id, reasons_from(exc, "personal"))
-        except CryptoError:
-            return await self._reject(uow, party, body, message_id, [reason("personal", "personal_data_unreadable")])
+        parsed = parse_submission(
+            body, lambda c: self.keys.open_from_party(party, c.personal, ReferralPersonalData, aad=personal_aad(c.command_id))
+        )
+        if isinstance(parsed, list):
+            return await self._reject(uow, party, body, message_id, parsed)
+        command, personal = parsed
         on = self.today()
         problems = rules.referral_reasons(
             personal, command.municipality, await register_service.municipalities(session, on), on
@@ -215,6 +209,23 @@ class Intake:
             await self.inbox.record(uow.session, message_id)
         await uow.commit()
         return result
+
+
+def parse_submission(
+    body: dict[str, Any], open_personal: Callable[[SubmitReferral], ReferralPersonalData]
+) -> tuple[SubmitReferral, ReferralPersonalData] | list[RejectionReason]:
+    """The referral and its opened personal data, or the reasons it cannot be read. Never raises
+    for bad input: every malformed message becomes reasons the referrer can act on."""
+    try:
+        command = SubmitReferral.model_validate(body)
+    except ValidationError as exc:
+        return reasons_from(exc)
+    try:
+        return command, open_personal(command)
+    except ValidationError as exc:
+        return reasons_from(exc, "personal")
+    except CryptoError:
+        return [reason("personal", "personal_data_unreadable")]
 
 
 def _message_id(body: dict[str, Any]) -> uuid.UUID | None:

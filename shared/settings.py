@@ -53,6 +53,7 @@ class ServiceSettings(BaseSettings):
     # dead-letter topic (transient errors retry without limit, with capped backoff).
     max_handler_attempts: int = 5
     graceful_timeout_s: float = 15.0
+    metadata_max_age_ms: int = 10_000
 
     def database_url_for(self, service: str) -> str:
         """Each service owns its data: one database (or SQLite file) per service."""

@@ -35,7 +35,7 @@ from shared.contracts.aanmelding import (
     SubmitReferral,
     personal_aad,
 )
-from shared.crypto import MasterKey, party_key, party_kid, seal_model
+from shared.crypto import MasterKey, party_key, party_kid, seal
 from shared.contracts.topics import Topic, partner_inbound
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
@@ -105,13 +105,20 @@ def someone_else() -> ReferralPersonalData:
 
 
 def a_referral(
-    reference: str | None = None, *, party: str = PARTY, personal: ReferralPersonalData | None = None, **changes: Any
+    reference: str | None = None,
+    *,
+    party: str = PARTY,
+    personal: ReferralPersonalData | dict[str, Any] | None = None,
+    **changes: Any,
 ) -> SubmitReferral:
-    """A referral sealed as `party`'s system seals it: with its transport key, bound to the command."""
+    """A referral sealed as `party`'s system seals it: with its transport key, bound to the command.
+
+    `personal` may be a plain dict, to seal content the contract would refuse to build.
+    """
     command_id = changes.pop("command_id", uuid.uuid4())
-    sealed = seal_model(
-        personal or personal_data(), party_key(MASTER, party), kid=party_kid(party), aad=personal_aad(command_id)
-    )
+    content = personal or personal_data()
+    raw = json.dumps(content, default=str) if isinstance(content, dict) else content.model_dump_json()
+    sealed = seal(raw.encode(), party_key(MASTER, party), kid=party_kid(party), aad=personal_aad(command_id))
     values: dict[str, Any] = {
         "command_id": command_id,
         "issued_at": datetime.now(UTC),

@@ -31,6 +31,9 @@ def create_broker(settings: ServiceSettings, service: str, tracer_provider: Trac
         acks="all",
         enable_idempotence=True,
         graceful_timeout=settings.graceful_timeout_s,
+        # Pattern subscriptions (every party's inbound topic) see a newly admitted party's topic
+        # only at the next metadata refresh; the default of five minutes is too slow for that.
+        metadata_max_age_ms=settings.metadata_max_age_ms,
         middlewares=(HubKafkaTelemetryMiddleware(tracer_provider=tracer_provider), reliability),
         logger=None,
     )

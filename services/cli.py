@@ -9,16 +9,23 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import uuid
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 
 import typer
+from pydantic import TypeAdapter
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from rich.console import Console
 from rich.table import Table
 
+from shared.contracts.aanmelding import ReferralPersonalData, SubmitReferral
+from shared.contracts.envelope import Command
+from shared.contracts.intake import AnswerQuestion, InboxNotice
+from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
 from shared.contracts.topics import (
     HUB_TOPICS,
     PARTNER_INBOUND_PATTERN,
@@ -39,7 +46,11 @@ app = typer.Typer(
 )
 topics_app = typer.Typer(help="The topic registry on the broker.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
-console = Console()
+parties_app = typer.Typer(help="The register of parties (covenant art. 20, 21.3, 23.2).", no_args_is_help=True)
+app.add_typer(parties_app, name="parties")
+intake_app = typer.Typer(help="The Procesregisseur's judgement of referrals (art. 12.2a).", no_args_is_help=True)
+app.add_typer(intake_app, name="intake")
+console = Console(soft_wrap=True)
 
 
 class Service(StrEnum):
@@ -118,6 +129,128 @@ def asyncapi(output: Path = typer.Option(Path("docs/asyncapi.json"), help="Where
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(asyncapi_document())
     console.print(f"wrote {output}")
+
+
+@parties_app.command("list")
+def parties_list(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    on: str = typer.Option("", help="The register as it was on this date (YYYY-MM-DD); default today."),
+) -> None:
+    """The parties of the register on a date (today by default), from intake's database."""
+    from services.intake.register_view import current_register
+
+    day = date.fromisoformat(on) if on else datetime.now(UTC).date()
+    parties = asyncio.run(current_register(IntakeSettings(), day))
+    if as_json:
+        typer.echo(json.dumps([p.model_dump() for p in parties], ensure_ascii=False, indent=2))
+        return
+    table = Table("code", "name", "kind", "seat", "office address")
+    for p in parties:
+        table.add_row(p.code, p.name, p.kind, p.seat or "unknown", p.office_address or "unknown")
+    console.print(table)
+    console.print(f"{len(parties)} parties on {day.isoformat()}")
+
+
+def _send(command: Command) -> None:
+    from services.procesregisseur import Procesregisseur
+
+    async def send() -> None:
+        async with Procesregisseur(IntakeSettings(), "cli") as pr:
+            await pr.send(command)
+
+    asyncio.run(send())
+    console.print(f"sent {command.command_type} {command.command_id}")
+
+
+def _new() -> dict[str, object]:
+    return {"command_id": uuid.uuid4(), "issued_at": datetime.now(UTC)}
+
+
+@parties_app.command("admit")
+def parties_admit(
+    code: str,
+    name: str,
+    kind: str = typer.Option("organisation", help="organisation or municipality"),
+    sector: str = typer.Option(..., help="e.g. shelter, welfare, ggz"),
+    seat: str | None = typer.Option(None),
+    office_address: str | None = typer.Option(None),
+    effective_on: str = typer.Option(..., help="YYYY-MM-DD: the day Bijlage 1 was signed"),
+) -> None:
+    """Accession of an organisation after every party consented (art. 20.4)."""
+    party = PartyDetails(code=code, name=name, kind=kind, sector=sector, seat=seat, office_address=office_address)  # type: ignore[arg-type]
+    _send(AdmitParty(**_new(), party=party, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
+
+
+@parties_app.command("leave")
+def parties_leave(code: str, effective_on: str = typer.Option(..., help="YYYY-MM-DD")) -> None:
+    """A party ends its participation (art. 21.3)."""
+    _send(RecordPartyLeaving(**_new(), code=code, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
+
+
+@parties_app.command("exclude")
+def parties_exclude(code: str, effective_on: str = typer.Option("", help="YYYY-MM-DD; default today")) -> None:
+    """The Regionale Tafel excludes a party with immediate effect (art. 23.2)."""
+    day = date.fromisoformat(effective_on) if effective_on else datetime.now(UTC).date()
+    _send(ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
+
+
+def _procesregisseur_command(build: str, case_id: str, staff_id: str, text: str | None = None) -> None:
+    from services.procesregisseur import Procesregisseur
+
+    pr = Procesregisseur(IntakeSettings(), staff_id)
+    case = uuid.UUID(case_id)
+    command = pr.accept(case) if build == "accept" else getattr(pr, build)(case, text)
+
+    async def send() -> None:
+        async with pr:
+            await pr.send(command)
+
+    asyncio.run(send())
+    console.print(f"sent {command.command_type} {command.command_id}")
+
+
+STAFF = typer.Option(..., "--by", help="Your pseudonymous staff id, e.g. pr-01 (never a name)")
+
+
+@intake_app.command("accept")
+def intake_accept(case_id: str, by: str = STAFF) -> None:
+    """Accept a referral for triage."""
+    _procesregisseur_command("accept", case_id, by)
+
+
+@intake_app.command("decline")
+def intake_decline(case_id: str, reason: str = typer.Option(..., help="Told to the referrer"), by: str = STAFF) -> None:
+    """Decline a referral; the reason goes, sealed, to the referrer."""
+    _procesregisseur_command("decline", case_id, by, reason)
+
+
+@intake_app.command("ask")
+def intake_ask(case_id: str, question: str = typer.Option(...), by: str = STAFF) -> None:
+    """Ask the referrer a question before judging."""
+    _procesregisseur_command("ask", case_id, by, question)
+
+
+PARTNER_SCHEMAS = {
+    "submit-referral.v1.json": SubmitReferral,
+    "referral-personal-data.v1.json": ReferralPersonalData,
+    "answer-question.v1.json": AnswerQuestion,
+}
+
+
+def json_schemas() -> dict[str, str]:
+    """JSON Schemas of what a partner system writes and reads, by file name."""
+    schemas = {name: model.model_json_schema() for name, model in PARTNER_SCHEMAS.items()}
+    schemas["inbox-notice.v1.json"] = TypeAdapter(InboxNotice).json_schema()
+    return {name: json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n" for name, schema in schemas.items()}
+
+
+@app.command()
+def schemas(output: Path = typer.Option(Path("docs/schemas"), help="Folder for the JSON Schema files.")) -> None:
+    """Write the JSON Schemas of the partner-facing contracts (aanmelding, answers, inbox notices)."""
+    output.mkdir(parents=True, exist_ok=True)
+    for name, text in json_schemas().items():
+        (output / name).write_text(text, encoding="utf-8")
+    console.print(f"wrote {len(PARTNER_SCHEMAS) + 1} schemas to {output}")
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The main job: four services in one process, demo referrals from partner systems, a report.
+"""The main job: four services in one process, partner systems referring cases, the
+Procesregisseur judging them, and a report of where everything went.
 
 Each service still has its own broker client, tracer provider and database (SQLite files under
 .local/ by default); in production each runs on its own with `zorgtafel run <service>`.
@@ -10,119 +11,142 @@ import asyncio
 import contextlib
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
-from aiokafka import AIOKafkaProducer
-from opentelemetry import propagate
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from rich.console import Console
 from sqlalchemy import select
 
-from shared.contracts.aanmelding import PersonDetails, SubmitReferral
-from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, TRIAGE_EVENTS, partner_inbound
+from shared.contracts.aanmelding import ConsentGiven, Indicators, LifeDomain, Person, Professional, ReferralPersonalData
+from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, INTAKE_EVENTS, TRIAGE_EVENTS
+from shared.crypto import MasterKey
+from shared.runtime import Runtime
 from shared.telemetry.processing import InMemoryProcessingLog
-from shared.telemetry.tracing import setup_tracing
 from services.cli import Service, service_module
 from services.intake.config import IntakeSettings
-from services.intake.models import Referral
+from services.intake.models import Case, Referral
+from services.partner import PartnerSystem
+from services.procesregisseur import Procesregisseur
 from services.triage.models import TriageCase
 
+DEMO_PARTIES = ("politie-oost-brabant", "veilig-thuis-zuidoost-brabant", "ggd-brabant-zuidoost")
 
-def demo_referrals(count: int, parties: tuple[str, ...]) -> list[tuple[str, SubmitReferral]]:
-    """Fictional people only: the demo must never carry real personal data."""
-    run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    return [
-        (
-            parties[i % len(parties)],
-            SubmitReferral(
-                command_id=uuid.uuid4(),
-                issued_at=datetime.now(UTC),
-                referrer_reference=f"DEMO-{run}-{i + 1}",
-                person=PersonDetails(given_name="Demo", family_name=f"Persoon {i + 1}", date_of_birth=date(2000, 1, 1)),
-                situation="Fictieve demo-aanmelding.",
-                urgency="urgent" if i == 0 else "regular",
-            ),
-        )
-        for i in range(count)
-    ]
+
+def fictional_person(run: str, i: int) -> ReferralPersonalData:
+    """Fictional people only, new ones each run: the demo must never carry real personal data."""
+    return ReferralPersonalData(
+        person=Person(given_name="Demo", family_name=f"Persoon {run}-{i}", date_of_birth=date(2000, 1, i % 28 + 1)),
+        situation="Fictieve demo-aanmelding.",
+        consent=ConsentGiven(by_person=True, by_guardian=False, recorded_on=datetime.now(UTC).date()),
+        professional=Professional(name="Demo Professional", email="demo@example.invalid"),
+    )
 
 
 async def run_demo(count: int, console: Console) -> int:
-    spans = InMemorySpanExporter()
-    records = InMemoryProcessingLog()
-    runtimes = {s: service_module(s).create_runtime(span_exporter=spans, processing_log=records) for s in Service}
+    spans, records = InMemorySpanExporter(), InMemoryProcessingLog()
+    runtimes: dict[Service, Runtime] = {
+        s: service_module(s).create_runtime(span_exporter=spans, processing_log=records) for s in Service
+    }
     intake, triage = runtimes[Service.intake], runtimes[Service.triage]
     settings = intake.settings
     assert isinstance(settings, IntakeSettings)
     prefix = settings.topic_prefix
-    partner_tracer = setup_tracing("demo-partner-system", exporter=spans).get_tracer("demo")
+    master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
+    partners = [PartnerSystem.local(p, settings.kafka_bootstrap_servers, master, prefix) for p in DEMO_PARTIES]
+    run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
 
     async with contextlib.AsyncExitStack() as stack:
         for runtime in runtimes.values():
             await stack.enter_async_context(runtime.app())
+        for partner in partners:
+            await stack.enter_async_context(partner)
         console.print("[bold]services started:[/] " + ", ".join(s.value for s in Service))
 
-        sent = demo_referrals(count, settings.party_codes)
-        traces: dict[str, str] = {}
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
-        await producer.start()
-        try:
-            for party, referral in sent:
-                with partner_tracer.start_as_current_span("partner submits referral") as span:
-                    headers = {"content-type": "application/json"}
-                    propagate.inject(headers)
-                    traces[referral.referrer_reference] = format(span.get_span_context().trace_id, "032x")
-                    await producer.send_and_wait(
-                        partner_inbound(party).named(prefix),
-                        referral.model_dump_json().encode(),
-                        headers=[(k, v.encode()) for k, v in headers.items()],
-                    )
-            # One malformed message, to show that it lands in the dead-letter topic and nothing stops.
-            await producer.send_and_wait(
-                partner_inbound(settings.party_codes[0]).named(prefix),
-                b"{ this is not json",
-                headers=[("content-type", b"application/json")],
+        references = []
+        for i in range(count):
+            partner = partners[i % len(partners)]
+            reference = f"DEMO-{run}-{i + 1}"
+            references.append((partner, reference))
+            await partner.send(
+                partner.referral(
+                    reference,
+                    fictional_person(run, i + 1),
+                    municipality="gemeente-helmond" if i % 2 else "gemeente-oss",
+                    indicators=Indicators(
+                        serious_local_safety_problem=True,
+                        several_chains_needed=True,
+                        life_domains=(LifeDomain.SAFETY, LifeDomain.HOUSING),
+                    ),
+                    urgency="urgent" if i == 0 else "regular",
+                )
             )
-        finally:
-            await producer.stop()
-        console.print(f"sent {count} referral(s) and 1 malformed message as partner systems")
+        await partners[0].send_raw(b"{ this is not json")  # lands in the dead-letter topic; nothing stops
+        console.print(f"partner systems sent {count} referral(s) and 1 malformed message")
 
-        references = [r.referrer_reference for _, r in sent]
-        rows = await _wait_for_triage(intake, triage, references, timeout_s=60)
+        cases = await _wait(lambda: _cases(intake, [r for _, r in references]), count)
+        # The Procesregisseur accepts every referral but the last, which shows a decline.
+        declined = references[-1][1] if count > 1 else None
+        async with Procesregisseur(settings, "pr-demo") as pr:
+            for reference, case in cases.items():
+                if reference == declined:
+                    await pr.send(pr.decline(case.case_id, "Demo: één keten volstaat (criterium C)."))
+                else:
+                    await pr.send(pr.accept(case.case_id))
+        expected_triage = count - 1 if declined else count
+        triaged = await _wait(lambda: _triaged(triage, [c.case_id for c in cases.values()]), expected_triage)
+        inboxes = await _wait(lambda: _outcomes(partners, references), count)
 
-    by_trace: dict[str, set[str]] = {}
-    for span in spans.get_finished_spans():
-        tid = format(span.context.trace_id, "032x") if span.context else ""
-        by_trace.setdefault(tid, set()).add(str(span.resource.attributes.get("service.name")))
-    for party, referral in sent:
-        ref = referral.referrer_reference
-        case_id, status = rows.get(ref, (None, "not yet"))
-        console.print(f"[bold]{ref}[/] from {party}")
-        console.print(f"  case {case_id or '-'}: intake {'registered' if case_id else '-'}, triage {status}")
-        console.print(f"  trace {traces[ref]} spans {', '.join(sorted(by_trace.get(traces[ref], set())))}")
+    for partner, reference in references:
+        case = cases.get(reference)
+        console.print(f"[bold]{reference}[/] from {partner.party}")
+        console.print(f"  case {case.case_id if case else '-'}; triage: {'open' if case and case.case_id in triaged else '-'}")
+        for notice in (n for n in inboxes.get(partner.party, []) if n.get("referrer_reference") == reference):
+            detail = notice.get("status") or notice.get("outcome") or ""
+            console.print(f"  inbox of {partner.party}: {notice['event_type']} {detail}")
     console.print(f"processing records written (Logboek Dataverwerkingen shape): {len(records.records)}")
     console.print("[bold]where to look[/]")
     console.print(f"  referral events:   {AANMELDING_EVENTS.named(prefix)}")
+    console.print(f"  intake decisions:  {INTAKE_EVENTS.named(prefix)}")
     console.print(f"  triage events:     {TRIAGE_EVENTS.named(prefix)}")
+    console.print(f"  partner inboxes:   {prefix}zorgtafel.partner.<party>.inbox.v1")
     console.print(f"  dead letters:      {DEAD_LETTER.named(prefix)} (reason and origin in zt-dlq-* headers)")
     console.print(f"  databases:         {', '.join(r.database.url.split('///')[-1] for r in runtimes.values())}")
     console.print("  broker log:        .local/kafka/broker.log   (deploy/kafka/kafka.sh logs)")
     console.print("  traces:            set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector")
-    done = sum(1 for ref in references if ref in rows)
-    return 0 if done == count else 1
+    return 0 if len(cases) == count and len(triaged) == expected_triage else 1
 
 
-async def _wait_for_triage(intake, triage, references: list[str], timeout_s: float) -> dict[str, tuple[uuid.UUID, str]]:  # type: ignore[no-untyped-def]
+async def _cases(intake: Runtime, references: list[str]) -> dict[str, Case]:
+    async with intake.database.sessions() as s:
+        rows = (
+            await s.execute(
+                select(Referral.referrer_reference, Case)
+                .join(Case, Case.case_id == Referral.case_id)
+                .where(Referral.referrer_reference.in_(references))
+            )
+        ).all()
+    return {reference: case for reference, case in rows}
+
+
+async def _triaged(triage: Runtime, case_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    async with triage.database.sessions() as s:
+        rows = (await s.scalars(select(TriageCase).where(TriageCase.case_id.in_(case_ids)))).all()
+    return {c.case_id for c in rows}
+
+
+async def _outcomes(partners: list[PartnerSystem], references: list[tuple[PartnerSystem, str]]) -> dict[str, list[Any]]:
+    """Each party's inbox, once it holds an outcome for every referral of the demo (else partial)."""
+    inboxes = {p.party: await p.read_inbox() for p in partners}
+    told = {
+        n["referrer_reference"] for notices in inboxes.values() for n in notices if n["event_type"] == "intake.referral-outcome"
+    }
+    return inboxes if all(r in told for _, r in references) else {}
+
+
+async def _wait(probe: Any, expected: int, timeout_s: float = 60) -> Any:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
-        async with intake.database.sessions() as s:
-            referrals = (await s.scalars(select(Referral).where(Referral.referrer_reference.in_(references)))).all()
-        cases = {r.referrer_reference: r.case_id for r in referrals}
-        async with triage.database.sessions() as s:
-            triaged = {
-                c.case_id: c.status
-                for c in (await s.scalars(select(TriageCase).where(TriageCase.case_id.in_(list(cases.values()))))).all()
-            }
-        rows = {ref: (cid, triaged[cid]) for ref, cid in cases.items() if cid in triaged}
-        if len(rows) == len(references) or asyncio.get_running_loop().time() > deadline:
-            return rows
+        found = await probe()
+        if len(found) >= expected or asyncio.get_running_loop().time() > deadline:
+            return found
         await asyncio.sleep(0.2)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from opentelemetry import propagate
 
 from shared.contracts.aanmelding import Indicators, ReferralPersonalData, SubmitReferral, personal_aad
@@ -91,20 +91,19 @@ class PartnerSystem:
         )
 
     async def read_inbox(self, *, idle_ms: int = 1000) -> list[dict[str, Any]]:
-        """Everything on this party's inbox topic, oldest first (reads without a consumer group)."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        """Everything on this party's inbox topic, oldest first (reads without a consumer group).
+
+        A production partner system reads with its own consumer group and commits as it goes.
+        """
+        consumer = AIOKafkaConsumer(
+            self.inbox, bootstrap_servers=self._bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        )
         await consumer.start()
         try:
-            tp = TopicPartition(self.inbox, 0)
-            consumer.assign([tp])
-            await consumer.seek_to_beginning(tp)
-            end = (await consumer.end_offsets([tp]))[tp]
-            notices: list[dict[str, Any]] = []
-            while await consumer.position(tp) < end:
-                batch = await consumer.getmany(tp, timeout_ms=idle_ms)
-                if not batch:
-                    break
-                notices.extend(json.loads(r.value) for r in batch.get(tp, []))
-            return notices
+            records = []
+            while batch := await consumer.getmany(timeout_ms=idle_ms):
+                for items in batch.values():
+                    records.extend(items)
+            return [json.loads(r.value) for r in sorted(records, key=lambda r: (r.timestamp, r.offset))]
         finally:
             await consumer.stop()

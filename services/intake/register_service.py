@@ -52,7 +52,7 @@ async def standing(session: AsyncSession, code: str, on: date) -> parties.Standi
 
 async def current_parties(session: AsyncSession, on: date) -> list[PartyDetails]:
     all_memberships = await memberships(session)
-    rows = (await session.scalars(select(Party).order_by(Party.kind.desc(), Party.name))).all()
+    rows = (await session.scalars(select(Party).order_by(Party.kind, Party.code))).all()
     return [
         PartyDetails.model_validate(row, from_attributes=True)
         for row in rows

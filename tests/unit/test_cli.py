@@ -1,0 +1,40 @@
+"""The `zorgtafel` command, where it needs no broker: the register and the published schemas."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from services.cli import app, json_schemas
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+
+
+@pytest.fixture
+def local_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/zorgtafel.db")
+    return tmp_path
+
+
+def test_parties_list_json_prints_the_68_signatories(local_database: Path) -> None:
+    result = CliRunner().invoke(app, ["parties", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    parties = json.loads(result.stdout)
+    assert len(parties) == 68
+    assert {p["kind"] for p in parties} == {"municipality", "organisation"}
+    coa_overloon = next(p for p in parties if p["code"] == "coa-overloon")
+    assert coa_overloon["seat"] is None and coa_overloon["office_address"] is None
+    assert (local_database / "zorgtafel-intake.db").exists()
+
+
+def test_the_committed_json_schemas_are_the_generated_ones() -> None:
+    for name, text in json_schemas().items():
+        assert (DOCS / name).read_text(encoding="utf-8") == text, f"run: zorgtafel schemas ({name})"
+
+
+def test_the_referral_schema_keeps_personal_data_sealed() -> None:
+    schema = json.loads(json_schemas()["submit-referral.v1.json"])
+    assert "person" not in schema["properties"] and "personal" in schema["required"]
+    personal = json.loads(json_schemas()["referral-personal-data.v1.json"])
+    assert {"person", "situation", "consent", "professional"} <= set(personal["required"])

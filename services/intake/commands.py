@@ -137,7 +137,7 @@ class IntakeCommands:
     async def _finish(self, uow: UnitOfWork, command: Command, refusal: str | None) -> None:
         if refusal is not None:
             await self.outbox.stage(uow.session, INTAKE_EVENTS, IntakeCommandRefused(
-                producer=SERVICE, correlation_id=command.correlation_id or command.command_id,
+                producer=SERVICE, correlation_id=command.conversation_id,
                 causation_id=command.command_id, command_id=command.command_id,
                 command_type=command.command_type, reason=refusal,  # type: ignore[arg-type]
             ))

@@ -81,7 +81,7 @@ async def admit(session: AsyncSession, outbox: Outbox, cmd: AdmitParty) -> str |
         REGISTER_EVENTS,
         PartyAdmitted(
             producer=SERVICE,
-            correlation_id=cmd.correlation_id or cmd.command_id,
+            correlation_id=cmd.conversation_id,
             causation_id=cmd.command_id,
             party=cmd.party,
             effective_on=cmd.effective_on,
@@ -108,7 +108,7 @@ async def end_membership(session: AsyncSession, outbox: Outbox, cmd: RecordParty
         REGISTER_EVENTS,
         fact(
             producer=SERVICE,
-            correlation_id=cmd.correlation_id or cmd.command_id,
+            correlation_id=cmd.conversation_id,
             causation_id=cmd.command_id,
             code=cmd.code,
             effective_on=cmd.effective_on,

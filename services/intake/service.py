@@ -125,7 +125,7 @@ class Intake:
         open_case = await session.scalar(
             select(Case).where(Case.status.in_(OPEN_STATUSES), or_(*matches)).order_by(Case.opened_at).limit(1)
         )
-        correlation = command.correlation_id or command.command_id
+        correlation = command.conversation_id
         referral_id = uuid.uuid4()
         if open_case is not None:
             case_id, outcome = open_case.case_id, "linked"
@@ -179,7 +179,7 @@ class Intake:
         question.answer = await self.keys.seal_for_case(uow.session, question.case_id, "answer", text)
         question.answered_at = utcnow()
         await self._stage(uow, INTAKE_EVENTS, QuestionAnswered(
-            case_id=question.case_id, producer=SERVICE, correlation_id=command.correlation_id or command.command_id,
+            case_id=question.case_id, producer=SERVICE, correlation_id=command.conversation_id,
             causation_id=command.command_id, question_id=question.question_id, referrer_party=party,
         ))
         return "answered", question.case_id

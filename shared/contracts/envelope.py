@@ -78,3 +78,8 @@ class Command(Message):
     @property
     def message_id(self) -> UUID:
         return self.command_id
+
+    @property
+    def conversation_id(self) -> UUID:
+        """The correlation id its consequences carry: the sender's, or else this command's own."""
+        return self.correlation_id or self.command_id

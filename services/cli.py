@@ -36,7 +36,7 @@ from shared.contracts.topics import (
 from shared.messaging.admin import ensure_topics
 from shared.telemetry.logging import configure_logging
 from services.intake.config import IntakeSettings
-from services.intake.parties import load_seed
+from shared.register.history import load_seed
 
 # Rich tracebacks would print local variables, which may hold personal data.
 app = typer.Typer(

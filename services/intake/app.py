@@ -8,12 +8,13 @@ from shared.contracts.topics import HUB_TOPICS, partner_topics
 from shared.crypto import CaseKeyStore, MasterKey
 from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
-from services.intake import parties, register_service
+from shared.register.history import load_seed
+from shared.register.store import RegisterStore
 from services.intake.commands import IntakeCommands
 from services.intake.config import SERVICE, IntakeSettings
 from services.intake.handlers import build_router
 from services.intake.keys import IntakeKeys
-from services.intake.models import Base, case_keys
+from services.intake.models import Base, case_keys, register
 from services.intake.service import Intake
 
 
@@ -24,7 +25,7 @@ def create_runtime(
     processing_log: ProcessingLog | None = None,
 ) -> Runtime:
     settings = settings or IntakeSettings()
-    party_codes = settings.partner_topics or tuple(p.code for p in parties.load_seed().parties)
+    party_codes = settings.partner_topics or tuple(p.code for p in load_seed().parties)
     runtime = build_runtime(
         SERVICE,
         settings,
@@ -36,12 +37,14 @@ def create_runtime(
     master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
     keys = IntakeKeys(master, CaseKeyStore(case_keys, master))
     inbox = runtime.inbox("inbound")
-    intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, settings.matching_key.get_secret_value().encode())
-    commands = IntakeCommands(runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys)
+    store = RegisterStore(register)
+    matching_secret = settings.matching_key.get_secret_value().encode()
+    intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, store, matching_secret)
+    commands = IntakeCommands(runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys, store)
 
     async def seed_register() -> None:
         async with runtime.unit_of_work() as uow:
-            if await register_service.seed(uow.session):
+            if await store.seed(uow.session):
                 await uow.commit()
 
     runtime.startup_hooks.append(seed_register)

@@ -34,6 +34,7 @@ from shared.contracts.topics import INTAKE_EVENTS, partner_inbox
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.unit_of_work import UnitOfWork
+from shared.register.store import RegisterStore
 from services.intake import register_service
 from services.intake.config import SERVICE
 from services.intake.keys import IntakeKeys
@@ -50,6 +51,7 @@ class IntakeCommands:
     outbox: Outbox
     inbox: Inbox
     keys: IntakeKeys
+    register: RegisterStore
     today: Callable[[], date] = today_utc
 
     async def judge(self, command: Judgement) -> str | None:
@@ -76,9 +78,9 @@ class IntakeCommands:
             if await self.inbox.seen(uow.session, command.command_id):
                 return None
             if isinstance(command, AdmitParty):
-                refusal = await register_service.admit(uow.session, self.outbox, command)
+                refusal = await register_service.admit(uow.session, self.register, self.outbox, command)
             else:
-                refusal = await register_service.end_membership(uow.session, self.outbox, command)
+                refusal = await register_service.end_membership(uow.session, self.register, self.outbox, command)
             await self._finish(uow, command, refusal)
             return refusal
 
@@ -107,7 +109,7 @@ class IntakeCommands:
                 case_id=case.case_id, producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
                 referrer_party=case.referrer_party, decided_by=command.decided_by,
             ))
-        if await register_service.standing(session, case.referrer_party, self.today()) == "party":
+        if await self.register.standing(session, case.referrer_party, self.today()) == "party":
             await self.outbox.stage(session, partner_inbox(case.referrer_party), ReferralOutcome(
                 producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
                 referrer_reference=case.referrer_reference,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import case_keys_table
 from shared.persistence.database import new_metadata
+from shared.register.store import register_tables
 
 
 class Base(DeclarativeBase):
@@ -18,31 +19,11 @@ class Base(DeclarativeBase):
 
 
 case_keys = case_keys_table(Base.metadata)
+register = register_tables(Base.metadata)
 
 # Case statuses; a case is open (a repeat referral links to it) while received or accepted.
 RECEIVED, ACCEPTED, DECLINED = "received", "accepted", "declined"
 OPEN_STATUSES = (RECEIVED, ACCEPTED)
-
-
-class Party(Base):
-    __tablename__ = "party"
-
-    code: Mapped[str] = mapped_column(String(100), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20))
-    sector: Mapped[str] = mapped_column(String(40))
-    seat: Mapped[str | None] = mapped_column(String(200))
-    office_address: Mapped[str | None] = mapped_column(String(300))
-
-
-class Membership(Base):
-    __tablename__ = "party_membership"
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    code: Mapped[str] = mapped_column(ForeignKey("party.code"), index=True)
-    valid_from: Mapped[date | None] = mapped_column(Date)
-    valid_until: Mapped[date | None] = mapped_column(Date)
-    end_reason: Mapped[str | None] = mapped_column(String(20))
 
 
 class Case(Base):

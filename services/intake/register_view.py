@@ -7,19 +7,20 @@ from datetime import date
 from shared.contracts.register import PartyDetails
 from shared.persistence.database import Database
 from shared.persistence.unit_of_work import UnitOfWork
-from services.intake import register_service
+from shared.register.store import RegisterStore
 from services.intake.config import SERVICE, IntakeSettings
-from services.intake.models import Base
+from services.intake.models import Base, register
 
 
 async def current_register(settings: IntakeSettings, on: date) -> list[PartyDetails]:
     database = Database(settings.database_url_for(SERVICE))
+    store = RegisterStore(register)
     try:
         await database.create_schema(Base.metadata)
         async with UnitOfWork(database.sessions) as uow:
-            if await register_service.seed(uow.session):
+            if await store.seed(uow.session):
                 await uow.commit()
         async with database.sessions() as session:
-            return await register_service.current_parties(session, on)
+            return await store.current_parties(session, on)
     finally:
         await database.dispose()

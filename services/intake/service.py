@@ -35,7 +35,8 @@ from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.messaging.reliability import PoisonMessageError
 from shared.persistence.unit_of_work import UnitOfWork
-from services.intake import register_service, rules
+from shared.register.store import RegisterStore
+from services.intake import rules
 from services.intake.config import SERVICE
 from services.intake.keys import IntakeKeys
 from services.intake.matching import match_keys
@@ -64,6 +65,7 @@ class Intake:
     outbox: Outbox
     inbox: Inbox
     keys: IntakeKeys
+    register: RegisterStore
     matching_secret: bytes
     today: Callable[[], date] = today_utc
 
@@ -75,7 +77,7 @@ class Intake:
             message_id = _message_id(body)
             if message_id is not None and await self.inbox.seen(uow.session, message_id):
                 return "redelivered", None
-            standing = await register_service.standing(uow.session, party, self.today())
+            standing = await self.register.standing(uow.session, party, self.today())
             if standing != "party":
                 await self._stage(uow, AUDIT_EVENTS, InboundRefused(
                     producer=SERVICE, correlation_id=message_id or uuid.uuid4(), claimed_party=party,
@@ -103,7 +105,7 @@ class Intake:
         command, personal = parsed
         on = self.today()
         problems = rules.referral_reasons(
-            personal, command.municipality, await register_service.municipalities(session, on), on
+            personal, command.municipality, await self.register.municipalities(session, on), on
         )
         if problems:
             return await self._reject(uow, party, body, message_id, problems)

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from services.intake.parties import Membership, load_seed, standing
+from shared.register.history import Membership, load_seed, standing
 
 D = date(2026, 3, 1)
 

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-REGISTER = Path(__file__).resolve().parents[2] / "services" / "intake" / "data" / "parties.v1.json"
+REGISTER = Path(__file__).resolve().parents[2] / "shared" / "register" / "data" / "parties.v1.json"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PARTY_KEYS = ["code", "name", "kind", "sector", "seat", "office_address"]
 SECTORS = {

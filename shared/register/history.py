@@ -1,7 +1,7 @@
 """The register of parties as data with history (covenant art. 20, 21.3, 23.2; Bijlage 1).
 
 Pure functions over memberships; the seed is the list of signatories in
-`data/parties.v1.json`, read from the signed covenant. The covenant takes effect on the day the
+`shared/register/data/parties.v1.json`, read from the signed covenant. The covenant takes effect on the day the
 parties sign it (art. 23.1) and names no date, so the founding memberships start "at signing"
 (`valid_from` None). A membership ends on the day a party leaves (art. 21.3) or is excluded
 (art. 23.2, with immediate effect): from that day it may not refer, be invited or receive data.
@@ -53,7 +53,7 @@ class Seed:
 
 
 def load_seed() -> Seed:
-    raw = json.loads(resources.files("services.intake").joinpath("data", SEED_FILE).read_text(encoding="utf-8"))
+    raw = json.loads(resources.files("shared.register").joinpath("data", SEED_FILE).read_text(encoding="utf-8"))
     return Seed(
         version=raw["schema_version"],
         effective_from=date.fromisoformat(raw["effective_from"]) if raw["effective_from"] else None,

@@ -20,6 +20,7 @@ from shared.contracts.aanmelding import Indicators, ReferralPersonalData, Submit
 from shared.contracts.envelope import Command
 from shared.contracts.intake import AnswerQuestion, answer_aad
 from shared.contracts.topics import partner_inbound, partner_inbox
+from shared.contracts.triage import AnswerConsultation, consultation_answer_aad
 from shared.crypto import MasterKey, Sealed, open_text, party_key, party_kid, seal_model, seal_text
 
 
@@ -72,6 +73,16 @@ class PartnerSystem:
             issued_at=datetime.now(UTC),
             question_id=question_id,
             answer=seal_text(text, self._key, kid=party_kid(self.party), aad=answer_aad(question_id)),
+        )
+
+    def answer_consultation(self, consultation_id: uuid.UUID, text: str, assessment: Indicators) -> AnswerConsultation:
+        """Answer a consultation (art. 12.2b): the text sealed for the hub, the criteria as seen."""
+        return AnswerConsultation(
+            command_id=uuid.uuid4(),
+            issued_at=datetime.now(UTC),
+            consultation_id=consultation_id,
+            answer=seal_text(text, self._key, kid=party_kid(self.party), aad=consultation_answer_aad(consultation_id)),
+            assessment=assessment,
         )
 
     def open(self, sealed: Sealed, *, aad: bytes) -> str:

@@ -1,4 +1,4 @@
-"""The Procesregisseur's commands to intake (covenant art. 12.2a), as the CLI and the demo send them.
+"""The Procesregisseur's commands (covenant art. 12.2a-e), as the CLI and the demo send them.
 
 Free text (a question, a reason for declining) is sealed for the hub before it goes on Kafka.
 """
@@ -6,6 +6,7 @@ Free text (a question, a reason for declining) is sealed for the hub before it g
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
@@ -22,8 +23,9 @@ from shared.contracts.intake import (
     decline_aad,
     question_aad,
 )
-from shared.contracts.topics import INTAKE_COMMANDS
-from shared.crypto import MasterKey, party_key, party_kid, seal_text
+from shared.contracts.topics import INTAKE_COMMANDS, TRIAGE_COMMANDS
+from shared.contracts.triage import ConsultParties, DecideTriage, DecisionType, EscalateCase, MeetingBrief, triage_text_aad
+from shared.crypto import MasterKey, Sealed, party_key, party_kid, seal_text
 from shared.settings import ServiceSettings
 
 
@@ -65,14 +67,72 @@ class Procesregisseur:
             question=sealed,
         )
 
+    def _seal(self, case_id: uuid.UUID, field: str, text: str) -> Sealed:
+        return seal_text(text, self._hub_key, kid=party_kid(HUB_READER), aad=triage_text_aad(case_id, field))
+
+    def consult(
+        self, case_id: uuid.UUID, parties: Sequence[str], question: str, answer_before: datetime | None = None
+    ) -> ConsultParties:
+        """Ask parties one question (art. 12.2b)."""
+        return ConsultParties(
+            **self._envelope(),  # type: ignore[arg-type]
+            case_id=case_id,
+            question_id=uuid.uuid4(),
+            parties=tuple(parties),
+            question=self._seal(case_id, "question", question),
+            answer_before=answer_before,
+            asked_by=self.staff_id,
+        )
+
+    def to_casusoverleg(
+        self,
+        case_id: uuid.UUID,
+        *,
+        goal: str,
+        themes: Sequence[str],
+        decision_types: Sequence[DecisionType],
+        invite: Sequence[str],
+        justification: str | None = None,
+    ) -> DecideTriage:
+        """Route the case to a Casusoverleg with its goal, themes, decision types, invitations (12.2c, e)."""
+        brief = MeetingBrief(
+            goal=self._seal(case_id, "goal", goal),
+            themes=tuple(themes),
+            decision_types=tuple(decision_types),
+            invite=tuple(invite),
+        )
+        return DecideTriage(
+            **self._envelope(),  # type: ignore[arg-type]
+            case_id=case_id,
+            route="casusoverleg",
+            decided_by=self.staff_id,
+            meeting=brief,
+            justification=self._seal(case_id, "justification", justification) if justification else None,
+        )
+
+    def not_a_zorgtafel_case(self, case_id: uuid.UUID, reason: str, justification: str | None = None) -> DecideTriage:
+        return DecideTriage(
+            **self._envelope(),  # type: ignore[arg-type]
+            case_id=case_id,
+            route="not_a_zorgtafel_case",
+            decided_by=self.staff_id,
+            reason=self._seal(case_id, "reason", reason),
+            justification=self._seal(case_id, "justification", justification) if justification else None,
+        )
+
+    def escalate(self, case_id: uuid.UUID, house: str | None = None) -> EscalateCase:
+        """Opschaling to a Zorg- en Veiligheidshuis; by default the one of the municipality."""
+        return EscalateCase(**self._envelope(), case_id=case_id, decided_by=self.staff_id, house=house)  # type: ignore[arg-type]
+
     async def send(self, command: Command) -> None:
         if self._producer is None:
             raise RuntimeError("use `async with` first")
         headers = {"content-type": "application/json"}
         propagate.inject(headers)
         case_id = getattr(command, "case_id", None)
+        topic = TRIAGE_COMMANDS if command.command_type.startswith("triage.") else INTAKE_COMMANDS
         await self._producer.send_and_wait(
-            INTAKE_COMMANDS.named(self._settings.topic_prefix),
+            topic.named(self._settings.topic_prefix),
             command.model_dump_json().encode(),
             key=str(case_id).encode() if case_id else None,
             headers=[(k, v.encode()) for k, v in headers.items()],

@@ -6,6 +6,7 @@ returns `runtime.app(...)`. Nothing connects before the app starts.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -54,6 +55,8 @@ class Runtime:
     topics: tuple[Topic, ...] = HUB_TOPICS
     # Run after the schema exists and before consuming starts (e.g. seeding reference data).
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    periodic: list[tuple[float, str, Callable[[], Awaitable[None]]]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def tracer(self) -> Tracer:
@@ -79,6 +82,20 @@ class Runtime:
             **options,
         )
 
+    def every(self, interval_s: float, name: str, job: Callable[[], Awaitable[None]]) -> None:
+        """Run `job` every `interval_s` while the service runs (deadlines, purges)."""
+        self.periodic.append((interval_s, name, job))
+
+    async def _repeat(self, interval_s: float, name: str, job: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the job runs again next time; its exception may quote data
+                log.warning("periodic.failed", job=name, error_type=type(exc).__name__)
+            await asyncio.sleep(interval_s)
+
     def include(self, router: KafkaRouter) -> None:
         """Routers declare topics by registry name; the environment's prefix is added here."""
         self.broker.include_router(router, prefix=self.settings.topic_prefix)
@@ -102,11 +119,15 @@ class Runtime:
     async def _after_startup(self) -> None:
         if self.settings.outbox_relay_enabled:
             self.relay.start()
+        self._tasks = [asyncio.create_task(self._repeat(*p), name=p[1]) for p in self.periodic]
         log.info("service.started", service_name=self.service)
 
     async def _on_shutdown(self) -> None:
         # Graceful order: stop consuming (in-flight handlers finish and commit their offsets),
         # relay what they staged, and only then let FastStream close the producer.
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for subscriber in self.broker.subscribers:
             await subscriber.stop()
         await self.relay.stop()

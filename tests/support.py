@@ -76,6 +76,7 @@ def settings_for(cls: type[S], infra: Infra, namespace: str, **overrides: Any) -
         "retry_max_delay_s": 0.5,
         "outbox_poll_interval_s": 0.1,
         "graceful_timeout_s": 10.0,
+        "metadata_max_age_ms": 3000,
     }
     values.update(overrides)
     return cls(**values)
@@ -213,6 +214,10 @@ class Hub:
         async with self.intake.database.sessions() as s:
             return list((await s.scalars(select(Case).order_by(Case.opened_at))).all())
 
+    async def triage_case(self, case_id: uuid.UUID) -> TriageCase | None:
+        async with self.triage.database.sessions() as s:
+            return await s.get(TriageCase, case_id)
+
     async def triage_cases(self) -> list[TriageCase]:
         async with self.triage.database.sessions() as s:
             return list((await s.scalars(select(TriageCase))).all())
@@ -236,12 +241,18 @@ TEST_PARTIES = (PARTY, OTHER_PARTY)
 
 
 @asynccontextmanager
-async def running_hub(infra: Infra, namespace: str, **overrides: Any) -> AsyncIterator[Hub]:
+async def running_hub(
+    infra: Infra, namespace: str, triage_overrides: dict[str, Any] | None = None, **overrides: Any
+) -> AsyncIterator[Hub]:
+    triage_overrides = triage_overrides or {}
     spans, records = InMemorySpanExporter(), InMemoryProcessingLog()
     intake_settings = settings_for(
         IntakeSettings, infra, namespace, partner_topics=overrides.pop("partner_topics", TEST_PARTIES), **overrides
     )
     intake = create_intake(intake_settings, span_exporter=spans, processing_log=records)
-    triage = create_triage(settings_for(TriageSettings, infra, namespace, **overrides), span_exporter=spans, processing_log=records)
+    triage_settings = settings_for(
+        TriageSettings, infra, namespace, deadline_scan_interval_s=0.2, **{**overrides, **triage_overrides}
+    )
+    triage = create_triage(triage_settings, span_exporter=spans, processing_log=records)
     async with intake.app(), triage.app():
         yield Hub(intake, triage, spans, records)

@@ -13,7 +13,7 @@ from shared.register.store import RegisterStore
 from services.intake.commands import IntakeCommands
 from services.intake.config import SERVICE, IntakeSettings
 from services.intake.handlers import build_router
-from services.intake.keys import IntakeKeys
+from shared.crypto.hub_keys import HubKeys
 from services.intake.models import Base, case_keys, register
 from services.intake.service import Intake
 
@@ -35,7 +35,7 @@ def create_runtime(
         processing_log=processing_log,
     )
     master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
-    keys = IntakeKeys(master, CaseKeyStore(case_keys, master))
+    keys = HubKeys(master, CaseKeyStore(case_keys, master))
     inbox = runtime.inbox("inbound")
     store = RegisterStore(register)
     matching_secret = settings.matching_key.get_secret_value().encode()

@@ -37,7 +37,7 @@ from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
 from services.intake import register_service
 from services.intake.config import SERVICE
-from services.intake.keys import IntakeKeys
+from shared.crypto.hub_keys import HubKeys
 from services.intake.models import ACCEPTED, DECLINED, RECEIVED, Case, Question
 from services.intake.service import today_utc
 
@@ -50,7 +50,7 @@ class IntakeCommands:
     unit_of_work: Callable[[], UnitOfWork]
     outbox: Outbox
     inbox: Inbox
-    keys: IntakeKeys
+    keys: HubKeys
     register: RegisterStore
     today: Callable[[], date] = today_utc
 
@@ -93,7 +93,8 @@ class IntakeCommands:
             case.status = ACCEPTED
             await self.outbox.stage(session, INTAKE_EVENTS, ReferralAccepted(
                 case_id=case.case_id, producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
-                referrer_party=case.referrer_party, municipality=case.municipality,
+                referrer_party=case.referrer_party, referrer_reference=case.referrer_reference,
+                municipality=case.municipality,
                 age_group=case.age_group,  # type: ignore[arg-type]
                 urgency=case.urgency,  # type: ignore[arg-type]
                 indicators=case.indicators, decided_by=command.decided_by,

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 
 from shared.contracts.aanmelding import REFERENCE_PATTERN, ReferralPersonalData, ReferralReceived, SubmitReferral, personal_aad
 from shared.contracts.envelope import Notice, utcnow
+from shared.contracts.inbound import INBOUND_OWNERS
 from shared.contracts.intake import (
     AnswerQuestion,
     InboundRefused,
@@ -38,11 +39,11 @@ from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
 from services.intake import rules
 from services.intake.config import SERVICE
-from services.intake.keys import IntakeKeys
+from shared.crypto.hub_keys import HubKeys
 from services.intake.matching import match_keys
 from services.intake.models import OPEN_STATUSES, RECEIVED, Case, Question, Referral
 
-Outcome = Literal["received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered"]
+Outcome = Literal["received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "not_ours"]
 SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"
 
 
@@ -64,7 +65,7 @@ class Intake:
     unit_of_work: Callable[[], UnitOfWork]
     outbox: Outbox
     inbox: Inbox
-    keys: IntakeKeys
+    keys: HubKeys
     register: RegisterStore
     matching_secret: bytes
     today: Callable[[], date] = today_utc
@@ -73,6 +74,8 @@ class Intake:
         """One message from a party's inbound topic; returns what became of it and its case, if any."""
         if not isinstance(body, dict):
             raise PoisonMessageError("undecodable", "body is not a JSON object")
+        if INBOUND_OWNERS.get(str(body.get("command_type")), SERVICE) != SERVICE:
+            return "not_ours", None  # another service answers it, and audits it if need be
         async with self.unit_of_work() as uow:
             message_id = _message_id(body)
             if message_id is not None and await self.inbox.seen(uow.session, message_id):

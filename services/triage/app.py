@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from shared.crypto import CaseKeyStore, MasterKey
+from shared.crypto.hub_keys import HubKeys
+from shared.register.regions import load_regions
+from shared.register.store import RegisterStore
 from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 from services.triage.config import SERVICE, TriageSettings
 from services.triage.handlers import build_router
-from services.triage.models import Base
+from services.triage.models import Base, case_keys, register
+from services.triage.service import Triage
 
 
 def create_runtime(
@@ -17,10 +24,33 @@ def create_runtime(
     span_exporter: SpanExporter | None = None,
     processing_log: ProcessingLog | None = None,
 ) -> Runtime:
-    runtime = build_runtime(
-        SERVICE, settings or TriageSettings(), Base.metadata, span_exporter=span_exporter, processing_log=processing_log
+    settings = settings or TriageSettings()
+    runtime = build_runtime(SERVICE, settings, Base.metadata, span_exporter=span_exporter, processing_log=processing_log)
+    master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
+    store = RegisterStore(register)
+    triage = Triage(
+        runtime.unit_of_work,
+        runtime.outbox,
+        HubKeys(master, CaseKeyStore(case_keys, master)),
+        store,
+        runtime.inbox("commands"),
+        load_regions(settings.zvh_regions or None),
+        deadline=timedelta(seconds=settings.consultation_deadline_s),
+        reminder_before=timedelta(seconds=settings.reminder_before_s),
     )
-    runtime.include(build_router(runtime))
+
+    async def seed_register() -> None:
+        async with runtime.unit_of_work() as uow:
+            if await store.seed(uow.session):
+                await uow.commit()
+
+    async def watch_deadlines() -> None:
+        if await triage.watch_deadlines():
+            runtime.relay.wake()
+
+    runtime.startup_hooks.append(seed_register)
+    runtime.every(settings.deadline_scan_interval_s, "consultation-deadlines", watch_deadlines)
+    runtime.include(build_router(runtime, triage, store))
     return runtime
 
 

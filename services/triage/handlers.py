@@ -1,40 +1,122 @@
-"""Kafka adapters of triage."""
+"""Kafka adapters of triage: accepted referrals, register facts, commands, answers from parties."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
-from faststream.kafka import KafkaRouter
+from faststream.kafka import KafkaMessage, KafkaRouter
 
 from shared.contracts.intake import ReferralAccepted
-from shared.contracts.topics import INTAKE_EVENTS, TRIAGE_EVENTS
-from shared.contracts.triage import TriageCaseOpened
-from shared.messaging.routing import of_type, skip_unknown_event
+from shared.contracts.register import PartyAdmitted, PartyExcluded, PartyLeft
+from shared.contracts.topics import (
+    INTAKE_EVENTS,
+    PARTNER_INBOUND_PATTERN,
+    PARTNER_INBOX_PATTERN,
+    REGISTER_EVENTS,
+    TRIAGE_COMMANDS,
+    TRIAGE_EVENTS,
+    party_of_inbound_topic,
+)
+from shared.contracts.triage import ConsultParties, DecideTriage, EscalateCase, TriageEvent, TriageInboxNotice
+from shared.messaging.reliability import PoisonMessageError
+from shared.messaging.routing import lenient_decoder, of_type, reject_unknown_command, skip_unknown_event
+from shared.register.store import RegisterStore
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
-from services.triage import service
+from services.triage.service import Triage
 
 log = structlog.get_logger(__name__)
+ANSWER = "triage.answer-consultation"
 
 
-def build_router(runtime: Runtime) -> KafkaRouter:
+def build_router(runtime: Runtime, triage: Triage, register: RegisterStore) -> KafkaRouter:
     router = KafkaRouter()
+    for topic, title, schema in (
+        (TRIAGE_EVENTS.name, "triage-events", TriageEvent),
+        (PARTNER_INBOX_PATTERN, "triage-to-partner", TriageInboxNotice),
+    ):
+        router.publisher(topic, schema=schema, title=f"{topic}:{title}")
+
     intake_events = runtime.subscriber(router, "intake-events", INTAKE_EVENTS.name)
-    inbox = runtime.inbox("intake-events")
-    router.publisher(
-        TRIAGE_EVENTS.name,
-        schema=TriageCaseOpened,
-        title=f"{TRIAGE_EVENTS.name}:TriageCaseOpened",
-        description=TRIAGE_EVENTS.description,
-    )
+    accepted_inbox = runtime.inbox("intake-events")
 
     @intake_events(filter=of_type("intake.referral-accepted"))
     async def on_referral_accepted(body: ReferralAccepted) -> None:
-        with record_processing(
-            runtime.tracer, "open triage case", Activity.TRIAGE, runtime.pseudonymizer, body.case_id
-        ):
-            opened = await service.open_triage_case(runtime.unit_of_work(), inbox, runtime.outbox, body)
+        with record_processing(runtime.tracer, "open triage case", Activity.TRIAGE, runtime.pseudonymizer, body.case_id):
+            opened = await triage.open_case(accepted_inbox, body)
         runtime.relay.wake()
         log.info("triage.case_opened", case_id=str(body.case_id), duplicate=not opened)
 
     intake_events(skip_unknown_event)
+
+    register_events = runtime.subscriber(router, "register-events", REGISTER_EVENTS.name)
+    register_inbox = runtime.inbox("register-events")
+
+    @register_events(filter=of_type("register.party-admitted"))
+    async def on_admitted(body: PartyAdmitted) -> None:
+        await apply_register(body, lambda s: register.admit(s, body.party, body.effective_on))
+
+    @register_events(filter=of_type("register.party-left"))
+    async def on_left(body: PartyLeft) -> None:
+        await apply_register(body, lambda s: register.end(s, body.code, body.effective_on, "left"))
+
+    @register_events(filter=of_type("register.party-excluded"))
+    async def on_excluded(body: PartyExcluded) -> None:
+        await apply_register(body, lambda s: register.end(s, body.code, body.effective_on, "excluded"))
+
+    register_events(skip_unknown_event)
+
+    async def apply_register(fact: Any, change: Any) -> None:
+        """Keep triage's copy of the register (who may be consulted or invited) in step."""
+        async with runtime.unit_of_work() as uow:
+            if not await register_inbox.seen(uow.session, fact.event_id):
+                await change(uow.session)
+                await register_inbox.record(uow.session, fact.event_id)
+                await uow.commit()
+
+    commands = runtime.subscriber(router, "commands", TRIAGE_COMMANDS.name)
+
+    async def carry_out(command: Any, use_case: Any) -> None:
+        with record_processing(
+            runtime.tracer, command.command_type, Activity.TRIAGE, runtime.pseudonymizer, command.case_id
+        ):
+            refusal = await use_case(command)
+        runtime.relay.wake()
+        log.info("triage.command", command_type=command.command_type, case_id=str(command.case_id), refusal=refusal)
+
+    @commands(filter=of_type("triage.consult-parties"))
+    async def on_consult(body: ConsultParties) -> None:
+        await carry_out(body, triage.consult)
+
+    @commands(filter=of_type("triage.decide"))
+    async def on_decide(body: DecideTriage) -> None:
+        await carry_out(body, triage.decide)
+
+    @commands(filter=of_type("triage.escalate"))
+    async def on_escalate(body: EscalateCase) -> None:
+        await carry_out(body, triage.escalate)
+
+    commands(reject_unknown_command)
+
+    inbound = runtime.subscriber(
+        router, "inbound", pattern=PARTNER_INBOUND_PATTERN, include_in_schema=False, decoder=lenient_decoder
+    )
+    answers_inbox = runtime.inbox("inbound")
+
+    @inbound(filter=of_type(ANSWER))
+    async def on_answer(msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        party = party_of_inbound_topic(record.topic, runtime.settings.topic_prefix)
+        if party is None:
+            raise PoisonMessageError("not-an-inbound-topic")
+        with record_processing(runtime.tracer, "receive consultation answer", Activity.TRIAGE, runtime.pseudonymizer):
+            outcome = await triage.answer(answers_inbox, party, await msg.decode(), (record.topic, record.partition, record.offset))
+        runtime.relay.wake()
+        log.info("triage.answer", party=party, outcome=outcome)
+
+    @inbound
+    async def not_for_triage(msg: KafkaMessage) -> None:
+        """Referrals and intake's answers: intake reads them with its own consumer group."""
+
     return router

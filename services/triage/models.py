@@ -1,27 +1,37 @@
-"""Triage's own tables: no personal data, only what triage needs about a case (minimal data)."""
+"""Triage's own tables: what triage needs about a case (minimal data), its consultations, its keys."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String, Uuid
+from sqlalchemy import JSON, DateTime, ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.crypto import case_keys_table
 from shared.persistence.database import new_metadata
+from shared.register.store import register_tables
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
+case_keys = case_keys_table(Base.metadata)
+register = register_tables(Base.metadata)
+
+OPEN, TO_CASUSOVERLEG, NOT_A_CASE = "open", "casusoverleg", "not_a_zorgtafel_case"
+ASKED, ANSWERED, NO_ANSWER = "asked", "answered", "no_answer"
+
+
 class TriageCase(Base):
     __tablename__ = "triage_case"
 
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    correlation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     referrer_party: Mapped[str] = mapped_column(String(100))
+    referrer_reference: Mapped[str] = mapped_column(String(64))
     municipality: Mapped[str] = mapped_column(String(100))
     age_group: Mapped[str] = mapped_column(String(3))
     urgency: Mapped[str] = mapped_column(String(16))
@@ -29,3 +39,30 @@ class TriageCase(Base):
     indicators: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(32))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the latest CriteriaEvaluated
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # route, brief; texts sealed
+    escalated_to: Mapped[str | None] = mapped_column(String(40))
+
+
+class Consultation(Base):
+    """One party asked one question about one case (art. 12.2b)."""
+
+    __tablename__ = "consultation"
+    __table_args__ = (UniqueConstraint("question_id", "party"),)
+
+    consultation_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("triage_case.case_id"), index=True)
+    question_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    party: Mapped[str] = mapped_column(String(100))
+    question: Mapped[dict[str, str]] = mapped_column(JSON)  # Sealed under the case key
+    asked_by: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answer_before: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    remind_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    answer: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key
+    assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the party's Bijlage 2 view
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

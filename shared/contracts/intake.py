@@ -91,6 +91,7 @@ class ReferralAccepted(Event):
     event_type: Literal["intake.referral-accepted"] = "intake.referral-accepted"
     schema_version: Literal[1] = 1
     referrer_party: str
+    referrer_reference: str = Field(description="the referrer's own reference, for feedback on its inbox")
     municipality: str
     age_group: Literal["18-", "18+"]
     urgency: Literal["regular", "urgent"]

@@ -46,6 +46,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "consent_recorded_in_future": ("De toestemming is in de toekomst gedateerd.", "The consent is dated in the future."),
     "unknown_message_type": ("Dit berichttype is onbekend.", "This message type is not known."),
     "unknown_question": ("Deze vraag is onbekend of al gesloten.", "This question is not known or already closed."),
+    "consultation_closed": (
+        "Deze vraag is gesloten: de termijn is verstreken of er is al geantwoord.",
+        "This question is closed: its deadline passed or it was answered already.",
+    ),
+    "party_repeated": ("Een partij staat er dubbel in.", "A party is listed twice."),
 }
 
 _PYDANTIC_CODES = {

@@ -32,6 +32,15 @@ def of_type(message_type: str) -> Callable[[StreamMessage[Any]], Awaitable[bool]
     return matches
 
 
+async def lenient_decoder(msg: StreamMessage[Any], original: Callable[[StreamMessage[Any]], Awaitable[Any]]) -> Any:
+    """For a consumer that shares a topic it does not own: what it cannot decode is someone
+    else's to dead-letter (on inbound topics, intake's), so it reads as None and is skipped."""
+    try:
+        return await original(msg)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+
+
 async def reject_unknown_command(msg: KafkaMessage) -> None:
     """Fallback handler on command topics."""
     body = await msg.decode()

@@ -1,9 +1,9 @@
-"""Intake's keys: open what parties and the Procesregisseur sealed, seal what intake stores and sends.
+"""A service's keys: open what parties and the Procesregisseur sealed, seal what it stores and sends.
 
 - A party seals with its transport key, and reads what the hub seals for it with the same key.
 - The Procesregisseur's tool seals free text for the hub (reader `zorgtafel-hub`).
-- At rest, everything personal is sealed under the case's own data key (crypto-shredding:
-  destroying that key later makes every copy unreadable).
+- At rest, everything personal is sealed under the case's own data key, one per case in each
+  service's own database (crypto-shredding: destroying the keys makes every copy unreadable).
 """
 
 from __future__ import annotations
@@ -15,24 +15,14 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.intake import HUB_READER
-from shared.crypto import (
-    CaseKeyStore,
-    MasterKey,
-    Sealed,
-    case_aad,
-    case_kid,
-    open_sealed,
-    open_text,
-    party_key,
-    party_kid,
-    seal,
-    seal_text,
-)
+from shared.crypto.keys import MasterKey, case_aad, case_kid, party_key, party_kid
+from shared.crypto.keystore import CaseKeyStore
+from shared.crypto.sealing import Sealed, open_sealed, open_text, seal, seal_text
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class IntakeKeys:
+class HubKeys:
     def __init__(self, master: MasterKey, store: CaseKeyStore) -> None:
         self._master = master
         self.store = store
@@ -53,6 +43,10 @@ class IntakeKeys:
 
     def seal_text_for_party(self, party: str, text: str, *, aad: bytes) -> Sealed:
         return seal_text(text, party_key(self._master, party), kid=party_kid(party), aad=aad)
+
+    async def open_for_case(self, session: AsyncSession, case_id: UUID, field: str, sealed: dict[str, str]) -> str:
+        key = await self.store.get(session, case_id)
+        return open_text(Sealed.model_validate(sealed), key, aad=case_aad(case_id, field))
 
     async def seal_for_case(
         self, session: AsyncSession, case_id: UUID, field: str, plaintext: str | BaseModel, *, new_case: bool = False

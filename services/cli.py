@@ -16,27 +16,24 @@ from pathlib import Path
 from types import ModuleType
 
 import typer
-from pydantic import TypeAdapter
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
+from services.intake.config import IntakeSettings
 from shared.contracts.aanmelding import ReferralPersonalData, SubmitReferral
 from shared.contracts.envelope import Command
 from shared.contracts.intake import AnswerQuestion, InboxNotice
 from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
 from shared.contracts.topics import (
     HUB_TOPICS,
-    PARTNER_INBOUND_PATTERN,
-    PARTNER_INBOX_PATTERN,
-    Topic,
     partner_topics,
 )
 from shared.messaging.admin import ensure_topics
-from shared.telemetry.logging import configure_logging
-from services.intake.config import IntakeSettings
 from shared.register.history import load_seed
+from shared.telemetry.logging import configure_logging
 
 # Rich tracebacks would print local variables, which may hold personal data.
 app = typer.Typer(

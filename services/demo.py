@@ -17,17 +17,17 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from rich.console import Console
 from sqlalchemy import select
 
-from shared.contracts.aanmelding import ConsentGiven, Indicators, LifeDomain, Person, Professional, ReferralPersonalData
-from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, INTAKE_EVENTS, TRIAGE_EVENTS
-from shared.crypto import MasterKey
-from shared.runtime import Runtime
-from shared.telemetry.processing import InMemoryProcessingLog
 from services.cli import Service, service_module
 from services.intake.config import IntakeSettings
 from services.intake.models import Case, Referral
 from services.partner import PartnerSystem
 from services.procesregisseur import Procesregisseur
 from services.triage.models import TriageCase
+from shared.contracts.aanmelding import ConsentGiven, Indicators, LifeDomain, Person, Professional, ReferralPersonalData
+from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, INTAKE_EVENTS, TRIAGE_EVENTS
+from shared.crypto import MasterKey
+from shared.runtime import Runtime
+from shared.telemetry.processing import InMemoryProcessingLog
 
 DEMO_PARTIES = ("politie-oost-brabant", "veilig-thuis-zuidoost-brabant", "ggd-brabant-zuidoost")
 

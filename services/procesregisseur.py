@@ -24,7 +24,14 @@ from shared.contracts.intake import (
     question_aad,
 )
 from shared.contracts.topics import INTAKE_COMMANDS, TRIAGE_COMMANDS
-from shared.contracts.triage import ConsultParties, DecideTriage, DecisionType, EscalateCase, MeetingBrief, triage_text_aad
+from shared.contracts.triage import (
+    ConsultParties,
+    DecideTriage,
+    DecisionType,
+    EscalateCase,
+    MeetingBrief,
+    triage_text_aad,
+)
 from shared.crypto import MasterKey, Sealed, party_key, party_kid, seal_text
 from shared.settings import ServiceSettings
 

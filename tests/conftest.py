@@ -8,7 +8,6 @@ import pytest
 from tests import infra as infra_module
 from tests.infra import Infra
 
-
 INFRA_USED = pytest.StashKey[str]()
 
 

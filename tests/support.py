@@ -24,7 +24,6 @@ from services.procesregisseur import Procesregisseur
 from services.triage.app import create_runtime as create_triage
 from services.triage.config import TriageSettings
 from services.triage.models import TriageCase
-
 from shared.contracts.aanmelding import (
     ConsentGiven,
     Indicators,
@@ -35,8 +34,8 @@ from shared.contracts.aanmelding import (
     SubmitReferral,
     personal_aad,
 )
+from shared.contracts.topics import Topic
 from shared.crypto import MasterKey, party_key, party_kid, seal
-from shared.contracts.topics import Topic, partner_inbound
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 from shared.telemetry.processing import InMemoryProcessingLog

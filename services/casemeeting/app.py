@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from shared.runtime import Runtime, app_factory, build_runtime
-from shared.telemetry.processing import ProcessingLog
 from services.casemeeting.config import SERVICE, CasemeetingSettings
 from services.casemeeting.models import Base
+from shared.runtime import Runtime, app_factory, build_runtime
+from shared.telemetry.processing import ProcessingLog
 
 
 def create_runtime(

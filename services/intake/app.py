@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from shared.contracts.topics import HUB_TOPICS, partner_topics
-from shared.crypto import CaseKeyStore, MasterKey
-from shared.runtime import Runtime, app_factory, build_runtime
-from shared.telemetry.processing import ProcessingLog
-from shared.register.history import load_seed
-from shared.register.store import RegisterStore
 from services.intake.commands import IntakeCommands
 from services.intake.config import SERVICE, IntakeSettings
 from services.intake.handlers import build_router
-from shared.crypto.hub_keys import HubKeys
 from services.intake.models import Base, case_keys, register
 from services.intake.service import Intake
+from shared.contracts.topics import HUB_TOPICS, partner_topics
+from shared.crypto import CaseKeyStore, MasterKey
+from shared.crypto.hub_keys import HubKeys
+from shared.register.history import load_seed
+from shared.register.store import RegisterStore
+from shared.runtime import Runtime, app_factory, build_runtime
+from shared.telemetry.processing import ProcessingLog
 
 
 def create_runtime(

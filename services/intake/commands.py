@@ -14,6 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from services.intake import register_service
+from services.intake.config import SERVICE
+from services.intake.models import ACCEPTED, DECLINED, RECEIVED, Case, Question
+from services.intake.service import today_utc
 from shared.contracts.envelope import Command, utcnow
 from shared.contracts.intake import (
     AcceptReferral,
@@ -31,15 +35,11 @@ from shared.contracts.intake import (
 )
 from shared.contracts.register import AdmitParty, ExcludeParty, RecordPartyLeaving
 from shared.contracts.topics import INTAKE_EVENTS, partner_inbox
+from shared.crypto.hub_keys import HubKeys
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
-from services.intake import register_service
-from services.intake.config import SERVICE
-from shared.crypto.hub_keys import HubKeys
-from services.intake.models import ACCEPTED, DECLINED, RECEIVED, Case, Question
-from services.intake.service import today_utc
 
 Judgement = AcceptReferral | DeclineReferral | AskReferrer
 RegisterChange = AdmitParty | RecordPartyLeaving | ExcludeParty

@@ -7,6 +7,8 @@ from typing import Any
 import structlog
 from faststream.kafka import KafkaMessage, KafkaRouter
 
+from services.intake.commands import IntakeCommands
+from services.intake.service import Intake, Origin
 from shared.contracts.aanmelding import ReferralReceived, SubmitReferral
 from shared.contracts.intake import (
     AcceptReferral,
@@ -34,8 +36,6 @@ from shared.messaging.reliability import PoisonMessageError
 from shared.messaging.routing import of_type, reject_unknown_command
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
-from services.intake.commands import IntakeCommands
-from services.intake.service import Intake, Origin
 
 log = structlog.get_logger(__name__)
 

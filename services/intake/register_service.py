@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts.register import AdmitParty, ExcludeParty, PartyAdmitted, PartyExcluded, PartyLeft, RecordPartyLeaving
+from services.intake.config import SERVICE
+from shared.contracts.register import (
+    AdmitParty,
+    ExcludeParty,
+    PartyAdmitted,
+    PartyExcluded,
+    PartyLeft,
+    RecordPartyLeaving,
+)
 from shared.contracts.topics import REGISTER_EVENTS
 from shared.messaging.outbox import Outbox
 from shared.register.store import RegisterStore
-from services.intake.config import SERVICE
 
 
 async def admit(session: AsyncSession, store: RegisterStore, outbox: Outbox, cmd: AdmitParty) -> str | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.intake.config import SERVICE, IntakeSettings
+from services.intake.models import Base, register
 from shared.contracts.register import PartyDetails
 from shared.persistence.database import Database
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
-from services.intake.config import SERVICE, IntakeSettings
-from services.intake.models import Base, register
 
 
 async def current_register(settings: IntakeSettings, on: date) -> list[PartyDetails]:

@@ -17,7 +17,17 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 
-from shared.contracts.aanmelding import REFERENCE_PATTERN, ReferralPersonalData, ReferralReceived, SubmitReferral, personal_aad
+from services.intake import rules
+from services.intake.config import SERVICE
+from services.intake.matching import match_keys
+from services.intake.models import OPEN_STATUSES, RECEIVED, Case, Question, Referral
+from shared.contracts.aanmelding import (
+    REFERENCE_PATTERN,
+    ReferralPersonalData,
+    ReferralReceived,
+    SubmitReferral,
+    personal_aad,
+)
 from shared.contracts.envelope import Notice, utcnow
 from shared.contracts.inbound import INBOUND_OWNERS
 from shared.contracts.intake import (
@@ -32,16 +42,12 @@ from shared.contracts.intake import (
 from shared.contracts.rejections import RejectionReason, reason, reasons_from
 from shared.contracts.topics import AANMELDING_EVENTS, AUDIT_EVENTS, INTAKE_EVENTS, partner_inbox
 from shared.crypto import CryptoError
+from shared.crypto.hub_keys import HubKeys
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.messaging.reliability import PoisonMessageError
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
-from services.intake import rules
-from services.intake.config import SERVICE
-from shared.crypto.hub_keys import HubKeys
-from services.intake.matching import match_keys
-from services.intake.models import OPEN_STATUSES, RECEIVED, Case, Question, Referral
 
 Outcome = Literal["received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "not_ours"]
 SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"

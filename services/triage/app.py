@@ -6,16 +6,16 @@ from datetime import timedelta
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from services.triage.config import SERVICE, TriageSettings
+from services.triage.handlers import build_router
+from services.triage.models import Base, case_keys, register
+from services.triage.service import Triage
 from shared.crypto import CaseKeyStore, MasterKey
 from shared.crypto.hub_keys import HubKeys
 from shared.register.regions import load_regions
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
-from services.triage.config import SERVICE, TriageSettings
-from services.triage.handlers import build_router
-from services.triage.models import Base, case_keys, register
-from services.triage.service import Triage
 
 
 def create_runtime(

@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from faststream.kafka import KafkaMessage, KafkaRouter
 
+from services.triage.service import Triage
 from shared.contracts.intake import ReferralAccepted
 from shared.contracts.register import PartyAdmitted, PartyExcluded, PartyLeft
 from shared.contracts.topics import (
@@ -24,7 +25,6 @@ from shared.messaging.routing import lenient_decoder, of_type, reject_unknown_co
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
-from services.triage.service import Triage
 
 log = structlog.get_logger(__name__)
 ANSWER = "triage.answer-consultation"

@@ -21,6 +21,8 @@ from faststream.kafka import KafkaRouter
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import OperationalError
 
+from services.intake.config import IntakeSettings
+from services.intake.models import Base as IntakeBase
 from shared.contracts.envelope import Event
 from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, Topic
 from shared.messaging.broker import group_id
@@ -28,8 +30,6 @@ from shared.messaging.tables import messaging_tables
 from shared.persistence.database import Database, new_metadata
 from shared.runtime import Runtime, build_runtime
 from shared.settings import ServiceSettings
-from services.intake.config import IntakeSettings
-from services.intake.models import Base as IntakeBase
 from tests.infra import ROOT, Infra
 from tests.support import TEST_PARTIES, Partner, a_referral, eventually, read_topic, running_hub, settings_for
 

@@ -13,8 +13,8 @@ from services.intake.models import Case, Question, Referral
 from shared.contracts.aanmelding import ConsentGiven
 from shared.contracts.intake import outcome_aad, question_aad
 from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
-from shared.crypto import Sealed
 from shared.contracts.topics import AUDIT_EVENTS, INTAKE_EVENTS, REGISTER_EVENTS, partner_inbound
+from shared.crypto import Sealed
 from tests.infra import Infra
 from tests.support import (
     OTHER_PARTY,

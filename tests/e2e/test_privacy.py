@@ -8,11 +8,11 @@ import pytest
 from shared.contracts.topics import DEAD_LETTER, HUB_TOPICS, partner_inbox
 from tests.infra import Infra
 from tests.support import (
+    PARTY,
+    SEEDED_BSN,
     SEEDED_FAMILY_NAME,
     SEEDED_GIVEN_NAME,
-    SEEDED_BSN,
     SEEDED_VALUES,
-    PARTY,
     Partner,
     a_referral,
     personal_data,

@@ -6,7 +6,6 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaProducer
 
-
 from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, INTAKE_EVENTS, TRIAGE_EVENTS
 from shared.telemetry.tracing import setup_tracing
 from tests.infra import Infra
@@ -135,7 +134,7 @@ async def test_unreadable_messages_go_to_the_dead_letter_topic_and_the_next_one_
     headers = [{k: v.decode() for k, v in r.headers} for r in dead]
     assert [h["zt-dlq-reason"] for h in headers] == ["undecodable", "undecodable"]
     assert [h["zt-dlq-detail"] for h in headers] == ["JSONDecodeError", "body is not a JSON object"]
-    for h, r in zip(headers, dead, strict=True):
+    for h in headers:
         assert h["zt-dlq-topic"] == Partner(infra, namespace).topic and h["zt-dlq-consumer"] == "intake"
         assert {"zt-dlq-partition", "zt-dlq-offset", "zt-dlq-failed-at"} <= set(h)
     assert dead[0].value == b"{ not json"  # the original bytes, for whoever repairs it

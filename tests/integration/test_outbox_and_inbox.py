@@ -15,10 +15,10 @@ from shared.messaging.outbox import Outbox, OutboxRelay
 from shared.messaging.tables import MessagingTables, messaging_tables
 from shared.persistence.database import Database, new_metadata
 from shared.persistence.unit_of_work import UnitOfWork
+from shared.settings import ServiceSettings
 from shared.telemetry.tracing import setup_tracing
 from tests.infra import Infra
 from tests.support import settings_for
-from shared.settings import ServiceSettings
 
 pytestmark = pytest.mark.infra
 

@@ -10,10 +10,12 @@ import asyncio
 import importlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import typer
 from faststream.kafka import KafkaBroker
@@ -31,6 +33,7 @@ from shared.contracts.topics import (
     HUB_TOPICS,
     partner_topics,
 )
+from shared.contracts.triage import DecisionType
 from shared.messaging.admin import ensure_topics
 from shared.register.history import load_seed
 from shared.telemetry.logging import configure_logging
@@ -47,6 +50,8 @@ parties_app = typer.Typer(help="The register of parties (covenant art. 20, 21.3,
 app.add_typer(parties_app, name="parties")
 intake_app = typer.Typer(help="The Procesregisseur's judgement of referrals (art. 12.2a).", no_args_is_help=True)
 app.add_typer(intake_app, name="intake")
+triage_app = typer.Typer(help="Triage: consult parties, route the case, opschaling (art. 12.2b-e).", no_args_is_help=True)
+app.add_typer(triage_app, name="triage")
 console = Console(soft_wrap=True)
 
 
@@ -191,12 +196,11 @@ def parties_exclude(code: str, effective_on: str = typer.Option("", help="YYYY-M
     _send(ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
 
 
-def _procesregisseur_command(build: str, case_id: str, staff_id: str, text: str | None = None) -> None:
+def _procesregisseur_command(staff_id: str, build: Callable[[Any], Command]) -> None:
     from services.procesregisseur import Procesregisseur
 
     pr = Procesregisseur(IntakeSettings(), staff_id)
-    case = uuid.UUID(case_id)
-    command = pr.accept(case) if build == "accept" else getattr(pr, build)(case, text)
+    command = build(pr)
 
     async def send() -> None:
         async with pr:
@@ -212,19 +216,82 @@ STAFF = typer.Option(..., "--by", help="Your pseudonymous staff id, e.g. pr-01 (
 @intake_app.command("accept")
 def intake_accept(case_id: str, by: str = STAFF) -> None:
     """Accept a referral for triage."""
-    _procesregisseur_command("accept", case_id, by)
+    _procesregisseur_command(by, lambda pr: pr.accept(uuid.UUID(case_id)))
 
 
 @intake_app.command("decline")
 def intake_decline(case_id: str, reason: str = typer.Option(..., help="Told to the referrer"), by: str = STAFF) -> None:
     """Decline a referral; the reason goes, sealed, to the referrer."""
-    _procesregisseur_command("decline", case_id, by, reason)
+    _procesregisseur_command(by, lambda pr: pr.decline(uuid.UUID(case_id), reason))
 
 
 @intake_app.command("ask")
 def intake_ask(case_id: str, question: str = typer.Option(...), by: str = STAFF) -> None:
     """Ask the referrer a question before judging."""
-    _procesregisseur_command("ask", case_id, by, question)
+    _procesregisseur_command(by, lambda pr: pr.ask(uuid.UUID(case_id), question))
+
+
+@triage_app.command("consult")
+def triage_consult(
+    case_id: str,
+    party: list[str] = typer.Option(..., "--party", help="A party to consult; repeat for more"),
+    question: str = typer.Option(...),
+    answer_before: str = typer.Option("", help="ISO date-time with offset; default: the configured deadline"),
+    by: str = STAFF,
+) -> None:
+    """Ask the relevant parties one question, each on its own inbox, with a deadline."""
+    deadline = datetime.fromisoformat(answer_before) if answer_before else None
+    _procesregisseur_command(by, lambda pr: pr.consult(uuid.UUID(case_id), party, question, deadline))
+
+
+@triage_app.command("to-casusoverleg")
+def triage_to_casusoverleg(
+    case_id: str,
+    goal: str = typer.Option(...),
+    theme: list[str] = typer.Option(..., "--theme"),
+    decision_type: list[DecisionType] = typer.Option(..., "--decision-type"),
+    invite: list[str] = typer.Option(..., "--invite", help="A party to invite; repeat for more"),
+    justification: str | None = typer.Option(None, help="Required when the criteria do not hold"),
+    by: str = STAFF,
+) -> None:
+    """Route the case to a Casusoverleg (art. 12.2c, 12.2e)."""
+    _procesregisseur_command(by, lambda pr: pr.to_casusoverleg(
+        uuid.UUID(case_id), goal=goal, themes=theme, decision_types=decision_type, invite=invite,
+        justification=justification,
+    ))
+
+
+@triage_app.command("not-a-case")
+def triage_not_a_case(
+    case_id: str,
+    reason: str = typer.Option(..., help="Told, sealed, to the referrer"),
+    justification: str | None = typer.Option(None, help="Required when the criteria hold"),
+    by: str = STAFF,
+) -> None:
+    """Decide that this is not a Zorgtafel case."""
+    _procesregisseur_command(by, lambda pr: pr.not_a_zorgtafel_case(uuid.UUID(case_id), reason, justification))
+
+
+@triage_app.command("escalate")
+def triage_escalate(
+    case_id: str,
+    house: str | None = typer.Option(None, help="brabant-zuidoost or brabant-noordoost; default by municipality"),
+    by: str = STAFF,
+) -> None:
+    """Opschaling to a Zorg- en Veiligheidshuis, at any moment of the case."""
+    _procesregisseur_command(by, lambda pr: pr.escalate(uuid.UUID(case_id), house))
+
+
+@triage_app.command("show")
+def triage_show(case_id: str) -> None:
+    """A triage case's state: consultations, the criteria, the decision (no personal data)."""
+    from services.triage.view import triage_state
+
+    state = asyncio.run(triage_state(uuid.UUID(case_id)))
+    if state is None:
+        console.print("no such triage case")
+        raise typer.Exit(1)
+    typer.echo(json.dumps(state, indent=2, default=str))
 
 
 PARTNER_SCHEMAS = {

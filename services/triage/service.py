@@ -21,7 +21,7 @@ from services.triage.consultation import Consultations
 from services.triage.models import ANSWERED, OPEN, Consultation, TriageCase
 from shared.contracts.aanmelding import Indicators
 from shared.contracts.envelope import Command, Notice, utcnow
-from shared.contracts.intake import ReferralAccepted
+from shared.contracts.intake import ReferralAccepted, outcome_aad
 from shared.contracts.topics import TRIAGE_EVENTS, partner_inbox
 from shared.contracts.triage import (
     CaseEscalated,
@@ -174,7 +174,9 @@ class Triage(Consultations):
         if await self.register.standing(session, case.referrer_party, self._today()) != "party":
             return  # a party that left or was excluded receives nothing (art. 21.3, 23.2)
         sealed = (
-            self.keys.seal_text_for_party(case.referrer_party, text, aad=triage_text_aad(case.case_id, "reason"))
+            self.keys.seal_text_for_party(
+                case.referrer_party, text, aad=outcome_aad(case.referrer_party, case.referrer_reference)
+            )
             if text
             else None
         )

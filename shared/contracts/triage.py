@@ -167,7 +167,9 @@ class TriageOutcome(Notice):
     schema_version: Literal[1] = 1
     referrer_reference: str
     outcome: Literal["casusoverleg", "not_a_zorgtafel_case", "opschaling"]
-    reason: Sealed | None = Field(default=None, description="sealed with the party's key; aad = triage_text_aad(case_id…)")
+    reason: Sealed | None = Field(
+        default=None, description="sealed with the party's key; aad = outcome_aad(party, referrer_reference)"
+    )
 
 
 # --- facts on zorgtafel.triage.events.v1 (no personal data) ---

@@ -1,0 +1,51 @@
+"""A triage case's state for the CLI: statuses, parties, deadlines, criteria, route. No texts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from services.triage.config import SERVICE, TriageSettings
+from services.triage.models import Consultation, TriageCase
+from shared.persistence.database import Database
+
+
+async def triage_state(case_id: uuid.UUID, settings: TriageSettings | None = None) -> dict[str, Any] | None:
+    database = Database((settings or TriageSettings()).database_url_for(SERVICE))
+    try:
+        async with database.sessions() as s:
+            case = await s.get(TriageCase, case_id)
+            if case is None:
+                return None
+            consultations = (
+                await s.scalars(select(Consultation).where(Consultation.case_id == case_id).order_by(Consultation.asked_at))
+            ).all()
+    finally:
+        await database.dispose()
+    decision = dict(case.decision or {})
+    decision.pop("texts", None)  # sealed texts are not shown here
+    return {
+        "case_id": str(case.case_id),
+        "status": case.status,
+        "referrer_party": case.referrer_party,
+        "municipality": case.municipality,
+        "age_group": case.age_group,
+        "urgency": case.urgency,
+        "criteria": case.evaluation,
+        "decision": decision or None,
+        "decided_by": case.decided_by,
+        "escalated_to": case.escalated_to,
+        "consultations": [
+            {
+                "party": c.party,
+                "status": c.status,
+                "asked_at": c.asked_at,
+                "answer_before": c.answer_before,
+                "reminded_at": c.reminded_at,
+                "closed_at": c.closed_at,
+            }
+            for c in consultations
+        ],
+    }

@@ -25,7 +25,8 @@ from services.procesregisseur import Procesregisseur
 from services.triage.models import TriageCase
 from shared.contracts.aanmelding import ConsentGiven, Indicators, LifeDomain, Person, Professional, ReferralPersonalData
 from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, INTAKE_EVENTS, TRIAGE_EVENTS
-from shared.crypto import MasterKey
+from shared.contracts.triage import DecisionType, consultation_question_aad
+from shared.crypto import MasterKey, Sealed
 from shared.runtime import Runtime
 from shared.telemetry.processing import InMemoryProcessingLog
 
@@ -95,14 +96,24 @@ async def run_demo(count: int, console: Console) -> int:
         expected_triage = count - 1 if declined else count
         triaged = await _wait(lambda: _triaged(triage, [c.case_id for c in cases.values()]), expected_triage)
         inboxes = await _wait(lambda: _outcomes(partners, references), count)
+        first = cases[references[0][1]].case_id
+        consultations = await _triage_first_case(settings, first, partners, console)
+        inboxes = {p.party: await p.read_inbox() for p in partners}
+        triaged = await _triaged(triage, [c.case_id for c in cases.values()])
+        cases = await _cases(intake, [r for _, r in references])
 
     for partner, reference in references:
         case = cases.get(reference)
         console.print(f"[bold]{reference}[/] from {partner.party}")
-        console.print(f"  case {case.case_id if case else '-'}; triage: {'open' if case and case.case_id in triaged else '-'}")
+        seen = triaged.get(case.case_id) if case else None
+        triage_text = f"{seen.status}, criteria {(seen.evaluation or {}).get('qualifies')}" if seen else "-"
+        console.print(f"  case {case.case_id if case else '-'}; intake: {case.status if case else '-'}; triage: {triage_text}")
         for notice in (n for n in inboxes.get(partner.party, []) if n.get("referrer_reference") == reference):
             detail = notice.get("status") or notice.get("outcome") or ""
             console.print(f"  inbox of {partner.party}: {notice['event_type']} {detail}")
+    for party, notices in inboxes.items():
+        for notice in (n for n in notices if n.get("consultation_id") in consultations):
+            console.print(f"  inbox of {party}: {notice['event_type']} (answer before {notice['answer_before']})")
     console.print(f"processing records written (Logboek Dataverwerkingen shape): {len(records.records)}")
     console.print("[bold]where to look[/]")
     console.print(f"  referral events:   {AANMELDING_EVENTS.named(prefix)}")
@@ -114,6 +125,46 @@ async def run_demo(count: int, console: Console) -> int:
     console.print("  broker log:        .local/kafka/broker.log   (deploy/kafka/kafka.sh logs)")
     console.print("  traces:            set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector")
     return 0 if len(cases) == count and len(triaged) == expected_triage else 1
+
+
+async def _triage_first_case(
+    settings: IntakeSettings, case_id: uuid.UUID, partners: list[PartnerSystem], console: Console
+) -> set[str]:
+    """Triage of the first referral: two parties consulted, both answer, on to a Casusoverleg."""
+    referrer, *consulted = partners
+    question = "Is betrokkene bij u bekend, en op welke leefgebieden speelt iets?"
+    consultation_ids: set[str] = set()
+    async with Procesregisseur(settings, "pr-demo") as pr:
+        await pr.send(pr.consult(case_id, [p.party for p in consulted], question))
+        for partner, domain in zip(consulted, (LifeDomain.FAMILY_AND_PARENTING, LifeDomain.MENTAL_HEALTH), strict=True):
+            requests = await _wait(lambda p=partner: _requests_about(p, case_id), 1)
+            consultation_id = uuid.UUID(requests[0]["consultation_id"])
+            consultation_ids.add(str(consultation_id))
+            text = partner.open(Sealed(**requests[0]["question"]), aad=consultation_question_aad(consultation_id))
+            console.print(f"  {partner.party} read the question sealed for it: {text!r}")
+            await partner.send(partner.answer_consultation(
+                consultation_id, "Demo-antwoord.", Indicators(several_chains_needed=True, life_domains=(domain,))
+            ))
+            console.print(f"  {partner.party} answered (sealed), with its view of the Bijlage 2 criteria")
+        await asyncio.sleep(1)  # let triage evaluate both answers before deciding
+        await pr.send(pr.to_casusoverleg(
+            case_id, goal="Demo: veilige opvang en een plan van aanpak.", themes=("veiligheid", "huisvesting"),
+            decision_types=(DecisionType.APPOINT_CASUSREGISSEUR, DecisionType.PLAN_VAN_AANPAK),
+            invite=[p.party for p in partners],
+        ))
+    console.print(f"  triage routed case {case_id} to a Casusoverleg; the referrer is told on its inbox")
+    return consultation_ids
+
+
+async def _requests_about(partner: PartnerSystem, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The partner's consultation requests of this run (the question never names the case: the
+    demo knows which it asked because they are the newest)."""
+    requests = await _notices(partner, "triage.consultation-request")
+    return requests[-1:] if requests else []
+
+
+async def _notices(partner: PartnerSystem, event_type: str) -> list[dict[str, Any]]:
+    return [n for n in await partner.read_inbox() if n["event_type"] == event_type]
 
 
 async def _cases(intake: Runtime, references: list[str]) -> dict[str, Case]:
@@ -128,10 +179,10 @@ async def _cases(intake: Runtime, references: list[str]) -> dict[str, Case]:
     return {reference: case for reference, case in rows}
 
 
-async def _triaged(triage: Runtime, case_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+async def _triaged(triage: Runtime, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, TriageCase]:
     async with triage.database.sessions() as s:
         rows = (await s.scalars(select(TriageCase).where(TriageCase.case_id.in_(case_ids)))).all()
-    return {c.case_id for c in rows}
+    return {c.case_id: c for c in rows}
 
 
 async def _outcomes(partners: list[PartnerSystem], references: list[tuple[PartnerSystem, str]]) -> dict[str, list[Any]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -43,9 +44,29 @@ class Database:
         await ensure_database_exists(self.url)
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+            missing = await conn.run_sync(_missing_columns, metadata)
+        if missing:
+            raise SchemaOutdatedError(
+                f"the database schema is older than this version ({len(missing)} column(s) missing, e.g. "
+                f"{missing[0]}); migrate it, or for a disposable local database delete it and start again"
+            )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class SchemaOutdatedError(RuntimeError):
+    pass
+
+
+def _missing_columns(sync_conn: Any, metadata: MetaData) -> list[str]:
+    """Columns the models have and the existing tables lack (create_all never alters a table)."""
+    inspector = inspect(sync_conn)
+    missing = []
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing.extend(f"{table.name}.{c.name}" for c in table.columns if c.name not in present)
+    return missing
 
 
 async def ensure_database_exists(url: str) -> None:

@@ -17,6 +17,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from opentelemetry import propagate
 
 from shared.contracts.aanmelding import Indicators, ReferralPersonalData, SubmitReferral, personal_aad
+from shared.contracts.casemeeting import (
+    AnswerConsentRequest,
+    ReportProgress,
+    RespondToInvitation,
+    SupplyInformation,
+    item_aad,
+)
 from shared.contracts.envelope import Command
 from shared.contracts.intake import AnswerQuestion, answer_aad
 from shared.contracts.topics import partner_inbound, partner_inbox
@@ -84,6 +91,24 @@ class PartnerSystem:
             answer=seal_text(text, self._key, kid=party_kid(self.party), aad=consultation_answer_aad(consultation_id)),
             assessment=assessment,
         )
+
+    def _new(self) -> dict[str, Any]:
+        return {"command_id": uuid.uuid4(), "issued_at": datetime.now(UTC)}
+
+    def respond(self, invitation_id: uuid.UUID, attending: bool) -> RespondToInvitation:
+        return RespondToInvitation(**self._new(), invitation_id=invitation_id, attending=attending)
+
+    def supply(self, invitation_id: uuid.UUID, text: str, terms: str = "share_with_consent") -> SupplyInformation:
+        """Supply an item of case information, deciding how it may be used (art. 16.2)."""
+        item_id = uuid.uuid4()
+        content = seal_text(text, self._key, kid=party_kid(self.party), aad=item_aad(item_id))
+        return SupplyInformation(**self._new(), invitation_id=invitation_id, item_id=item_id, content=content, terms=terms)  # type: ignore[arg-type]
+
+    def consent(self, consent_id: uuid.UUID, granted: bool) -> AnswerConsentRequest:
+        return AnswerConsentRequest(**self._new(), consent_id=consent_id, granted=granted)
+
+    def progress(self, action_id: uuid.UUID, status: str) -> ReportProgress:
+        return ReportProgress(**self._new(), action_id=action_id, status=status)  # type: ignore[arg-type]
 
     def open(self, sealed: Sealed, *, aad: bytes) -> str:
         """Read a text the hub sealed for this party (a question, a reason)."""

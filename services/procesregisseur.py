@@ -7,13 +7,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Self
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate
 
+from shared.contracts.casemeeting import (
+    AdoptPlan,
+    AppointCasusregisseur,
+    CarryOver,
+    DecideAfschaling,
+    InviteParties,
+    PlannedAction,
+    RecordAttendance,
+    ScheduleMeeting,
+    SetAfschalingCriteria,
+    ShareBeforehand,
+    action_aad,
+    meeting_text_aad,
+)
 from shared.contracts.envelope import Command
 from shared.contracts.intake import (
     HUB_READER,
@@ -23,7 +37,7 @@ from shared.contracts.intake import (
     decline_aad,
     question_aad,
 )
-from shared.contracts.topics import INTAKE_COMMANDS, TRIAGE_COMMANDS
+from shared.contracts.topics import INTAKE_COMMANDS, MEETING_COMMANDS, TRIAGE_COMMANDS
 from shared.contracts.triage import (
     ConsultParties,
     DecideTriage,
@@ -131,13 +145,65 @@ class Procesregisseur:
         """Opschaling to a Zorg- en Veiligheidshuis; by default the one of the municipality."""
         return EscalateCase(**self._envelope(), case_id=case_id, decided_by=self.staff_id, house=house)  # type: ignore[arg-type]
 
+    # --- the Casusoverleg (art. 8, 12.2c-h) ---
+
+    def schedule(self, case_id: uuid.UUID, scheduled_at: datetime) -> ScheduleMeeting:
+        return ScheduleMeeting(
+            **self._envelope(), case_id=case_id, meeting_id=uuid.uuid4(), scheduled_at=scheduled_at, by=self.staff_id  # type: ignore[arg-type]
+        )
+
+    def invite(self, meeting_id: uuid.UUID, parties: Sequence[str]) -> InviteParties:
+        return InviteParties(**self._envelope(), meeting_id=meeting_id, parties=tuple(parties), by=self.staff_id)  # type: ignore[arg-type]
+
+    def share_beforehand(self, meeting_id: uuid.UUID, item_ids: Sequence[uuid.UUID]) -> ShareBeforehand:
+        return ShareBeforehand(**self._envelope(), meeting_id=meeting_id, item_ids=tuple(item_ids), by=self.staff_id)  # type: ignore[arg-type]
+
+    def attendance(
+        self, meeting_id: uuid.UUID, present: Sequence[str], apologies: Sequence[str] = (), supplied: Sequence[uuid.UUID] = ()
+    ) -> RecordAttendance:
+        return RecordAttendance(
+            **self._envelope(), meeting_id=meeting_id, present=tuple(present), apologies=tuple(apologies),  # type: ignore[arg-type]
+            information_supplied=tuple(supplied), by=self.staff_id,
+        )
+
+    def appoint(self, meeting_id: uuid.UUID, party: str) -> AppointCasusregisseur:
+        return AppointCasusregisseur(**self._envelope(), meeting_id=meeting_id, party=party, by=self.staff_id)  # type: ignore[arg-type]
+
+    def action(self, party: str, deadline: date, description: str, information_need: str) -> PlannedAction:
+        action_id = uuid.uuid4()
+        return PlannedAction(
+            action_id=action_id,
+            responsible_party=party,
+            deadline=deadline,
+            description=self._seal_for(action_aad(action_id, "description"), description),
+            information_need=self._seal_for(action_aad(action_id, "information_need"), information_need),
+        )
+
+    def adopt_plan(self, meeting_id: uuid.UUID, actions: Sequence[PlannedAction]) -> AdoptPlan:
+        return AdoptPlan(**self._envelope(), meeting_id=meeting_id, actions=tuple(actions), by=self.staff_id)  # type: ignore[arg-type]
+
+    def afschaling_criteria(self, case_id: uuid.UUID, meeting_id: uuid.UUID, criteria: str) -> SetAfschalingCriteria:
+        sealed = self._seal_for(meeting_text_aad(case_id, "afschaling_criteria"), criteria)
+        return SetAfschalingCriteria(**self._envelope(), meeting_id=meeting_id, criteria=sealed, by=self.staff_id)  # type: ignore[arg-type]
+
+    def carry_over(self, meeting_id: uuid.UUID, actions: Sequence[tuple[uuid.UUID, str]]) -> CarryOver:
+        return CarryOver(**self._envelope(), meeting_id=meeting_id, actions=tuple(actions), by=self.staff_id)  # type: ignore[arg-type]
+
+    def afschaling(self, meeting_id: uuid.UUID) -> DecideAfschaling:
+        return DecideAfschaling(**self._envelope(), meeting_id=meeting_id, by=self.staff_id)  # type: ignore[arg-type]
+
+    def _seal_for(self, aad: bytes, text: str) -> Sealed:
+        return seal_text(text, self._hub_key, kid=party_kid(HUB_READER), aad=aad)
+
     async def send(self, command: Command) -> None:
         if self._producer is None:
             raise RuntimeError("use `async with` first")
         headers = {"content-type": "application/json"}
         propagate.inject(headers)
         case_id = getattr(command, "case_id", None)
-        topic = TRIAGE_COMMANDS if command.command_type.startswith("triage.") else INTAKE_COMMANDS
+        topic = {"triage": TRIAGE_COMMANDS, "meeting": MEETING_COMMANDS}.get(
+            command.command_type.split(".")[0], INTAKE_COMMANDS
+        )
         await self._producer.send_and_wait(
             topic.named(self._settings.topic_prefix),
             command.model_dump_json().encode(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +17,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from services.casemeeting.app import create_runtime as create_casemeeting
+from services.casemeeting.config import CasemeetingSettings
 from services.intake.app import create_runtime as create_intake
 from services.intake.config import IntakeSettings
 from services.intake.models import Case, Referral
@@ -198,12 +201,13 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout_s: flo
 
 @dataclass
 class Hub:
-    """Intake and triage running against the real broker and database, as in production."""
+    """Intake and triage (and, when asked, casemeeting) on the real broker and database."""
 
     intake: Runtime
     triage: Runtime
     spans: InMemorySpanExporter
     records: InMemoryProcessingLog
+    casemeeting: Runtime | None = None
 
     async def referrals(self) -> list[Referral]:
         async with self.intake.database.sessions() as s:
@@ -241,8 +245,13 @@ TEST_PARTIES = (PARTY, OTHER_PARTY)
 
 @asynccontextmanager
 async def running_hub(
-    infra: Infra, namespace: str, triage_overrides: dict[str, Any] | None = None, **overrides: Any
+    infra: Infra,
+    namespace: str,
+    triage_overrides: dict[str, Any] | None = None,
+    meeting_overrides: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Hub]:
+    """With `meeting_overrides` (even empty) the casemeeting service runs too."""
     triage_overrides = triage_overrides or {}
     spans, records = InMemorySpanExporter(), InMemoryProcessingLog()
     intake_settings = settings_for(
@@ -253,5 +262,12 @@ async def running_hub(
         TriageSettings, infra, namespace, deadline_scan_interval_s=0.2, **{**overrides, **triage_overrides}
     )
     triage = create_triage(triage_settings, span_exporter=spans, processing_log=records)
-    async with intake.app(), triage.app():
-        yield Hub(intake, triage, spans, records)
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(intake.app())
+        await stack.enter_async_context(triage.app())
+        meeting = None
+        if meeting_overrides is not None:
+            meeting_settings = settings_for(CasemeetingSettings, infra, namespace, **{**overrides, **meeting_overrides})
+            meeting = create_casemeeting(meeting_settings, span_exporter=spans, processing_log=records)
+            await stack.enter_async_context(meeting.app())
+        yield Hub(intake, triage, spans, records, meeting)

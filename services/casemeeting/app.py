@@ -1,15 +1,17 @@
-"""Composition root of the casemeeting service.
-
-It starts with the shared wiring (database, outbox relay, tracing, broker) and no subscribers
-yet: its handlers arrive with their own issue, on this same skeleton.
-"""
+"""Composition root of the casemeeting service (the Casusoverleg)."""
 
 from __future__ import annotations
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from services.casemeeting.config import SERVICE, CasemeetingSettings
-from services.casemeeting.models import Base
+from services.casemeeting.handlers import build_router
+from services.casemeeting.models import Base, case_keys, register
+from services.casemeeting.service import Casusoverleg
+from shared.crypto import CaseKeyStore, MasterKey
+from shared.crypto.hub_keys import HubKeys
+from shared.register.follow import seed_hook
+from shared.register.store import RegisterStore
 from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 
@@ -20,9 +22,22 @@ def create_runtime(
     span_exporter: SpanExporter | None = None,
     processing_log: ProcessingLog | None = None,
 ) -> Runtime:
-    return build_runtime(
-        SERVICE, settings or CasemeetingSettings(), Base.metadata, span_exporter=span_exporter, processing_log=processing_log
+    settings = settings or CasemeetingSettings()
+    runtime = build_runtime(SERVICE, settings, Base.metadata, span_exporter=span_exporter, processing_log=processing_log)
+    master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
+    store = RegisterStore(register)
+    overleg = Casusoverleg(
+        runtime.unit_of_work, runtime.outbox, HubKeys(master, CaseKeyStore(case_keys, master)), store, runtime.inbox("commands")
     )
+
+    async def watch_overdue() -> None:
+        if await overleg.watch_overdue():
+            runtime.relay.wake()
+
+    runtime.startup_hooks.append(seed_hook(runtime, store))
+    runtime.every(settings.overdue_scan_interval_s, "overdue-actions", watch_overdue)
+    runtime.include(build_router(runtime, overleg, store))
+    return runtime
 
 
 create_app = app_factory(create_runtime)

@@ -7,3 +7,4 @@ SERVICE = "casemeeting"
 
 class CasemeetingSettings(ServiceSettings):
     service_name: str = SERVICE
+    overdue_scan_interval_s: float = 300.0

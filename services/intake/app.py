@@ -12,6 +12,7 @@ from services.intake.service import Intake
 from shared.contracts.topics import HUB_TOPICS, partner_topics
 from shared.crypto import CaseKeyStore, MasterKey
 from shared.crypto.hub_keys import HubKeys
+from shared.register.follow import seed_hook
 from shared.register.history import load_seed
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime, app_factory, build_runtime
@@ -42,12 +43,7 @@ def create_runtime(
     intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, store, matching_secret)
     commands = IntakeCommands(runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys, store)
 
-    async def seed_register() -> None:
-        async with runtime.unit_of_work() as uow:
-            if await store.seed(uow.session):
-                await uow.commit()
-
-    runtime.startup_hooks.append(seed_register)
+    runtime.startup_hooks.append(seed_hook(runtime, store))
     runtime.include(build_router(runtime, intake, commands))
     return runtime
 

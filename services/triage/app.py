@@ -12,6 +12,7 @@ from services.triage.models import Base, case_keys, register
 from services.triage.service import Triage
 from shared.crypto import CaseKeyStore, MasterKey
 from shared.crypto.hub_keys import HubKeys
+from shared.register.follow import seed_hook
 from shared.register.regions import load_regions
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime, app_factory, build_runtime
@@ -39,16 +40,11 @@ def create_runtime(
         reminder_before=timedelta(seconds=settings.reminder_before_s),
     )
 
-    async def seed_register() -> None:
-        async with runtime.unit_of_work() as uow:
-            if await store.seed(uow.session):
-                await uow.commit()
-
     async def watch_deadlines() -> None:
         if await triage.watch_deadlines():
             runtime.relay.wake()
 
-    runtime.startup_hooks.append(seed_register)
+    runtime.startup_hooks.append(seed_hook(runtime, store))
     runtime.every(settings.deadline_scan_interval_s, "consultation-deadlines", watch_deadlines)
     runtime.include(build_router(runtime, triage, store))
     return runtime

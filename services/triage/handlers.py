@@ -9,12 +9,10 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 
 from services.triage.service import Triage
 from shared.contracts.intake import ReferralAccepted
-from shared.contracts.register import PartyAdmitted, PartyExcluded, PartyLeft
 from shared.contracts.topics import (
     INTAKE_EVENTS,
     PARTNER_INBOUND_PATTERN,
     PARTNER_INBOX_PATTERN,
-    REGISTER_EVENTS,
     TRIAGE_COMMANDS,
     TRIAGE_EVENTS,
     party_of_inbound_topic,
@@ -22,6 +20,7 @@ from shared.contracts.topics import (
 from shared.contracts.triage import ConsultParties, DecideTriage, EscalateCase, TriageEvent, TriageInboxNotice
 from shared.messaging.reliability import PoisonMessageError
 from shared.messaging.routing import lenient_decoder, of_type, reject_unknown_command, skip_unknown_event
+from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
@@ -50,30 +49,7 @@ def build_router(runtime: Runtime, triage: Triage, register: RegisterStore) -> K
 
     intake_events(skip_unknown_event)
 
-    register_events = runtime.subscriber(router, "register-events", REGISTER_EVENTS.name)
-    register_inbox = runtime.inbox("register-events")
-
-    @register_events(filter=of_type("register.party-admitted"))
-    async def on_admitted(body: PartyAdmitted) -> None:
-        await apply_register(body, lambda s: register.admit(s, body.party, body.effective_on))
-
-    @register_events(filter=of_type("register.party-left"))
-    async def on_left(body: PartyLeft) -> None:
-        await apply_register(body, lambda s: register.end(s, body.code, body.effective_on, "left"))
-
-    @register_events(filter=of_type("register.party-excluded"))
-    async def on_excluded(body: PartyExcluded) -> None:
-        await apply_register(body, lambda s: register.end(s, body.code, body.effective_on, "excluded"))
-
-    register_events(skip_unknown_event)
-
-    async def apply_register(fact: Any, change: Any) -> None:
-        """Keep triage's copy of the register (who may be consulted or invited) in step."""
-        async with runtime.unit_of_work() as uow:
-            if not await register_inbox.seen(uow.session, fact.event_id):
-                await change(uow.session)
-                await register_inbox.record(uow.session, fact.event_id)
-                await uow.commit()
+    follow_register(runtime, router, register)
 
     commands = runtime.subscriber(router, "commands", TRIAGE_COMMANDS.name)
 

@@ -9,4 +9,8 @@ INBOUND_OWNERS: dict[str, str] = {
     "aanmelding.submit-referral": "intake",
     "intake.answer-question": "intake",
     "triage.answer-consultation": "triage",
+    "meeting.respond-to-invitation": "casemeeting",
+    "meeting.supply-information": "casemeeting",
+    "meeting.answer-consent-request": "casemeeting",
+    "meeting.report-progress": "casemeeting",
 }

@@ -51,6 +51,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This question is closed: its deadline passed or it was answered already.",
     ),
     "party_repeated": ("Een partij staat er dubbel in.", "A party is listed twice."),
+    "unknown_meeting": ("Deze uitnodiging of dit overleg is onbekend.", "This invitation or meeting is not known."),
+    "unknown_item": ("Dit informatie-item of dit verzoek is onbekend of al beantwoord.", "This item or request is not known or answered already."),
+    "unknown_action": ("Deze actie is onbekend of niet van u.", "This action is not known or not yours."),
+    "case_afgeschaald": ("Deze casus is afgeschaald.", "This case has been closed (afschaling)."),
 }
 
 _PYDANTIC_CODES = {

@@ -32,13 +32,16 @@ class Topic:
 
 AANMELDING_EVENTS = Topic(f"{PREFIX}.aanmelding.events.v1", "Referrals (aanmeldingen) the hub received")
 INTAKE_EVENTS = Topic(f"{PREFIX}.intake.events.v1", "Intake judgements: accepted, declined, questions")
+# Command topics have one partition: commands are few and issued by people, and one order per
+# topic means a command never overtakes the one it follows (invite before schedule, exclude
+# before admit), whatever it is keyed by.
 INTAKE_COMMANDS = Topic(
-    f"{PREFIX}.intake.commands.v1", "Commands to intake: the Procesregisseur's judgements, register changes"
+    f"{PREFIX}.intake.commands.v1", "Commands to intake: the Procesregisseur's judgements, register changes", 1
 )
 TRIAGE_EVENTS = Topic(f"{PREFIX}.triage.events.v1", "Triage: consultation, criteria, routing decision")
-TRIAGE_COMMANDS = Topic(f"{PREFIX}.triage.commands.v1", "Commands of the Procesregisseur to triage")
+TRIAGE_COMMANDS = Topic(f"{PREFIX}.triage.commands.v1", "Commands of the Procesregisseur to triage", 1)
 MEETING_EVENTS = Topic(f"{PREFIX}.meeting.events.v1", "Casusoverleg: preparation, invitations, decisions")
-MEETING_COMMANDS = Topic(f"{PREFIX}.meeting.commands.v1", "Commands for the Casusoverleg")
+MEETING_COMMANDS = Topic(f"{PREFIX}.meeting.commands.v1", "Commands for the Casusoverleg", 1)
 PLAN_OF_ACTION_EVENTS = Topic(f"{PREFIX}.plan-of-action.events.v1", "Plan van aanpak: actions and progress")
 AFSCHALING_EVENTS = Topic(f"{PREFIX}.afschaling.events.v1", "Afschaling decisions: what must be cleansed")
 RETENTION_EVENTS = Topic(f"{PREFIX}.retention.events.v1", "Proof of purges (no personal data)")

@@ -1,0 +1,117 @@
+"""Kafka adapters of the Casusoverleg: triage decisions, register facts, commands, party messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from faststream.kafka import KafkaMessage, KafkaRouter
+
+from services.casemeeting.service import Casusoverleg
+from shared.contracts.casemeeting import (
+    AdoptPlan,
+    AfschalingDecided,
+    AppointCasusregisseur,
+    CarryOver,
+    DecideAfschaling,
+    InviteParties,
+    MeetingEvent,
+    MeetingInboxNotice,
+    PlanEvent,
+    RecordAttendance,
+    ScheduleMeeting,
+    SetAfschalingCriteria,
+    ShareBeforehand,
+)
+from shared.contracts.topics import (
+    AFSCHALING_EVENTS,
+    MEETING_COMMANDS,
+    MEETING_EVENTS,
+    PARTNER_INBOUND_PATTERN,
+    PARTNER_INBOX_PATTERN,
+    PLAN_OF_ACTION_EVENTS,
+    TRIAGE_EVENTS,
+    party_of_inbound_topic,
+)
+from shared.contracts.triage import TriageDecided
+from shared.messaging.reliability import PoisonMessageError
+from shared.messaging.routing import lenient_decoder, of_type, reject_unknown_command, skip_unknown_event
+from shared.register.follow import follow_register
+from shared.register.store import RegisterStore
+from shared.runtime import Runtime
+from shared.telemetry.processing import Activity, record_processing
+
+log = structlog.get_logger(__name__)
+COMMANDS: dict[str, Any] = {
+    "meeting.schedule": ScheduleMeeting,
+    "meeting.invite": InviteParties,
+    "meeting.share-beforehand": ShareBeforehand,
+    "meeting.record-attendance": RecordAttendance,
+    "meeting.appoint-casusregisseur": AppointCasusregisseur,
+    "meeting.adopt-plan": AdoptPlan,
+    "meeting.set-afschaling-criteria": SetAfschalingCriteria,
+    "meeting.carry-over": CarryOver,
+    "meeting.decide-afschaling": DecideAfschaling,
+}
+
+
+def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStore) -> KafkaRouter:
+    router = KafkaRouter()
+    for topic, title, schema in (
+        (MEETING_EVENTS.name, "meeting-events", MeetingEvent),
+        (PLAN_OF_ACTION_EVENTS.name, "plan-of-action-events", PlanEvent),
+        (AFSCHALING_EVENTS.name, "AfschalingDecided", AfschalingDecided),
+        (PARTNER_INBOX_PATTERN, "meeting-to-partner", MeetingInboxNotice),
+    ):
+        router.publisher(topic, schema=schema, title=f"{topic}:{title}")
+
+    triage_events = runtime.subscriber(router, "triage-events", TRIAGE_EVENTS.name)
+    triage_inbox = runtime.inbox("triage-events")
+
+    @triage_events(filter=of_type("triage.decided"))
+    async def on_triage_decided(body: TriageDecided) -> None:
+        with record_processing(runtime.tracer, "prepare casusoverleg", Activity.CASUSOVERLEG, runtime.pseudonymizer, body.case_id):
+            prepared = await overleg.on_triage_decided(triage_inbox, body)
+        runtime.relay.wake()
+        log.info("meeting.prepared", case_id=str(body.case_id), prepared=prepared)
+
+    triage_events(skip_unknown_event)
+    follow_register(runtime, router, register)
+
+    commands = runtime.subscriber(router, "commands", MEETING_COMMANDS.name)
+
+    def register_command(command_type: str, model: Any) -> None:
+        async def on_command(body: Any) -> None:
+            with record_processing(runtime.tracer, command_type, Activity.CASUSOVERLEG, runtime.pseudonymizer):
+                refusal = await overleg.handle(body)
+            runtime.relay.wake()
+            log.info("meeting.command", command_type=command_type, refusal=refusal)
+
+        # The annotation tells FastStream which contract to validate (and to document).
+        on_command.__annotations__["body"] = model
+        on_command.__name__ = f"on_{command_type.replace('.', '_').replace('-', '_')}"
+        commands(filter=of_type(command_type))(on_command)
+
+    for command_type, model in COMMANDS.items():
+        register_command(command_type, model)
+    commands(reject_unknown_command)
+
+    inbound = runtime.subscriber(
+        router, "inbound", pattern=PARTNER_INBOUND_PATTERN, include_in_schema=False, decoder=lenient_decoder
+    )
+    party_inbox = runtime.inbox("inbound")
+
+    @inbound
+    async def on_inbound(msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        party = party_of_inbound_topic(record.topic, runtime.settings.topic_prefix)
+        if party is None:
+            raise PoisonMessageError("not-an-inbound-topic")
+        body = await msg.decode()
+        with record_processing(runtime.tracer, "receive from party", Activity.CASUSOVERLEG, runtime.pseudonymizer):
+            outcome = await overleg.receive(party_inbox, party, body, (record.topic, record.partition, record.offset))
+        if outcome != "not_ours":
+            runtime.relay.wake()
+            log.info("meeting.party_message", party=party, outcome=outcome)
+
+    return router

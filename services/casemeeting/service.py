@@ -1,0 +1,138 @@
+"""The Casusoverleg's entry points: the triage decision, commands, and messages from parties.
+
+Each runs in one transaction with its inbox record; a refusal becomes a fact for the
+Procesregisseur (commands) or a reasoned rejection on the party's inbox (party messages).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.casemeeting.base import Refused
+from services.casemeeting.config import SERVICE
+from services.casemeeting.plan import PlanOfAction
+from shared.contracts.casemeeting import (
+    AdoptPlan,
+    AnswerConsentRequest,
+    AppointCasusregisseur,
+    CarryOver,
+    DecideAfschaling,
+    InviteParties,
+    MeetingCommandRefused,
+    MeetingMessageRejected,
+    RecordAttendance,
+    ReportProgress,
+    RespondToInvitation,
+    ScheduleMeeting,
+    SetAfschalingCriteria,
+    ShareBeforehand,
+    SupplyInformation,
+)
+from shared.contracts.envelope import Command
+from shared.contracts.inbound import INBOUND_OWNERS
+from shared.contracts.intake import InboundRefused
+from shared.contracts.rejections import reason, reasons_from
+from shared.contracts.topics import AUDIT_EVENTS, MEETING_EVENTS, partner_inbox
+from shared.contracts.triage import TriageDecided
+from shared.crypto import CryptoError
+from shared.messaging.inbox import Inbox
+
+PARTY_MESSAGES: dict[str, type[Command]] = {
+    "meeting.respond-to-invitation": RespondToInvitation,
+    "meeting.supply-information": SupplyInformation,
+    "meeting.answer-consent-request": AnswerConsentRequest,
+    "meeting.report-progress": ReportProgress,
+}
+
+
+class Casusoverleg(PlanOfAction):
+    async def on_triage_decided(self, inbox: Inbox, event: TriageDecided) -> bool:
+        async with self.unit_of_work() as uow:
+            if await inbox.seen(uow.session, event.event_id):
+                return False
+            prepared = await self.prepare(uow.session, event)
+            await inbox.record(uow.session, event.event_id)
+            await uow.commit()
+            return prepared
+
+    async def handle(self, command: Command) -> str | None:
+        """A command of the Procesregisseur; returns the refusal reason, or None when done."""
+        steps: dict[type[Command], Any] = {
+            ScheduleMeeting: self.schedule, InviteParties: self.invite, ShareBeforehand: self.share_beforehand,
+            RecordAttendance: self.record_attendance, AppointCasusregisseur: self.appoint, AdoptPlan: self.adopt_plan,
+            SetAfschalingCriteria: self.set_criteria, CarryOver: self.carry_over, DecideAfschaling: self.decide_afschaling,
+        }
+        async with self.unit_of_work() as uow:
+            session = uow.session
+            if await self.command_inbox.seen(session, command.command_id):
+                return None
+            refusal = None
+            try:
+                async with session.begin_nested():  # a refusal undoes the command's partial changes
+                    await steps[type(command)](session, command)
+            except Refused as refused:
+                refusal = refused.reason
+                await self.outbox.stage(session, MEETING_EVENTS, MeetingCommandRefused(
+                    producer=SERVICE, correlation_id=command.conversation_id, causation_id=command.command_id,
+                    command_id=command.command_id, command_type=command.command_type, reason=refusal,  # type: ignore[arg-type]
+                ))
+            await self.command_inbox.record(session, command.command_id)
+            await uow.commit()
+            return refusal
+
+    async def receive(self, inbox: Inbox, party: str, body: Any, origin: tuple[str, int, int]) -> str:
+        """A message on a party's inbound topic; only the Casusoverleg's own types are handled."""
+        if not isinstance(body, dict) or INBOUND_OWNERS.get(str(body.get("command_type"))) != SERVICE:
+            return "not_ours"
+        model = PARTY_MESSAGES[str(body["command_type"])]
+        message_id = _message_id(body)
+        async with self.unit_of_work() as uow:
+            session = uow.session
+            if message_id is not None and await inbox.seen(session, message_id):
+                return "redelivered"
+            standing = await self.register.standing(session, party, self.today())
+            if standing != "party":
+                await self.outbox.stage(session, AUDIT_EVENTS, InboundRefused(
+                    producer=SERVICE, correlation_id=message_id or uuid.uuid4(), claimed_party=party, reason=standing,
+                    topic=origin[0], partition=origin[1], offset=origin[2],
+                ))
+                outcome = "refused"
+            else:
+                outcome = await self._handle_party_message(session, party, model, body, message_id)
+            if message_id is not None:
+                await inbox.record(session, message_id)
+            await uow.commit()
+            return outcome
+
+    async def _handle_party_message(
+        self, session: Any, party: str, model: type[Command], body: dict[str, Any], message_id: uuid.UUID | None
+    ) -> str:
+        try:
+            msg = model.model_validate(body)
+            async with session.begin_nested():
+                await {
+                    RespondToInvitation: self.respond, SupplyInformation: self.supply,
+                    AnswerConsentRequest: self.answer_consent, ReportProgress: self.report_progress,
+                }[model](session, party, msg)
+            return "handled"
+        except ValidationError as exc:
+            reasons = reasons_from(exc)
+        except Refused as refused:
+            reasons = [reason("", refused.reason)]
+        except CryptoError:
+            reasons = [reason("content", "personal_data_unreadable")]
+        await self.outbox.stage(session, partner_inbox(party), MeetingMessageRejected(
+            producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
+            rejected_message_id=str(message_id) if message_id else None, reasons=tuple(reasons),
+        ))
+        return "rejected"
+
+
+def _message_id(body: dict[str, Any]) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(body.get("command_id")))
+    except ValueError:
+        return None

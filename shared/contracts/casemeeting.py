@@ -1,0 +1,394 @@
+"""Casusoverleg contracts: preparation, lawful invitations, consented pre-reads, the meeting's
+decisions, execution of the plan van aanpak, and afschaling.
+
+Covenant art. 8, 9, 12.2c-h, 13, 16.2, 9.2, 1.2. Free text travels sealed for its reader; hub
+facts carry only ids, party codes, dates and statuses.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.contracts.envelope import Command, Event, Notice
+from shared.contracts.intake import STAFF_ID
+from shared.contracts.rejections import RejectionReason
+from shared.crypto import Sealed
+
+Terms = Literal["share_with_consent", "do_not_share"]
+WhyOpen = Literal["not_possible_changed_circumstances", "not_undertaken"]
+
+
+def meeting_text_aad(case_id: UUID, field: str) -> bytes:
+    """The Procesregisseur's or meeting's texts about a case (action descriptions, criteria)."""
+    return f"zorgtafel:meeting:{case_id}:{field}".encode()
+
+
+def item_aad(item_id: UUID) -> bytes:
+    return f"zorgtafel:information-item:{item_id}".encode()
+
+
+def action_aad(action_id: UUID, field: str) -> bytes:
+    return f"zorgtafel:action:{action_id}:{field}".encode()
+
+
+# --- commands (zorgtafel.meeting.commands.v1) ---
+
+
+class ScheduleMeeting(Command):
+    """The Procesregisseur organises a Casusoverleg (art. 12.2e): the first, or a follow-up."""
+
+    command_type: Literal["meeting.schedule"] = "meeting.schedule"
+    schema_version: Literal[1] = 1
+    case_id: UUID
+    meeting_id: UUID
+    scheduled_at: AwareDatetime
+    by: str = Field(pattern=STAFF_ID, max_length=64)
+
+
+class InviteParties(Command):
+    """Only parties that are current and were designated for this case (art. 12.2e)."""
+
+    command_type: Literal["meeting.invite"] = "meeting.invite"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    parties: tuple[str, ...] = Field(min_length=1, max_length=68)
+    by: str = Field(pattern=STAFF_ID, max_length=64)
+
+
+class ShareBeforehand(Command):
+    """The Procesregisseur proposes items as pre-reads (art. 12.2f); each supplier is asked."""
+
+    command_type: Literal["meeting.share-beforehand"] = "meeting.share-beforehand"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    item_ids: tuple[UUID, ...] = Field(min_length=1)
+    by: str = Field(pattern=STAFF_ID, max_length=64)
+
+
+class RecordAttendance(Command):
+    """Who attended, who sent apologies, which information was supplied (art. 8.4)."""
+
+    command_type: Literal["meeting.record-attendance"] = "meeting.record-attendance"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    present: tuple[str, ...] = Field(min_length=1)
+    apologies: tuple[str, ...] = ()
+    information_supplied: tuple[UUID, ...] = ()
+    by: str = Field(pattern=STAFF_ID, max_length=64)
+
+
+class AppointCasusregisseur(Command):
+    """Art. 8.4a, 13.1: from one of the participating parties."""
+
+    command_type: Literal["meeting.appoint-casusregisseur"] = "meeting.appoint-casusregisseur"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    party: str
+    by: str = Field(pattern=STAFF_ID, max_length=64)
+
+
+class PlannedAction(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action_id: UUID
+    responsible_party: str
+    deadline: date
+    description: Sealed = Field(description="sealed for the hub; aad = action_aad(action_id, 'description')")
+    information_need: Sealed = Field(description="what this party needs to know (art. 8.4c); aad = action_aad(…, 'information_need')")
+
+
+class AdoptPlan(Command):
+    """The integral plan van aanpak (art. 8.4b, c); a new version revises it, the old one stays."""
+
+    command_type: Literal["meeting.adopt-plan"] = "meeting.adopt-plan"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    actions: tuple[PlannedAction, ...] = Field(min_length=1)
+    by: str = Field(pattern=STAFF_ID, max_length=64)
+
+
+class SetAfschalingCriteria(Command):
+    command_type: Literal["meeting.set-afschaling-criteria"] = "meeting.set-afschaling-criteria"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    criteria: Sealed = Field(description="sealed for the hub; aad = meeting_text_aad(case_id, 'afschaling_criteria')")
+    by: str = Field(pattern=STAFF_ID, max_length=64)
+
+
+class CarryOver(Command):
+    """A follow-up meeting carries over open actions, each with why it was not done (art. 13)."""
+
+    command_type: Literal["meeting.carry-over"] = "meeting.carry-over"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    actions: tuple[tuple[UUID, WhyOpen], ...] = Field(min_length=1)
+    by: str = Field(pattern=STAFF_ID, max_length=64)
+
+
+class DecideAfschaling(Command):
+    """The meeting finds the afschaling criteria met (art. 8.4d, 1.2)."""
+
+    command_type: Literal["meeting.decide-afschaling"] = "meeting.decide-afschaling"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    by: str = Field(pattern=STAFF_ID, max_length=64)
+
+
+# --- from a party, on its inbound topic ---
+
+
+class RespondToInvitation(Command):
+    command_type: Literal["meeting.respond-to-invitation"] = "meeting.respond-to-invitation"
+    schema_version: Literal[1] = 1
+    invitation_id: UUID
+    attending: bool
+
+
+class SupplyInformation(Command):
+    """An invited party supplies an item for the case, deciding how it may be used (art. 16.2)."""
+
+    command_type: Literal["meeting.supply-information"] = "meeting.supply-information"
+    schema_version: Literal[1] = 1
+    invitation_id: UUID
+    item_id: UUID
+    content: Sealed = Field(description="sealed with the party's key; aad = item_aad(item_id)")
+    terms: Terms
+
+
+class AnswerConsentRequest(Command):
+    """The supplier agrees, or not, to share its item with one party for one meeting (art. 12.2f, 9.2)."""
+
+    command_type: Literal["meeting.answer-consent-request"] = "meeting.answer-consent-request"
+    schema_version: Literal[1] = 1
+    consent_id: UUID
+    granted: bool
+
+
+class ReportProgress(Command):
+    """A party reports on its own action (art. 13.2, 13.3)."""
+
+    command_type: Literal["meeting.report-progress"] = "meeting.report-progress"
+    schema_version: Literal[1] = 1
+    action_id: UUID
+    status: Literal["in_progress", "done"]
+    note: Sealed | None = Field(default=None, description="sealed with the party's key; aad = action_aad(action_id, 'progress')")
+
+
+# --- to a party, on its inbox topic ---
+
+
+class InvitationToMeeting(Notice):
+    event_type: Literal["meeting.invitation"] = "meeting.invitation"
+    schema_version: Literal[1] = 1
+    invitation_id: UUID
+    meeting_id: UUID
+    scheduled_at: AwareDatetime
+    themes: tuple[str, ...]
+
+
+class ConsentRequest(Notice):
+    event_type: Literal["meeting.consent-request"] = "meeting.consent-request"
+    schema_version: Literal[1] = 1
+    consent_id: UUID
+    item_id: UUID
+    recipient: str
+    meeting_id: UUID
+
+
+class PreRead(Notice):
+    """An item its supplier agreed to share with this party for this meeting."""
+
+    event_type: Literal["meeting.pre-read"] = "meeting.pre-read"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    item_id: UUID
+    supplied_by: str
+    content: Sealed = Field(description="sealed with the recipient's key; aad = item_aad(item_id)")
+
+
+class YourActions(Notice):
+    """Only this party's own actions and the information its role needs (art. 8.4c)."""
+
+    event_type: Literal["meeting.your-actions"] = "meeting.your-actions"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    plan_version: int
+    actions: tuple[PlannedAction, ...] = Field(description="texts sealed with the recipient's key")
+
+
+class ActionOverdueNotice(Notice):
+    event_type: Literal["meeting.action-overdue"] = "meeting.action-overdue"
+    schema_version: Literal[1] = 1
+    action_id: UUID
+    responsible_party: str
+    deadline: date
+
+
+class MeetingMessageRejected(Notice):
+    event_type: Literal["meeting.message-rejected"] = "meeting.message-rejected"
+    schema_version: Literal[1] = 1
+    rejected_message_id: str | None
+    reasons: tuple[RejectionReason, ...]
+
+
+# --- facts (zorgtafel.meeting.events.v1, plan-of-action, afschaling) ---
+
+
+class MeetingPrepared(Event):
+    event_type: Literal["meeting.prepared"] = "meeting.prepared"
+    schema_version: Literal[1] = 1
+    designated: tuple[str, ...]
+    themes: tuple[str, ...]
+    decision_types: tuple[str, ...]
+
+
+class MeetingScheduled(Event):
+    event_type: Literal["meeting.scheduled"] = "meeting.scheduled"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    sequence: int
+    scheduled_at: AwareDatetime
+
+
+class PartyInvited(Event):
+    event_type: Literal["meeting.party-invited"] = "meeting.party-invited"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    invitation_id: UUID
+    party: str
+
+
+class InvitationAnswered(Event):
+    event_type: Literal["meeting.invitation-answered"] = "meeting.invitation-answered"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    party: str
+    attending: bool
+
+
+class InformationSupplied(Event):
+    event_type: Literal["meeting.information-supplied"] = "meeting.information-supplied"
+    schema_version: Literal[1] = 1
+    item_id: UUID
+    supplied_by: str
+    terms: Terms
+
+
+class PreReadConsent(Event):
+    """A consent asked, given or refused; a refused item is withheld from that party."""
+
+    event_type: Literal["meeting.pre-read-consent"] = "meeting.pre-read-consent"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    item_id: UUID
+    supplier: str
+    recipient: str
+    status: Literal["requested", "granted", "refused", "withheld_by_terms"]
+
+
+class AttendanceRecorded(Event):
+    event_type: Literal["meeting.attendance-recorded"] = "meeting.attendance-recorded"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    present: tuple[str, ...]
+    apologies: tuple[str, ...]
+    information_supplied: tuple[UUID, ...]
+
+
+class CasusregisseurAppointed(Event):
+    event_type: Literal["meeting.casusregisseur-appointed"] = "meeting.casusregisseur-appointed"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    party: str
+
+
+class AfschalingCriteriaSet(Event):
+    event_type: Literal["meeting.afschaling-criteria-set"] = "meeting.afschaling-criteria-set"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+
+
+class PlanAdopted(Event):
+    """On zorgtafel.plan-of-action.events.v1: who does what by when; the texts stay sealed in the hub."""
+
+    event_type: Literal["plan.adopted"] = "plan.adopted"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    version: int
+    actions: tuple[tuple[UUID, str, date], ...] = Field(description="(action id, responsible party, deadline)")
+
+
+class ActionProgressed(Event):
+    event_type: Literal["plan.action-progressed"] = "plan.action-progressed"
+    schema_version: Literal[1] = 1
+    action_id: UUID
+    party: str
+    status: Literal["in_progress", "done"]
+
+
+class ActionOverdue(Event):
+    """To the Casusregisseur (on its inbox) and the Procesregisseur (this event)."""
+
+    event_type: Literal["plan.action-overdue"] = "plan.action-overdue"
+    schema_version: Literal[1] = 1
+    action_id: UUID
+    responsible_party: str
+    deadline: date
+    casusregisseur: str | None
+
+
+class ActionCarriedOver(Event):
+    event_type: Literal["plan.action-carried-over"] = "plan.action-carried-over"
+    schema_version: Literal[1] = 1
+    action_id: UUID
+    to_meeting_id: UUID
+    why: WhyOpen
+
+
+class AfschalingDecided(Event):
+    """On zorgtafel.afschaling.events.v1: what retention must now cleanse. No personal data.
+
+    `cleanse` names, per service, the categories of case data that are no longer necessary
+    (art. 1.2); the dossier disappears in the end (`delete_after_days`, the retention policy).
+    """
+
+    event_type: Literal["afschaling.decided"] = "afschaling.decided"
+    schema_version: Literal[1] = 1
+    meeting_id: UUID
+    decided_by: str
+    cleanse: dict[str, tuple[str, ...]]
+    parties_informed: tuple[str, ...]
+
+
+class MeetingCommandRefused(Notice):
+    event_type: Literal["meeting.command-refused"] = "meeting.command-refused"
+    schema_version: Literal[1] = 1
+    command_id: UUID
+    command_type: str
+    reason: Literal[
+        "unknown_case",
+        "unknown_meeting",
+        "party_not_current",
+        "party_not_designated",
+        "not_a_participant",
+        "unknown_item",
+        "unknown_action",
+        "action_done",
+        "case_afgeschaald",
+        "criteria_not_set",
+        "no_plan",
+    ]
+
+
+MeetingEvent = (
+    MeetingPrepared | MeetingScheduled | PartyInvited | InvitationAnswered | InformationSupplied | PreReadConsent
+    | AttendanceRecorded | CasusregisseurAppointed | AfschalingCriteriaSet | MeetingCommandRefused
+)
+PlanEvent = PlanAdopted | ActionProgressed | ActionOverdue | ActionCarriedOver
+MeetingInboxNotice = (
+    InvitationToMeeting | ConsentRequest | PreRead | YourActions | ActionOverdueNotice | MeetingMessageRejected
+)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -42,7 +45,7 @@ from shared.crypto import MasterKey, party_key, party_kid, seal
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 from shared.telemetry.processing import InMemoryProcessingLog
-from tests.infra import Infra
+from tests.infra import ROOT, Infra
 
 S = TypeVar("S", bound=ServiceSettings)
 T = TypeVar("T")
@@ -271,3 +274,20 @@ async def running_hub(
             meeting = create_casemeeting(meeting_settings, span_exporter=spans, processing_log=records)
             await stack.enter_async_context(meeting.app())
         yield Hub(intake, triage, spans, records, meeting)
+
+
+def cli_env(hub: Hub) -> dict[str, str]:
+    """The environment in which the `zorgtafel` CLI talks to this test's hub."""
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": hub.intake.settings.kafka_bootstrap_servers,
+        "DATABASE_URL": hub.intake.settings.database_url,
+        "ZT_TOPIC_PREFIX": hub.intake.settings.topic_prefix,
+    }
+
+
+async def zorgtafel(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a person would, in its own process."""
+    return await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "services.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )

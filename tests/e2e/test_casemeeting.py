@@ -23,9 +23,11 @@ from tests.support import (
     a_referral,
     at_least,
     bodies,
+    cli_env,
     eventually,
     read_topic,
     running_hub,
+    zorgtafel,
 )
 
 pytestmark = pytest.mark.infra
@@ -184,3 +186,26 @@ async def _escalations(infra: Infra, namespace: str) -> list[dict[str, Any]]:
     from shared.contracts.topics import TRIAGE_EVENTS
 
     return [e for e in bodies(await read_topic(infra, TRIAGE_EVENTS, namespace)) if e["event_type"] == "triage.case-escalated"]
+
+
+async def test_the_cli_drives_a_meeting_and_shows_it(infra: Infra, namespace: str) -> None:
+    async with running_hub(infra, namespace, partner_topics=PARTIES, meeting_overrides={}) as hub, Partner(
+        infra, namespace
+    ) as police, Partner(infra, namespace, OTHER_PARTY) as vt, Partner(infra, namespace, GGD) as ggd:
+        case_id, meeting_id = await meeting_with_three_parties(hub, infra, namespace, {PARTY: police, OTHER_PARTY: vt, GGD: ggd})
+        env, m = cli_env(hub), str(meeting_id)
+        deadline = (date.today() + timedelta(days=7)).isoformat()
+        for args in (
+            ["meeting", "attendance", m, "--present", PARTY, "--present", GGD, "--apologies", OTHER_PARTY, "--by", "pr-cli"],
+            ["meeting", "appoint", m, GGD, "--by", "pr-cli"],
+            ["meeting", "plan", m, "--action", f"{GGD}|{deadline}|Medische intake.|Verwijsbrief.", "--by", "pr-cli"],
+        ):
+            result = await zorgtafel(env, *args)
+            assert result.returncode == 0, result.stderr[-500:]
+        await eventually(lambda: facts(infra, namespace, PLAN_OF_ACTION_EVENTS, "plan.adopted"))
+        shown = await zorgtafel(env, "meeting", "show", str(case_id))
+    state = json.loads(shown.stdout)
+    assert state["casusregisseur"] == GGD
+    assert [(a["responsible_party"], a["version"], a["status"]) for a in state["plan"]] == [(GGD, 1, "open")]
+    assert state["meetings"][0]["apologies"] == [OTHER_PARTY]
+    assert "Medische intake" not in shown.stdout

@@ -2,9 +2,6 @@
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import uuid
 from typing import Any
 
@@ -15,7 +12,7 @@ from shared.contracts.intake import outcome_aad
 from shared.contracts.topics import TRIAGE_EVENTS
 from shared.contracts.triage import DecisionType, consultation_question_aad
 from shared.crypto import Sealed
-from tests.infra import ROOT, Infra
+from tests.infra import Infra
 from tests.support import (
     OTHER_PARTY,
     PARTY,
@@ -24,9 +21,11 @@ from tests.support import (
     a_referral,
     at_least,
     bodies,
+    cli_env,
     eventually,
     read_topic,
     running_hub,
+    zorgtafel,
 )
 
 pytestmark = pytest.mark.infra
@@ -205,12 +204,7 @@ async def test_opschaling_is_possible_after_the_triage_decision(infra: Infra, na
 async def test_the_cli_drives_triage_and_shows_its_state(infra: Infra, namespace: str) -> None:
     async with running_hub(infra, namespace, partner_topics=PARTIES) as hub, Partner(infra, namespace) as police:
         case_id = await triaged_case(hub, police)
-        env = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": hub.triage.settings.kafka_bootstrap_servers,
-            "DATABASE_URL": hub.triage.settings.database_url,
-            "ZT_TOPIC_PREFIX": hub.triage.settings.topic_prefix,
-        }
+        env = cli_env(hub)
         consult = ["triage", "consult", str(case_id), "--party", GGD, "--question", QUESTION, "--by", "pr-cli"]
         assert (await zorgtafel(env, *consult)).returncode == 0
         await eventually(lambda: events(infra, namespace, "triage.consultation-sent"))
@@ -219,9 +213,3 @@ async def test_the_cli_drives_triage_and_shows_its_state(infra: Infra, namespace
     assert state["status"] == "open" and state["criteria"]["qualifies"] == "holds"
     assert [(c["party"], c["status"]) for c in state["consultations"]] == [(GGD, "asked")]
     assert QUESTION not in shown.stdout
-
-
-async def zorgtafel(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "services.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True
-    )

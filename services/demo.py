@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -24,7 +24,15 @@ from services.partner import PartnerSystem
 from services.procesregisseur import Procesregisseur
 from services.triage.models import TriageCase
 from shared.contracts.aanmelding import ConsentGiven, Indicators, LifeDomain, Person, Professional, ReferralPersonalData
-from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, INTAKE_EVENTS, TRIAGE_EVENTS
+from shared.contracts.topics import (
+    AANMELDING_EVENTS,
+    AFSCHALING_EVENTS,
+    DEAD_LETTER,
+    INTAKE_EVENTS,
+    MEETING_EVENTS,
+    PLAN_OF_ACTION_EVENTS,
+    TRIAGE_EVENTS,
+)
 from shared.contracts.triage import DecisionType, consultation_question_aad
 from shared.crypto import MasterKey, Sealed
 from shared.runtime import Runtime
@@ -98,6 +106,7 @@ async def run_demo(count: int, console: Console) -> int:
         inboxes = await _wait(lambda: _outcomes(partners, references), count)
         first = cases[references[0][1]].case_id
         consultations = await _triage_first_case(settings, first, partners, console)
+        await _casusoverleg(settings, first, partners, console)
         inboxes = {p.party: await p.read_inbox() for p in partners}
         triaged = await _triaged(triage, [c.case_id for c in cases.values()])
         cases = await _cases(intake, [r for _, r in references])
@@ -119,6 +128,8 @@ async def run_demo(count: int, console: Console) -> int:
     console.print(f"  referral events:   {AANMELDING_EVENTS.named(prefix)}")
     console.print(f"  intake decisions:  {INTAKE_EVENTS.named(prefix)}")
     console.print(f"  triage events:     {TRIAGE_EVENTS.named(prefix)}")
+    console.print(f"  casusoverleg:      {MEETING_EVENTS.named(prefix)}, {PLAN_OF_ACTION_EVENTS.named(prefix)}")
+    console.print(f"  afschaling:        {AFSCHALING_EVENTS.named(prefix)}")
     console.print(f"  partner inboxes:   {prefix}zorgtafel.partner.<party>.inbox.v1")
     console.print(f"  dead letters:      {DEAD_LETTER.named(prefix)} (reason and origin in zt-dlq-* headers)")
     console.print(f"  databases:         {', '.join(r.database.url.split('///')[-1] for r in runtimes.values())}")
@@ -154,6 +165,47 @@ async def _triage_first_case(
         ))
     console.print(f"  triage routed case {case_id} to a Casusoverleg; the referrer is told on its inbox")
     return consultation_ids
+
+
+async def _casusoverleg(settings: IntakeSettings, case_id: uuid.UUID, partners: list[PartnerSystem], console: Console) -> None:
+    """The first case at the Casusoverleg: invitations, a refused and a granted consent, the plan,
+    and afschaling."""
+    police, veilig_thuis, ggd = partners
+    await asyncio.sleep(1)  # casemeeting prepares the case from triage's decision
+    async with Procesregisseur(settings, "pr-demo") as pr:
+        schedule = pr.schedule(case_id, datetime.now(UTC) + timedelta(days=7))
+        await pr.send(schedule)
+        meeting_id = schedule.meeting_id
+        await pr.send(pr.invite(meeting_id, [p.party for p in partners]))
+        invitations = {}
+        for p in partners:
+            invitation = (await _wait(lambda p=p: _notices(p, "meeting.invitation"), 1))[-1]
+            invitations[p.party] = uuid.UUID(invitation["invitation_id"])
+            await p.send(p.respond(invitations[p.party], attending=True))
+        console.print(f"  Casusoverleg {meeting_id} scheduled; {', '.join(invitations)} invited and attending")
+        item = police.supply(invitations[police.party], "Demo: informatie van de politie.")
+        await police.send(item)
+        await asyncio.sleep(1)
+        await pr.send(pr.share_beforehand(meeting_id, [item.item_id]))
+        requests = await _wait(lambda: _notices(police, "meeting.consent-request"), 2)
+        for request in requests[-2:]:
+            granted = request["recipient"] == ggd.party
+            await police.send(police.consent(uuid.UUID(request["consent_id"]), granted=granted))
+            console.print(f"  police {'grants' if granted else 'refuses'} sharing its item with {request['recipient']}")
+        await _wait(lambda: _notices(ggd, "meeting.pre-read"), 1)
+        console.print(f"  {ggd.party} received the pre-read; {veilig_thuis.party} did not (no consent)")
+        await pr.send(pr.attendance(meeting_id, present=[p.party for p in partners], supplied=[item.item_id]))
+        await pr.send(pr.appoint(meeting_id, veilig_thuis.party))
+        deadline = datetime.now(UTC).date() + timedelta(days=30)
+        await pr.send(pr.adopt_plan(meeting_id, [
+            pr.action(ggd.party, deadline, "Demo: medische intake.", "Demo: contactgegevens opvang."),
+            pr.action(police.party, deadline, "Demo: aangifte opnemen.", "Demo: geen."),
+        ]))
+        await _wait(lambda: _notices(ggd, "meeting.your-actions"), 1)
+        console.print(f"  plan van aanpak adopted; Casusregisseur {veilig_thuis.party}; each party got only its own actions")
+        await pr.send(pr.afschaling_criteria(case_id, meeting_id, "Demo: veilig gehuisvest en in zorg."))
+        await pr.send(pr.afschaling(meeting_id))
+    console.print("  afschaling decided: zorgtafel.afschaling.events.v1 names what each service must cleanse")
 
 
 async def _requests_about(partner: PartnerSystem, case_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -8,11 +8,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import case_keys_table
 from shared.persistence.database import new_metadata
+from shared.persistence.types import UTCDateTime
 from shared.register.store import register_tables
 
 
@@ -40,7 +41,7 @@ class MeetingCase(Base):
     goal: Mapped[dict[str, str]] = mapped_column(JSON)  # sealed
     casusregisseur: Mapped[str | None] = mapped_column(String(100))
     afschaling_criteria: Mapped[dict[str, str] | None] = mapped_column(JSON)  # sealed
-    afgeschaald_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    afgeschaald_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Meeting(Base):
@@ -49,7 +50,7 @@ class Meeting(Base):
     meeting_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting_case.case_id"), index=True)
     sequence: Mapped[int] = mapped_column(Integer)
-    scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     present: Mapped[list[str] | None] = mapped_column(JSON)
     apologies: Mapped[list[str] | None] = mapped_column(JSON)
     information_supplied: Mapped[list[str] | None] = mapped_column(JSON)
@@ -76,7 +77,7 @@ class InformationItem(Base):
     supplier: Mapped[str] = mapped_column(String(100))
     terms: Mapped[str] = mapped_column(String(32))
     content: Mapped[dict[str, str]] = mapped_column(JSON)  # sealed
-    supplied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    supplied_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Consent(Base):
@@ -90,7 +91,7 @@ class Consent(Base):
     meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting.meeting_id"))
     recipient: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16))  # requested | granted | refused
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Action(Base):
@@ -109,5 +110,5 @@ class Action(Base):
     description: Mapped[dict[str, str]] = mapped_column(JSON)  # sealed
     information_need: Mapped[dict[str, str]] = mapped_column(JSON)  # sealed
     status: Mapped[str] = mapped_column(String(16))
-    overdue_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     carried_over: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

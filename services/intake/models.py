@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import case_keys_table
 from shared.persistence.database import new_metadata
+from shared.persistence.types import UTCDateTime
 from shared.register.store import register_tables
 
 
@@ -43,8 +44,8 @@ class Case(Base):
     # Keyed hashes (matching.py); never clear identifiers.
     match_bsn: Mapped[str | None] = mapped_column(String(64))
     match_name: Mapped[str] = mapped_column(String(64))
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decline_reason: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key
 
@@ -61,7 +62,7 @@ class Referral(Base):
     referrer_reference: Mapped[str] = mapped_column(String(64))
     linked_as_repeat: Mapped[bool]
     personal: Mapped[dict[str, str]] = mapped_column(JSON)  # ReferralPersonalData, Sealed under the case key
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Question(Base):
@@ -72,6 +73,6 @@ class Question(Base):
     referrer_party: Mapped[str] = mapped_column(String(100))
     asked_by: Mapped[str] = mapped_column(String(64))
     question: Mapped[dict[str, str]] = mapped_column(JSON)  # Sealed under the case key
-    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answer: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -123,7 +123,7 @@ class Consultations:
             return await self._reject_answer(
                 session, party, command.consultation_id, message_id, [reason("consultation_id", "unknown_question")]
             )
-        if consultation.status != ASKED or self.now() >= aware(consultation.answer_before):
+        if consultation.status != ASKED or self.now() >= consultation.answer_before:
             return await self._reject_answer(
                 session, party, command.consultation_id, message_id, [reason("consultation_id", "consultation_closed")]
             )
@@ -172,7 +172,7 @@ class Consultations:
             to_evaluate: dict[uuid.UUID, TriageCase] = {}
             for c in due:
                 case = await session.get(TriageCase, c.case_id)
-                if now >= aware(c.answer_before):
+                if now >= c.answer_before:
                     c.status, c.closed_at = NO_ANSWER, now
                     await self._event(session, case, ConsultationTimedOut, consultation_id=c.consultation_id, party=c.party)
                     to_evaluate[case.case_id] = case
@@ -181,7 +181,7 @@ class Consultations:
                     await self._event(session, case, ConsultationReminderSent, consultation_id=c.consultation_id, party=c.party)
                     await self._notify(session, c.party, ConsultationReminder(
                         producer=SERVICE, correlation_id=case.correlation_id, consultation_id=c.consultation_id,
-                        answer_before=aware(c.answer_before),
+                        answer_before=c.answer_before,
                     ))
                 else:
                     continue
@@ -190,13 +190,6 @@ class Consultations:
                 await self._evaluate(session, case)
             await uow.commit()
         return changed
-
-
-def aware(moment: Any) -> Any:
-    """SQLite returns naive datetimes for timezone-aware columns; they were stored as UTC."""
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def message_id_of(body: dict[str, Any]) -> uuid.UUID | None:

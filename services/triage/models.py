@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import case_keys_table
 from shared.persistence.database import new_metadata
+from shared.persistence.types import UTCDateTime
 from shared.register.store import register_tables
 
 
@@ -38,9 +39,9 @@ class TriageCase(Base):
     # The referrer's view of the Bijlage 2 criteria, as intake accepted them.
     indicators: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(32))
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the latest CriteriaEvaluated
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # route, brief; texts sealed
     escalated_to: Mapped[str | None] = mapped_column(String(40))
@@ -58,11 +59,11 @@ class Consultation(Base):
     party: Mapped[str] = mapped_column(String(100))
     question: Mapped[dict[str, str]] = mapped_column(JSON)  # Sealed under the case key
     asked_by: Mapped[str] = mapped_column(String(64))
-    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    answer_before: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    remind_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer_before: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    remind_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), index=True)
     answer: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the party's Bijlage 2 view
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,11 +15,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, Uuid, insert, select, update
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, Uuid, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.crypto.keys import MasterKey, new_data_key, unwrap_data_key, wrap_data_key
 from shared.crypto.sealing import CryptoError
+from shared.persistence.types import UTCDateTime
 
 
 class KeyDestroyedError(CryptoError):
@@ -41,8 +42,8 @@ def case_keys_table(metadata: MetaData) -> Table:
         Column("master_key_id", String(64), nullable=False),
         # NULL once destroyed: no key bytes remain in the live row.
         Column("wrapped_key", LargeBinary, nullable=True),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("destroyed_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("destroyed_at", UTCDateTime, nullable=True),
     )
 
 

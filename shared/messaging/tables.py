@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Uuid
+from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Uuid
+
+from shared.persistence.types import UTCDateTime
 
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
 
@@ -30,13 +32,13 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("payload", LargeBinary, nullable=False),
         # W3C trace context and content type, captured when the event was staged.
         Column("headers", JSON, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
     )
     inbox = Table(
         "inbox",
         metadata,
         Column("consumer", String(200), primary_key=True),
         Column("message_id", Uuid, primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UTCDateTime, nullable=False),
     )
     return MessagingTables(outbox=outbox, inbox=inbox)

@@ -8,7 +8,6 @@ from services.casemeeting.config import SERVICE, CasemeetingSettings
 from services.casemeeting.handlers import build_router
 from services.casemeeting.models import Base, case_keys, register
 from services.casemeeting.service import Casusoverleg
-from shared.crypto import CaseKeyStore, MasterKey
 from shared.crypto.hub_keys import HubKeys
 from shared.register.follow import seed_hook
 from shared.register.store import RegisterStore
@@ -24,10 +23,9 @@ def create_runtime(
 ) -> Runtime:
     settings = settings or CasemeetingSettings()
     runtime = build_runtime(SERVICE, settings, Base.metadata, span_exporter=span_exporter, processing_log=processing_log)
-    master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
     store = RegisterStore(register)
     overleg = Casusoverleg(
-        runtime.unit_of_work, runtime.outbox, HubKeys(master, CaseKeyStore(case_keys, master)), store, runtime.inbox("commands")
+        runtime.unit_of_work, runtime.outbox, HubKeys.from_settings(settings, case_keys), store, runtime.inbox("commands")
     )
 
     async def watch_overdue() -> None:

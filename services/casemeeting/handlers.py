@@ -31,11 +31,15 @@ from shared.contracts.topics import (
     PARTNER_INBOX_PATTERN,
     PLAN_OF_ACTION_EVENTS,
     TRIAGE_EVENTS,
-    party_of_inbound_topic,
 )
 from shared.contracts.triage import TriageDecided
-from shared.messaging.reliability import PoisonMessageError
-from shared.messaging.routing import lenient_decoder, of_type, reject_unknown_command, skip_unknown_event
+from shared.messaging.routing import (
+    inbound_sender,
+    lenient_decoder,
+    of_type,
+    reject_unknown_command,
+    skip_unknown_event,
+)
 from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
@@ -103,13 +107,10 @@ def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStor
 
     @inbound
     async def on_inbound(msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        party = party_of_inbound_topic(record.topic, runtime.settings.topic_prefix)
-        if party is None:
-            raise PoisonMessageError("not-an-inbound-topic")
+        party, origin = inbound_sender(msg, runtime.settings.topic_prefix)
         body = await msg.decode()
         with record_processing(runtime.tracer, "receive from party", Activity.CASUSOVERLEG, runtime.pseudonymizer):
-            outcome = await overleg.receive(party_inbox, party, body, (record.topic, record.partition, record.offset))
+            outcome = await overleg.receive(party_inbox, party, body, origin)
         if outcome != "not_ours":
             runtime.relay.wake()
             log.info("meeting.party_message", party=party, outcome=outcome)

@@ -33,12 +33,12 @@ from shared.contracts.casemeeting import (
 )
 from shared.contracts.envelope import Command
 from shared.contracts.inbound import INBOUND_OWNERS
-from shared.contracts.intake import InboundRefused
 from shared.contracts.rejections import reason, reasons_from
-from shared.contracts.topics import AUDIT_EVENTS, MEETING_EVENTS, partner_inbox
+from shared.contracts.topics import MEETING_EVENTS, partner_inbox
 from shared.contracts.triage import TriageDecided
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
+from shared.register.gate import admitted, message_id_of
 
 PARTY_MESSAGES: dict[str, type[Command]] = {
     "meeting.respond-to-invitation": RespondToInvitation,
@@ -88,17 +88,13 @@ class Casusoverleg(PlanOfAction):
         if not isinstance(body, dict) or INBOUND_OWNERS.get(str(body.get("command_type"))) != SERVICE:
             return "not_ours"
         model = PARTY_MESSAGES[str(body["command_type"])]
-        message_id = _message_id(body)
+        message_id = message_id_of(body)
         async with self.unit_of_work() as uow:
             session = uow.session
             if message_id is not None and await inbox.seen(session, message_id):
                 return "redelivered"
-            standing = await self.register.standing(session, party, self.today())
-            if standing != "party":
-                await self.outbox.stage(session, AUDIT_EVENTS, InboundRefused(
-                    producer=SERVICE, correlation_id=message_id or uuid.uuid4(), claimed_party=party, reason=standing,
-                    topic=origin[0], partition=origin[1], offset=origin[2],
-                ))
+            gate = {"producer": SERVICE, "party": party, "on": self.today(), "message_id": message_id, "origin": origin}
+            if not await admitted(session, self.register, self.outbox, **gate):
                 outcome = "refused"
             else:
                 outcome = await self._handle_party_message(session, party, model, body, message_id)
@@ -130,9 +126,3 @@ class Casusoverleg(PlanOfAction):
         ))
         return "rejected"
 
-
-def _message_id(body: dict[str, Any]) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(body.get("command_id")))
-    except ValueError:
-        return None

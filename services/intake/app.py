@@ -10,7 +10,6 @@ from services.intake.handlers import build_router
 from services.intake.models import Base, case_keys, register
 from services.intake.service import Intake
 from shared.contracts.topics import HUB_TOPICS, partner_topics
-from shared.crypto import CaseKeyStore, MasterKey
 from shared.crypto.hub_keys import HubKeys
 from shared.register.follow import seed_hook
 from shared.register.history import load_seed
@@ -35,8 +34,7 @@ def create_runtime(
         span_exporter=span_exporter,
         processing_log=processing_log,
     )
-    master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
-    keys = HubKeys(master, CaseKeyStore(case_keys, master))
+    keys = HubKeys.from_settings(settings, case_keys)
     inbox = runtime.inbox("inbound")
     store = RegisterStore(register)
     matching_secret = settings.matching_key.get_secret_value().encode()

@@ -8,7 +8,7 @@ import structlog
 from faststream.kafka import KafkaMessage, KafkaRouter
 
 from services.intake.commands import IntakeCommands
-from services.intake.service import Intake, Origin
+from services.intake.service import Intake
 from shared.contracts.aanmelding import ReferralReceived, SubmitReferral
 from shared.contracts.intake import (
     AcceptReferral,
@@ -29,11 +29,9 @@ from shared.contracts.topics import (
     PARTNER_INBOX_PATTERN,
     REGISTER_EVENTS,
     partner_topics,
-    party_of_inbound_topic,
 )
 from shared.messaging.admin import ensure_topics
-from shared.messaging.reliability import PoisonMessageError
-from shared.messaging.routing import of_type, reject_unknown_command
+from shared.messaging.routing import inbound_sender, of_type, reject_unknown_command
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
 
@@ -53,13 +51,10 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
 
     @inbound
     async def on_inbound(msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        party = party_of_inbound_topic(record.topic, runtime.settings.topic_prefix)
-        if party is None:
-            raise PoisonMessageError("not-an-inbound-topic")
+        party, origin = inbound_sender(msg, runtime.settings.topic_prefix)
         body = await msg.decode()
         with record_processing(runtime.tracer, "receive from party", Activity.AANMELDING, runtime.pseudonymizer) as p:
-            outcome, case_id = await intake.receive(party, body, Origin(record.topic, record.partition, record.offset))
+            outcome, case_id = await intake.receive(party, body, origin)
             if case_id is not None:
                 p.subject(case_id)
         runtime.relay.wake()

@@ -32,7 +32,6 @@ from shared.contracts.envelope import Notice, utcnow
 from shared.contracts.inbound import INBOUND_OWNERS
 from shared.contracts.intake import (
     AnswerQuestion,
-    InboundRefused,
     QuestionAnswered,
     ReferralAcknowledged,
     ReferralRejected,
@@ -40,26 +39,18 @@ from shared.contracts.intake import (
     answer_aad,
 )
 from shared.contracts.rejections import RejectionReason, reason, reasons_from
-from shared.contracts.topics import AANMELDING_EVENTS, AUDIT_EVENTS, INTAKE_EVENTS, partner_inbox
+from shared.contracts.topics import AANMELDING_EVENTS, INTAKE_EVENTS, partner_inbox
 from shared.crypto import CryptoError
 from shared.crypto.hub_keys import HubKeys
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.messaging.reliability import PoisonMessageError
 from shared.persistence.unit_of_work import UnitOfWork
+from shared.register.gate import admitted, message_id_of
 from shared.register.store import RegisterStore
 
 Outcome = Literal["received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "not_ours"]
 SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a message was read: for the audit record of a refused one."""
-
-    topic: str
-    partition: int
-    offset: int
 
 
 def today_utc() -> date:
@@ -76,22 +67,20 @@ class Intake:
     matching_secret: bytes
     today: Callable[[], date] = today_utc
 
-    async def receive(self, party: str, body: Any, origin: Origin) -> tuple[Outcome, uuid.UUID | None]:
+    async def receive(
+        self, party: str, body: Any, origin: tuple[str, int, int]
+    ) -> tuple[Outcome, uuid.UUID | None]:
         """One message from a party's inbound topic; returns what became of it and its case, if any."""
         if not isinstance(body, dict):
             raise PoisonMessageError("undecodable", "body is not a JSON object")
         if INBOUND_OWNERS.get(str(body.get("command_type")), SERVICE) != SERVICE:
             return "not_ours", None  # another service answers it, and audits it if need be
         async with self.unit_of_work() as uow:
-            message_id = _message_id(body)
+            message_id = message_id_of(body)
             if message_id is not None and await self.inbox.seen(uow.session, message_id):
                 return "redelivered", None
-            standing = await self.register.standing(uow.session, party, self.today())
-            if standing != "party":
-                await self._stage(uow, AUDIT_EVENTS, InboundRefused(
-                    producer=SERVICE, correlation_id=message_id or uuid.uuid4(), claimed_party=party,
-                    reason=standing, topic=origin.topic, partition=origin.partition, offset=origin.offset,
-                ))
+            gate = {"producer": SERVICE, "party": party, "on": self.today(), "message_id": message_id, "origin": origin}
+            if not await admitted(uow.session, self.register, self.outbox, **gate):
                 return await self._done(uow, message_id, ("refused", None))
             kind = body.get("command_type")
             if kind == SUBMIT:
@@ -237,13 +226,6 @@ def parse_submission(
         return reasons_from(exc, "personal")
     except CryptoError:
         return [reason("personal", "personal_data_unreadable")]
-
-
-def _message_id(body: dict[str, Any]) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(body.get("command_id")))
-    except ValueError:
-        return None
 
 
 def _is_reference(value: Any) -> bool:

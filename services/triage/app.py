@@ -10,7 +10,6 @@ from services.triage.config import SERVICE, TriageSettings
 from services.triage.handlers import build_router
 from services.triage.models import Base, case_keys, register
 from services.triage.service import Triage
-from shared.crypto import CaseKeyStore, MasterKey
 from shared.crypto.hub_keys import HubKeys
 from shared.register.follow import seed_hook
 from shared.register.regions import load_regions
@@ -27,12 +26,11 @@ def create_runtime(
 ) -> Runtime:
     settings = settings or TriageSettings()
     runtime = build_runtime(SERVICE, settings, Base.metadata, span_exporter=span_exporter, processing_log=processing_log)
-    master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
     store = RegisterStore(register)
     triage = Triage(
         runtime.unit_of_work,
         runtime.outbox,
-        HubKeys(master, CaseKeyStore(case_keys, master)),
+        HubKeys.from_settings(settings, case_keys),
         store,
         runtime.inbox("commands"),
         load_regions(settings.zvh_regions or None),

@@ -16,9 +16,7 @@ from sqlalchemy import select
 
 from services.triage.config import SERVICE
 from services.triage.models import ANSWERED, ASKED, NO_ANSWER, OPEN, Consultation, TriageCase
-from shared.contracts.intake import InboundRefused
 from shared.contracts.rejections import RejectionReason, reason, reasons_from
-from shared.contracts.topics import AUDIT_EVENTS
 from shared.contracts.triage import (
     AnswerConsultation,
     ConsultationAnswered,
@@ -35,6 +33,7 @@ from shared.contracts.triage import (
 )
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
+from shared.register.gate import admitted, message_id_of
 
 
 class Consultations:
@@ -98,15 +97,11 @@ class Consultations:
             session = uow.session
             if message_id is not None and await inbox.seen(session, message_id):
                 return "redelivered"
-            standing = await self.register.standing(session, party, self._today())
-            if standing != "party":
-                await self.outbox.stage(session, AUDIT_EVENTS, InboundRefused(
-                    producer=SERVICE, correlation_id=message_id or uuid.uuid4(), claimed_party=party,
-                    reason=standing, topic=origin[0], partition=origin[1], offset=origin[2],
-                ))
-                outcome = "refused"
-            else:
+            gate = {"producer": SERVICE, "party": party, "on": self._today(), "message_id": message_id, "origin": origin}
+            if await admitted(session, self.register, self.outbox, **gate):
                 outcome = await self._answer(session, party, body, message_id)
+            else:
+                outcome = "refused"
             if message_id is not None:
                 await inbox.record(session, message_id)
             await uow.commit()
@@ -191,9 +186,3 @@ class Consultations:
             await uow.commit()
         return changed
 
-
-def message_id_of(body: dict[str, Any]) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(body.get("command_id")))
-    except ValueError:
-        return None

@@ -15,11 +15,15 @@ from shared.contracts.topics import (
     PARTNER_INBOX_PATTERN,
     TRIAGE_COMMANDS,
     TRIAGE_EVENTS,
-    party_of_inbound_topic,
 )
 from shared.contracts.triage import ConsultParties, DecideTriage, EscalateCase, TriageEvent, TriageInboxNotice
-from shared.messaging.reliability import PoisonMessageError
-from shared.messaging.routing import lenient_decoder, of_type, reject_unknown_command, skip_unknown_event
+from shared.messaging.routing import (
+    inbound_sender,
+    lenient_decoder,
+    of_type,
+    reject_unknown_command,
+    skip_unknown_event,
+)
 from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
@@ -82,12 +86,9 @@ def build_router(runtime: Runtime, triage: Triage, register: RegisterStore) -> K
 
     @inbound(filter=of_type(ANSWER))
     async def on_answer(msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        party = party_of_inbound_topic(record.topic, runtime.settings.topic_prefix)
-        if party is None:
-            raise PoisonMessageError("not-an-inbound-topic")
+        party, origin = inbound_sender(msg, runtime.settings.topic_prefix)
         with record_processing(runtime.tracer, "receive consultation answer", Activity.TRIAGE, runtime.pseudonymizer):
-            outcome = await triage.answer(answers_inbox, party, await msg.decode(), (record.topic, record.partition, record.offset))
+            outcome = await triage.answer(answers_inbox, party, await msg.decode(), origin)
         runtime.relay.wake()
         log.info("triage.answer", party=party, outcome=outcome)
 

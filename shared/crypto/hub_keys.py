@@ -8,10 +8,11 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.intake import HUB_READER
@@ -26,6 +27,12 @@ class HubKeys:
     def __init__(self, master: MasterKey, store: CaseKeyStore) -> None:
         self._master = master
         self.store = store
+
+    @classmethod
+    def from_settings(cls, settings: Any, case_keys: Table) -> HubKeys:
+        """The service's keys: the master key from its settings, case keys in its own table."""
+        master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
+        return cls(master, CaseKeyStore(case_keys, master))
 
     def open_from_party(self, party: str, sealed: Sealed, model: type[M], *, aad: bytes) -> M:
         """Raises CryptoError (wrong key, tampered) or ValidationError (bad content).

@@ -13,6 +13,7 @@ from typing import Any
 from faststream.kafka import KafkaMessage
 from faststream.message import StreamMessage
 
+from shared.contracts.topics import party_of_inbound_topic
 from shared.messaging.reliability import PoisonMessageError
 
 
@@ -55,3 +56,12 @@ async def skip_unknown_event(msg: KafkaMessage) -> None:
     body = await msg.decode()
     if not isinstance(body, dict):
         raise PoisonMessageError("undecodable", "body is not a JSON object")
+
+
+def inbound_sender(msg: KafkaMessage, topic_prefix: str) -> tuple[str, tuple[str, int, int]]:
+    """The party that owns the inbound topic a message came from, and where it was read."""
+    record = msg.raw_message
+    party = party_of_inbound_topic(record.topic, topic_prefix)
+    if party is None:
+        raise PoisonMessageError("not-an-inbound-topic")
+    return party, (record.topic, record.partition, record.offset)

@@ -10,19 +10,17 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 from services.casemeeting.service import Casusoverleg
 from shared.contracts.casemeeting import (
     AdoptPlan,
-    AfschalingDecided,
     AppointCasusregisseur,
     CarryOver,
     DecideAfschaling,
     InviteParties,
-    MeetingEvent,
     MeetingInboxNotice,
-    PlanEvent,
     RecordAttendance,
     ScheduleMeeting,
     SetAfschalingCriteria,
     ShareBeforehand,
 )
+from shared.contracts.casemeeting_events import AfschalingDecided, MeetingEvent, PlanEvent
 from shared.contracts.topics import (
     AFSCHALING_EVENTS,
     MEETING_COMMANDS,

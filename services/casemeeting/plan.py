@@ -19,19 +19,11 @@ from services.casemeeting.config import SERVICE
 from services.casemeeting.models import AFGESCHAALD, DONE, OPEN, Action, MeetingCase
 from services.casemeeting.preparation import Preparation
 from shared.contracts.casemeeting import (
-    ActionCarriedOver,
-    ActionOverdue,
     ActionOverdueNotice,
-    ActionProgressed,
     AdoptPlan,
-    AfschalingCriteriaSet,
-    AfschalingDecided,
     AppointCasusregisseur,
-    AttendanceRecorded,
     CarryOver,
-    CasusregisseurAppointed,
     DecideAfschaling,
-    PlanAdopted,
     PlannedAction,
     RecordAttendance,
     ReportProgress,
@@ -39,6 +31,16 @@ from shared.contracts.casemeeting import (
     YourActions,
     action_aad,
     meeting_text_aad,
+)
+from shared.contracts.casemeeting_events import (
+    ActionCarriedOver,
+    ActionOverdue,
+    ActionProgressed,
+    AfschalingCriteriaSet,
+    AfschalingDecided,
+    AttendanceRecorded,
+    CasusregisseurAppointed,
+    PlanAdopted,
 )
 from shared.contracts.topics import AFSCHALING_EVENTS, PLAN_OF_ACTION_EVENTS
 

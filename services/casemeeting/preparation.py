@@ -32,20 +32,22 @@ from services.casemeeting.models import (
 from shared.contracts.casemeeting import (
     AnswerConsentRequest,
     ConsentRequest,
-    InformationSupplied,
-    InvitationAnswered,
     InvitationToMeeting,
     InviteParties,
-    MeetingPrepared,
-    MeetingScheduled,
-    PartyInvited,
     PreRead,
-    PreReadConsent,
     RespondToInvitation,
     ScheduleMeeting,
     ShareBeforehand,
     SupplyInformation,
     item_aad,
+)
+from shared.contracts.casemeeting_events import (
+    InformationSupplied,
+    InvitationAnswered,
+    MeetingPrepared,
+    MeetingScheduled,
+    PartyInvited,
+    PreReadConsent,
 )
 from shared.contracts.envelope import utcnow
 from shared.contracts.triage import TriageDecided, triage_text_aad

@@ -21,7 +21,6 @@ from shared.contracts.casemeeting import (
     CarryOver,
     DecideAfschaling,
     InviteParties,
-    MeetingCommandRefused,
     MeetingMessageRejected,
     RecordAttendance,
     ReportProgress,
@@ -31,6 +30,7 @@ from shared.contracts.casemeeting import (
     ShareBeforehand,
     SupplyInformation,
 )
+from shared.contracts.casemeeting_events import MeetingCommandRefused
 from shared.contracts.envelope import Command
 from shared.contracts.inbound import INBOUND_OWNERS
 from shared.contracts.rejections import reason, reasons_from

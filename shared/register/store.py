@@ -80,7 +80,20 @@ class RegisterStore:
         ]
 
     async def municipalities(self, session: AsyncSession, on: date) -> set[str]:
-        return {p.code for p in await self.current_parties(session, on) if p.kind == "municipality"}
+        """The municipalities that are parties on `on` (the region, art. 2), in one query: asked for
+        every referral, so it does not load the whole register."""
+        p, m = self.t.party, self.t.membership
+        query = (
+            select(p.c.code)
+            .join(m, m.c.code == p.c.code)
+            .where(
+                p.c.kind == "municipality",
+                (m.c.valid_from.is_(None)) | (m.c.valid_from <= on),
+                (m.c.valid_until.is_(None)) | (m.c.valid_until > on),
+            )
+            .distinct()
+        )
+        return set((await session.scalars(query)).all())
 
     async def admit(self, session: AsyncSession, party: PartyDetails, effective_on: date) -> bool:
         """Record an accession (art. 20.4); False when `party` already was a party on that day."""

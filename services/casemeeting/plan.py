@@ -24,7 +24,6 @@ from shared.contracts.casemeeting import (
     AppointCasusregisseur,
     CarryOver,
     DecideAfschaling,
-    PlannedAction,
     RecordAttendance,
     ReportProgress,
     SetAfschalingCriteria,
@@ -81,22 +80,21 @@ class PlanOfAction(Preparation):
         if any(a.responsible_party not in participants for a in cmd.actions):
             raise Refused("not_a_participant")
         version = (await session.scalar(select(func.max(Action.version)).where(Action.case_id == case.case_id)) or 0) + 1
-        texts: dict[str, dict[str, str]] = {}
+        fields = ("description", "information_need")
+        # The meeting's texts, opened once: stored under the case key, re-sealed for each party.
+        texts = {
+            (a.action_id, f): self.keys.open_text_from_hub(getattr(a, f), aad=action_aad(a.action_id, f))
+            for a in cmd.actions
+            for f in fields
+        }
         for a in cmd.actions:
-            for field in ("description", "information_need"):
-                texts[f"{a.action_id}:{field}"] = {
-                    "text": self.keys.open_text_from_hub(getattr(a, field), aad=action_aad(a.action_id, field))
-                }
+            sealed = {
+                f: await self.keys.seal_for_case(session, case.case_id, f"action:{a.action_id}:{f}", texts[(a.action_id, f)])
+                for f in fields
+            }
             session.add(Action(
                 case_id=case.case_id, version=version, meeting_id=meeting.meeting_id, action_id=a.action_id,
-                responsible_party=a.responsible_party, deadline=a.deadline, status=OPEN, carried_over=[],
-                description=await self.keys.seal_for_case(
-                    session, case.case_id, f"action:{a.action_id}:description", texts[f"{a.action_id}:description"]["text"]
-                ),
-                information_need=await self.keys.seal_for_case(
-                    session, case.case_id, f"action:{a.action_id}:information_need",
-                    texts[f"{a.action_id}:information_need"]["text"],
-                ),
+                responsible_party=a.responsible_party, deadline=a.deadline, status=OPEN, carried_over=[], **sealed,
             ))
         await self.fact(
             session, case, PlanAdopted, cmd.command_id, topic=PLAN_OF_ACTION_EVENTS, meeting_id=meeting.meeting_id,
@@ -104,16 +102,10 @@ class PlanOfAction(Preparation):
         )
         for party in sorted({a.responsible_party for a in cmd.actions}):
             own = tuple(
-                PlannedAction(
-                    action_id=a.action_id, responsible_party=party, deadline=a.deadline,
-                    description=self.keys.seal_text_for_party(
-                        party, texts[f"{a.action_id}:description"]["text"], aad=action_aad(a.action_id, "description")
-                    ),
-                    information_need=self.keys.seal_text_for_party(
-                        party, texts[f"{a.action_id}:information_need"]["text"],
-                        aad=action_aad(a.action_id, "information_need"),
-                    ),
-                )
+                a.model_copy(update={
+                    f: self.keys.seal_text_for_party(party, texts[(a.action_id, f)], aad=action_aad(a.action_id, f))
+                    for f in fields
+                })
                 for a in cmd.actions
                 if a.responsible_party == party
             )

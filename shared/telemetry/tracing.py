@@ -13,7 +13,6 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
-    ConsoleSpanExporter,
     SimpleSpanProcessor,
     SpanExporter,
 )
@@ -27,10 +26,10 @@ def setup_tracing(
     exporter: SpanExporter | None = None,
     processors: Sequence[SpanProcessor] = (),
 ) -> TracerProvider:
-    """OTLP when an endpoint is configured; else the given exporter (tests: in-memory); else none.
+    """OTLP when an endpoint is configured; the given exporter too (tests, demo: in-memory).
 
-    Spans are never printed to the console by default: operations read them through OTLP,
-    and a local run prints its own summary. `ZT_CONSOLE_SPANS=1` can be set for debugging.
+    Spans are never printed to the console: operations read them through OTLP, and a local run
+    prints its own summary.
     """
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}), sampler=ALWAYS_ON)
     for processor in processors:
@@ -42,7 +41,3 @@ def setup_tracing(
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     return provider
-
-
-def console_exporter() -> SpanExporter:
-    return ConsoleSpanExporter()

@@ -72,7 +72,9 @@ async def invitation_id(partner: Partner) -> uuid.UUID:
     return uuid.UUID((await inbox_of(partner, "meeting.invitation"))[0]["invitation_id"])
 
 
-async def test_pre_reads_reach_only_invited_parties_whose_supplier_consented(infra: Infra, namespace: str) -> None:
+async def test_pre_reads_reach_only_invited_parties_whose_supplier_consented(
+    infra: Infra, namespace: str, capfd: pytest.CaptureFixture[str]
+) -> None:
     secret_a, text_b, text_c = "Politie-informatie over de dader.", "GGD: medische context.", "VT: niet delen."
     async with running_hub(infra, namespace, partner_topics=PARTIES, meeting_overrides={}) as hub, Partner(
         infra, namespace
@@ -100,6 +102,8 @@ async def test_pre_reads_reach_only_invited_parties_whose_supplier_consented(inf
         consents = await facts(infra, namespace, MEETING_EVENTS, "meeting.pre-read-consent")
         vt_inbox, coa_inbox = await vt.read_inbox(), await coa.read_inbox()
         everything = [r for t in (*HUB_TOPICS, *(partner_inbox(p) for p in PARTIES)) for r in await read_topic(infra, t, namespace)]
+        spans = repr([(s.name, dict(s.attributes or {}), s.events) for s in hub.spans.get_finished_spans()])
+    logs = "".join(capfd.readouterr())
 
     assert [(r["item_id"], r["supplied_by"]) for r in vt_reads] == [(str(item_b.item_id), GGD)]
     assert vt.open(Sealed(**vt_reads[0]["content"]), aad=item_aad(item_b.item_id)) == text_b
@@ -111,6 +115,7 @@ async def test_pre_reads_reach_only_invited_parties_whose_supplier_consented(inf
     assert {s for i, _, s in statuses if i == str(item_c.item_id)} == {"withheld_by_terms"}
     for text in (secret_a, text_b, text_c):
         assert all(text.encode() not in r.value for r in everything)  # sealed everywhere on Kafka
+        assert text not in logs and text not in spans
 
 
 async def test_only_current_designated_parties_can_be_invited(infra: Infra, namespace: str) -> None:

@@ -70,6 +70,8 @@ async def run_demo(count: int, console: Console) -> int:
         for partner in partners:
             await stack.enter_async_context(partner)
         console.print("[bold]services started:[/] " + ", ".join(s.value for s in Service))
+        # Inbox topics outlive a demo run: remember where this run starts in each.
+        already = {p.party: len(await p.read_inbox()) for p in partners}
 
         references = []
         for i in range(count):
@@ -105,8 +107,9 @@ async def run_demo(count: int, console: Console) -> int:
         triaged = await _wait(lambda: _triaged(triage, [c.case_id for c in cases.values()]), expected_triage)
         inboxes = await _wait(lambda: _outcomes(partners, references), count)
         first = cases[references[0][1]].case_id
-        consultations = await _triage_first_case(settings, first, partners, console)
+        await _triage_first_case(settings, first, partners, console)
         await _casusoverleg(settings, first, partners, console)
+        await asyncio.sleep(1)  # the last notices leave through the outboxes
         inboxes = {p.party: await p.read_inbox() for p in partners}
         triaged = await _triaged(triage, [c.case_id for c in cases.values()])
         cases = await _cases(intake, [r for _, r in references])
@@ -117,12 +120,11 @@ async def run_demo(count: int, console: Console) -> int:
         seen = triaged.get(case.case_id) if case else None
         triage_text = f"{seen.status}, criteria {(seen.evaluation or {}).get('qualifies')}" if seen else "-"
         console.print(f"  case {case.case_id if case else '-'}; intake: {case.status if case else '-'}; triage: {triage_text}")
-        for notice in (n for n in inboxes.get(partner.party, []) if n.get("referrer_reference") == reference):
-            detail = notice.get("status") or notice.get("outcome") or ""
-            console.print(f"  inbox of {partner.party}: {notice['event_type']} {detail}")
+    console.print("[bold]what each party's inbox received in this run[/] (texts sealed for that party only)")
     for party, notices in inboxes.items():
-        for notice in (n for n in notices if n.get("consultation_id") in consultations):
-            console.print(f"  inbox of {party}: {notice['event_type']} (answer before {notice['answer_before']})")
+        console.print(f"  {party}:")
+        for notice in notices[already[party]:]:
+            console.print(f"    {notice['event_type']} {_detail(notice)}")
     console.print(f"processing records written (Logboek Dataverwerkingen shape): {len(records.records)}")
     console.print("[bold]where to look[/]")
     console.print(f"  referral events:   {AANMELDING_EVENTS.named(prefix)}")
@@ -217,6 +219,23 @@ async def _requests_about(partner: PartnerSystem, case_id: uuid.UUID) -> list[di
 
 async def _notices(partner: PartnerSystem, event_type: str) -> list[dict[str, Any]]:
     return [n for n in await partner.read_inbox() if n["event_type"] == event_type]
+
+
+def _detail(notice: dict[str, Any]) -> str:
+    """What a notice says, in a few words and without its sealed texts."""
+    if "status" in notice or "outcome" in notice:
+        return str(notice.get("status") or notice.get("outcome"))
+    if "recipient" in notice:
+        return f"may {notice['recipient']} read item {str(notice['item_id'])[:8]}?"
+    if "supplied_by" in notice:
+        return f"item {str(notice['item_id'])[:8]} from {notice['supplied_by']}"
+    if "actions" in notice:
+        return f"{len(notice['actions'])} action(s) of its own, plan version {notice['plan_version']}"
+    if "scheduled_at" in notice:
+        return f"for {notice['scheduled_at'][:16]}"
+    if "answer_before" in notice:
+        return f"answer before {notice['answer_before'][:10]}"
+    return ""
 
 
 async def _cases(intake: Runtime, references: list[str]) -> dict[str, Case]:

@@ -172,6 +172,7 @@ def build_runtime(
     processing_log: ProcessingLog | None = None,
 ) -> Runtime:
     configure_logging()
+    settings.check_secrets()
     tables = messaging_tables(metadata)
     tracer_provider = setup_tracing(
         service,

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The built-in keys are published with the code: fine for a local run and the tests, never for data.
+LOCAL_ONLY_SECRETS = {
+    "pseudonym_key": "local-development-only-pseudonym-key",
+    "master_key": "bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXJrZXk=",
+    "matching_key": "local-development-only-matching-key",
+}
+
+
+class InsecureSettingsError(RuntimeError):
+    pass
 
 
 class ServiceSettings(BaseSettings):
@@ -16,6 +29,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZT_", frozen=True, extra="ignore")
 
     service_name: str = "zorgtafel"
+    # "production" refuses to start with any of the built-in local-only keys.
+    environment: Literal["local", "production"] = "local"
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ZT_KAFKA_BOOTSTRAP_SERVERS"),
@@ -32,16 +47,16 @@ class ServiceSettings(BaseSettings):
     )
     # Key for pseudonymising data-subject ids in processing records (Logboek Dataverwerkingen).
     # The default only suits a local run; a deployment sets its own secret.
-    pseudonym_key: SecretStr = SecretStr("local-development-only-pseudonym-key")
+    pseudonym_key: SecretStr = SecretStr(LOCAL_ONLY_SECRETS["pseudonym_key"])
     # Prepended to every topic name: an environment's namespace on a shared cluster (and one
     # per test, so tests never read each other's messages). Empty in a dedicated deployment.
     topic_prefix: str = Field(default="", pattern=r"^([a-z0-9-]+\.)?$")
     # Master key (base64 of 32 bytes) that wraps every case's data key; its id is stored with
     # each wrapped key so keys can be rotated. The default only suits a local run.
-    master_key: SecretStr = SecretStr("bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXJrZXk=")
+    master_key: SecretStr = SecretStr(LOCAL_ONLY_SECRETS["master_key"])
     master_key_id: str = "local-1"
     # Key for matching repeat referrals on a keyed hash of BSN or name + date of birth.
-    matching_key: SecretStr = SecretStr("local-development-only-matching-key")
+    matching_key: SecretStr = SecretStr(LOCAL_ONLY_SECRETS["matching_key"])
     consumer_group_prefix: str = "zorgtafel"
     # The relay can run elsewhere (or be paused for maintenance); the outbox keeps the events.
     outbox_relay_enabled: bool = True
@@ -54,6 +69,15 @@ class ServiceSettings(BaseSettings):
     max_handler_attempts: int = 5
     graceful_timeout_s: float = 15.0
     metadata_max_age_ms: int = 10_000
+
+    def check_secrets(self) -> None:
+        """In production, refuse the built-in keys. Checked at start, not as a pydantic validator:
+        a validation error would quote its input, and the input holds the real secrets."""
+        if self.environment != "production":
+            return
+        local = [name for name, value in LOCAL_ONLY_SECRETS.items() if getattr(self, name).get_secret_value() == value]
+        if local:
+            raise InsecureSettingsError(f"production needs its own secrets; still local-only: {', '.join(sorted(local))}")
 
     def database_url_for(self, service: str) -> str:
         """Each service owns its data: one database (or SQLite file) per service."""

@@ -1,4 +1,6 @@
-from shared.settings import ServiceSettings
+import pytest
+
+from shared.settings import InsecureSettingsError, ServiceSettings
 
 
 def test_each_service_gets_its_own_postgres_database() -> None:
@@ -16,3 +18,23 @@ def test_the_well_known_environment_variables_are_read(monkeypatch) -> None:  # 
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://x/y")
     settings = ServiceSettings()
     assert (settings.kafka_bootstrap_servers, settings.database_url) == ("broker:9092", "postgresql+asyncpg://x/y")
+
+
+def test_production_refuses_the_built_in_local_keys_without_quoting_any_secret(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    real_master = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    monkeypatch.setenv("ZT_ENVIRONMENT", "production")
+    monkeypatch.setenv("ZT_MASTER_KEY", real_master)
+    settings = ServiceSettings()
+    with pytest.raises(InsecureSettingsError) as err:
+        settings.check_secrets()
+    assert "matching_key" in str(err.value) and "pseudonym_key" in str(err.value)
+    assert "master_key" not in str(err.value) and real_master not in str(err.value)
+    monkeypatch.setenv("ZT_PSEUDONYM_KEY", "p")
+    monkeypatch.setenv("ZT_MATCHING_KEY", "m")
+    ServiceSettings().check_secrets()  # all its own: starts
+
+
+def test_a_local_run_may_use_the_built_in_keys() -> None:
+    settings = ServiceSettings()
+    assert settings.environment == "local"
+    settings.check_secrets()  # raises InsecureSettingsError if local runs were refused

@@ -96,6 +96,15 @@ def parties_exclude(code: str, effective_on: str = typer.Option("", help="YYYY-M
     _send(ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
 
 
+async def _viewed(staff_id: str, case_id: uuid.UUID, view: str, read: Callable[[uuid.UUID], Any]) -> Any:
+    """Log the look into the dossier first, then read it: no look goes unlogged."""
+    from services.procesregisseur import Procesregisseur
+
+    async with Procesregisseur(IntakeSettings(), staff_id) as pr:
+        await pr.log_view(case_id, view)
+    return await read(case_id)
+
+
 def _procesregisseur_command(staff_id: str, build: Callable[[Any], Command]) -> None:
     from services.procesregisseur import Procesregisseur
 
@@ -185,11 +194,11 @@ def triage_escalate(
 
 
 @triage_app.command("show")
-def triage_show(case_id: str) -> None:
+def triage_show(case_id: str, by: str = STAFF) -> None:
     """A triage case's state: consultations, the criteria, the decision (no personal data)."""
     from services.triage.view import triage_state
 
-    state = asyncio.run(triage_state(uuid.UUID(case_id)))
+    state = asyncio.run(_viewed(by, uuid.UUID(case_id), "triage-state", triage_state))
     if state is None:
         console.print("no such triage case")
         raise typer.Exit(1)
@@ -275,11 +284,11 @@ def meeting_afschaling(meeting_id: str, by: str = STAFF) -> None:
 
 
 @meeting_app.command("show")
-def meeting_show(case_id: str) -> None:
+def meeting_show(case_id: str, by: str = STAFF) -> None:
     """A case's Casusoverleg: meetings, invitations, consents, plan versions (no texts)."""
     from services.casemeeting.view import meeting_state
 
-    state = asyncio.run(meeting_state(uuid.UUID(case_id)))
+    state = asyncio.run(_viewed(by, uuid.UUID(case_id), "meeting-state", meeting_state))
     if state is None:
         console.print("no such case at the Casusoverleg")
         raise typer.Exit(1)

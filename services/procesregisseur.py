@@ -34,10 +34,11 @@ from shared.contracts.intake import (
     AcceptReferral,
     AskReferrer,
     DeclineReferral,
+    DossierViewed,
     decline_aad,
     question_aad,
 )
-from shared.contracts.topics import INTAKE_COMMANDS, MEETING_COMMANDS, TRIAGE_COMMANDS
+from shared.contracts.topics import AUDIT_EVENTS, INTAKE_COMMANDS, MEETING_COMMANDS, TRIAGE_COMMANDS
 from shared.contracts.triage import (
     ConsultParties,
     DecideTriage,
@@ -191,6 +192,18 @@ class Procesregisseur:
 
     def afschaling(self, meeting_id: uuid.UUID) -> DecideAfschaling:
         return DecideAfschaling(**self._envelope(), meeting_id=meeting_id, by=self.staff_id)  # type: ignore[arg-type]
+
+    async def log_view(self, case_id: uuid.UUID, view: str) -> None:
+        """Record a look into the dossier before it is shown (Bijlage 3: every look is logged)."""
+        if self._producer is None:
+            raise RuntimeError("use `async with` first")
+        record = DossierViewed(case_id=case_id, producer="cli", correlation_id=uuid.uuid4(), viewer=self.staff_id, view=view)
+        await self._producer.send_and_wait(
+            AUDIT_EVENTS.named(self._settings.topic_prefix),
+            record.model_dump_json().encode(),
+            key=str(case_id).encode(),
+            headers=[("content-type", b"application/json")],
+        )
 
     def _seal_for(self, aad: bytes, text: str) -> Sealed:
         return seal_text(text, self._hub_key, kid=party_kid(HUB_READER), aad=aad)

@@ -208,7 +208,7 @@ async def test_the_cli_drives_a_meeting_and_shows_it(infra: Infra, namespace: st
             result = await zorgtafel(env, *args)
             assert result.returncode == 0, result.stderr[-500:]
         await eventually(lambda: facts(infra, namespace, PLAN_OF_ACTION_EVENTS, "plan.adopted"))
-        shown = await zorgtafel(env, "meeting", "show", str(case_id))
+        shown = await zorgtafel(env, "meeting", "show", str(case_id), "--by", "pr-cli")
     state = json.loads(shown.stdout)
     assert state["casusregisseur"] == GGD
     assert [(a["responsible_party"], a["version"], a["status"]) for a in state["plan"]] == [(GGD, 1, "open")]

@@ -9,7 +9,7 @@ import pytest
 
 from shared.contracts.aanmelding import Indicators, LifeDomain
 from shared.contracts.intake import outcome_aad
-from shared.contracts.topics import TRIAGE_EVENTS
+from shared.contracts.topics import AUDIT_EVENTS, TRIAGE_EVENTS
 from shared.contracts.triage import DecisionType, consultation_question_aad
 from shared.crypto import Sealed
 from tests.infra import Infra
@@ -209,8 +209,10 @@ async def test_the_cli_drives_triage_and_shows_its_state(infra: Infra, namespace
         consult = ["triage", "consult", str(case_id), "--party", GGD, "--question", QUESTION, "--by", "pr-cli"]
         assert (await zorgtafel(env, *consult)).returncode == 0
         await eventually(lambda: events(infra, namespace, "triage.consultation-sent"))
-        shown = await zorgtafel(env, "triage", "show", str(case_id))
+        shown = await zorgtafel(env, "triage", "show", str(case_id), "--by", "pr-cli")
+        (viewed,) = bodies(await read_topic(infra, AUDIT_EVENTS, namespace))
     state = json.loads(shown.stdout)
+    assert (viewed["case_id"], viewed["viewer"], viewed["view"]) == (str(case_id), "pr-cli", "triage-state")
     assert state["status"] == "open" and state["criteria"]["qualifies"] == "holds"
     assert [(c["party"], c["status"]) for c in state["consultations"]] == [(GGD, "asked")]
     assert QUESTION not in shown.stdout

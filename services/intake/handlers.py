@@ -15,6 +15,7 @@ from shared.contracts.intake import (
     AnswerQuestion,
     AskReferrer,
     DeclineReferral,
+    DossierViewed,
     InboundRefused,
     InboxNotice,
     IntakeEvent,
@@ -116,7 +117,7 @@ def _document(router: KafkaRouter) -> None:
         (AANMELDING_EVENTS.name, "ReferralReceived", ReferralReceived),
         (INTAKE_EVENTS.name, "intake-events", IntakeEvent),
         (REGISTER_EVENTS.name, "register-events", RegisterEvent),
-        (AUDIT_EVENTS.name, "InboundRefused", InboundRefused),
+        (AUDIT_EVENTS.name, "audit-records", InboundRefused | DossierViewed),
         (PARTNER_INBOX_PATTERN, "partner-inbox", InboxNotice),
         (PARTNER_INBOUND_PATTERN, "partner-inbound", SubmitReferral | AnswerQuestion),
     ]

@@ -96,13 +96,20 @@ def parties_exclude(code: str, effective_on: str = typer.Option("", help="YYYY-M
     _send(ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
 
 
-async def _viewed(staff_id: str, case_id: uuid.UUID, view: str, read: Callable[[uuid.UUID], Any]) -> Any:
-    """Log the look into the dossier first, then read it: no look goes unlogged."""
+def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], Any], missing: str) -> None:
+    """Log the look into the dossier first, then read and print it: no look goes unlogged."""
     from services.procesregisseur import Procesregisseur
 
-    async with Procesregisseur(IntakeSettings(), staff_id) as pr:
-        await pr.log_view(case_id, view)
-    return await read(case_id)
+    async def look() -> Any:
+        async with Procesregisseur(IntakeSettings(), staff_id) as pr:
+            await pr.log_view(uuid.UUID(case_id), view)
+        return await read(uuid.UUID(case_id))
+
+    state = asyncio.run(look())
+    if state is None:
+        console.print(missing)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(state, indent=2, default=str))
 
 
 def _procesregisseur_command(staff_id: str, build: Callable[[Any], Command]) -> None:
@@ -198,11 +205,7 @@ def triage_show(case_id: str, by: str = STAFF) -> None:
     """A triage case's state: consultations, the criteria, the decision (no personal data)."""
     from services.triage.view import triage_state
 
-    state = asyncio.run(_viewed(by, uuid.UUID(case_id), "triage-state", triage_state))
-    if state is None:
-        console.print("no such triage case")
-        raise typer.Exit(1)
-    typer.echo(json.dumps(state, indent=2, default=str))
+    _show(by, case_id, "triage-state", triage_state, "no such triage case")
 
 
 @meeting_app.command("schedule")
@@ -288,8 +291,4 @@ def meeting_show(case_id: str, by: str = STAFF) -> None:
     """A case's Casusoverleg: meetings, invitations, consents, plan versions (no texts)."""
     from services.casemeeting.view import meeting_state
 
-    state = asyncio.run(_viewed(by, uuid.UUID(case_id), "meeting-state", meeting_state))
-    if state is None:
-        console.print("no such case at the Casusoverleg")
-        raise typer.Exit(1)
-    typer.echo(json.dumps(state, indent=2, default=str))
+    _show(by, case_id, "meeting-state", meeting_state, "no such case at the Casusoverleg")

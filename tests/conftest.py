@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tests import infra as infra_module
 from tests.infra import Infra
@@ -25,6 +27,24 @@ def pytest_terminal_summary(terminalreporter, config) -> None:  # type: ignore[n
 
 
 @pytest.fixture
-def namespace() -> str:
-    """A fresh topic prefix and database name per test: tests never see each other's data."""
-    return f"t{uuid.uuid4().hex[:10]}"
+def namespace(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh topic prefix and database name per test: tests never see each other's data.
+
+    The test's topics are deleted afterwards: a local broker that keeps every test's topics
+    grows to thousands of partitions and slows every later run.
+    """
+    name = f"t{uuid.uuid4().hex[:10]}"
+    yield name
+    if "infra" in request.fixturenames:
+        asyncio.run(_delete_topics(request.getfixturevalue("infra").kafka_bootstrap_servers, f"{name}."))
+
+
+async def _delete_topics(bootstrap_servers: str, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()

@@ -291,3 +291,18 @@ async def zorgtafel(env: dict[str, str], *args: str) -> subprocess.CompletedProc
     return await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "services.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True
     )
+
+
+async def events_on(infra: Infra, registered: Topic, namespace: str, *types: str) -> list[dict[str, Any]]:
+    """The events on a registry topic, of the given types (all when none are named)."""
+    return [e for e in bodies(await read_topic(infra, registered, namespace)) if not types or e["event_type"] in types]
+
+
+async def inbox_of(partner: PartnerSystem, event_type: str, n: int = 1) -> list[dict[str, Any]]:
+    """The notices of one type on a party's inbox, once there are at least `n`."""
+
+    async def found() -> list[dict[str, Any]] | None:
+        matching = [x for x in await partner.read_inbox() if x["event_type"] == event_type]
+        return matching if len(matching) >= n else None
+
+    return await eventually(found)

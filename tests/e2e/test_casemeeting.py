@@ -24,7 +24,9 @@ from tests.support import (
     at_least,
     bodies,
     cli_env,
+    events_on,
     eventually,
+    inbox_of,
     read_topic,
     running_hub,
     zorgtafel,
@@ -37,15 +39,7 @@ DESIGNATED = (PARTY, OTHER_PARTY, GGD)
 
 
 async def facts(infra: Infra, namespace: str, topic: Any = MEETING_EVENTS, *types: str) -> list[dict[str, Any]]:
-    return [e for e in bodies(await read_topic(infra, topic, namespace)) if not types or e["event_type"] in types]
-
-
-async def inbox_of(partner: Partner, event_type: str, n: int = 1) -> list[dict[str, Any]]:
-    async def found() -> list[dict[str, Any]] | None:
-        matching = [x for x in await partner.read_inbox() if x["event_type"] == event_type]
-        return matching if len(matching) >= n else None
-
-    return await eventually(found)
+    return await events_on(infra, topic, namespace, *types)
 
 
 async def meeting_with_three_parties(hub: Hub, infra: Infra, namespace: str, partners: dict[str, Partner]) -> tuple[uuid.UUID, uuid.UUID]:

@@ -22,7 +22,9 @@ from tests.support import (
     at_least,
     bodies,
     cli_env,
+    events_on,
     eventually,
+    inbox_of,
     read_topic,
     running_hub,
     zorgtafel,
@@ -41,15 +43,7 @@ async def triaged_case(hub: Hub, partner: Partner, **referral: Any) -> uuid.UUID
 
 
 async def events(infra: Infra, namespace: str, *types: str) -> list[dict[str, Any]]:
-    return [e for e in bodies(await read_topic(infra, TRIAGE_EVENTS, namespace)) if not types or e["event_type"] in types]
-
-
-async def notices(partner: Partner, event_type: str, n: int = 1) -> list[dict[str, Any]]:
-    async def found() -> list[dict[str, Any]] | None:
-        matching = [x for x in await partner.read_inbox() if x["event_type"] == event_type]
-        return matching if len(matching) >= n else None
-
-    return await eventually(found)
+    return await events_on(infra, TRIAGE_EVENTS, namespace, *types)
 
 
 async def refused(infra: Infra, namespace: str, n: int = 1) -> list[str]:
@@ -72,25 +66,25 @@ async def test_a_full_triage_with_three_parties_one_answering_late_and_one_never
         async with hub.procesregisseur() as pr:
             await pr.send(pr.consult(case_id, [OTHER_PARTY, GGD, COA], QUESTION))
         # Veilig Thuis answers at once, before any reminder.
-        vt_request = (await notices(veilig_thuis, "triage.consultation-request"))[0]
+        vt_request = (await inbox_of(veilig_thuis, "triage.consultation-request"))[0]
         vt_id = uuid.UUID(vt_request["consultation_id"])
         await veilig_thuis.send(veilig_thuis.answer_consultation(
             vt_id, "Bekend: zorgen over de kinderen.",
             Indicators(several_chains_needed=True, life_domains=(LifeDomain.FAMILY_AND_PARENTING,)),
         ))
-        requests = {p.party: (await notices(p, "triage.consultation-request"))[0] for p in (veilig_thuis, ggd, coa)}
+        requests = {p.party: (await inbox_of(p, "triage.consultation-request"))[0] for p in (veilig_thuis, ggd, coa)}
         for p, request in zip((veilig_thuis, ggd, coa), requests.values(), strict=True):
             aad = consultation_question_aad(uuid.UUID(request["consultation_id"]))
             assert p.open(Sealed(**request["question"]), aad=aad) == QUESTION
             assert "case_id" not in request  # the question carries only what it needs
         ggd_id, coa_id = (uuid.UUID(requests[p]["consultation_id"]) for p in (GGD, COA))
 
-        await notices(ggd, "triage.consultation-reminder")  # GGD is late: it answers after the reminder
+        await inbox_of(ggd, "triage.consultation-reminder")  # GGD is late: it answers after the reminder
         await ggd.send(ggd.answer_consultation(ggd_id, "Bekend bij de GGD.", Indicators(life_domains=(LifeDomain.MENTAL_HEALTH,))))
-        await notices(coa, "triage.consultation-reminder")
+        await inbox_of(coa, "triage.consultation-reminder")
         timed_out = await eventually(lambda: events(infra, namespace, "triage.consultation-timed-out"), timeout_s=40)
         await coa.send(coa.answer_consultation(coa_id, "Te laat.", Indicators()))
-        late = (await notices(coa, "triage.consultation-answer-rejected"))[0]
+        late = (await inbox_of(coa, "triage.consultation-answer-rejected"))[0]
         flow = await events(infra, namespace)
 
     assert [e["party"] for e in timed_out] == [COA]
@@ -115,9 +109,9 @@ async def test_an_answer_from_a_party_that_was_not_asked_is_rejected(infra: Infr
         case_id = await triaged_case(hub, police)
         async with hub.procesregisseur() as pr:
             await pr.send(pr.consult(case_id, [GGD], QUESTION))
-        request = (await notices(ggd, "triage.consultation-request"))[0]
+        request = (await inbox_of(ggd, "triage.consultation-request"))[0]
         await coa.send(coa.answer_consultation(uuid.UUID(request["consultation_id"]), "Ik ook!", Indicators()))
-        rejected = (await notices(coa, "triage.consultation-answer-rejected"))[0]
+        rejected = (await inbox_of(coa, "triage.consultation-answer-rejected"))[0]
         assert await events(infra, namespace, "triage.consultation-answered") == []
     assert [(r["path"], r["code"]) for r in rejected["reasons"]] == [("consultation_id", "unknown_question")]
 
@@ -147,7 +141,7 @@ async def test_routing_to_a_casusoverleg_records_the_brief_and_tells_the_referre
                 invite=(PARTY, GGD, OTHER_PARTY),
             ))
         (decided,) = await eventually(lambda: events(infra, namespace, "triage.decided"))
-        outcome = (await notices(police, "triage.outcome"))[0]
+        outcome = (await inbox_of(police, "triage.outcome"))[0]
         case = await hub.triage_case(case_id)
     assert (decided["route"], decided["criteria"], decided["justified"]) == ("casusoverleg", "holds", False)
     assert decided["meeting"]["invite"] == [PARTY, GGD, OTHER_PARTY]
@@ -166,7 +160,7 @@ async def test_not_a_zorgtafel_case_against_the_criteria_needs_a_justification(i
             assert await refused(infra, namespace) == ["justification_required"]
             await pr.send(pr.not_a_zorgtafel_case(case.case_id, reason, justification="Wijkteam heeft het al in handen."))
         (decided,) = await eventually(lambda: events(infra, namespace, "triage.decided"))
-        outcome = (await notices(police, "triage.outcome"))[0]
+        outcome = (await inbox_of(police, "triage.outcome"))[0]
     assert (decided["route"], decided["justified"]) == ("not_a_zorgtafel_case", True)
     aad = outcome_aad(PARTY, referral.referrer_reference)
     assert police.open(Sealed(**outcome["reason"]), aad=aad) == reason
@@ -197,7 +191,7 @@ async def test_opschaling_is_possible_after_the_triage_decision(infra: Infra, na
             await asyncio.sleep(0)  # a later phase: the case is with the Casusoverleg now
             await pr.send(pr.escalate(case_id))
         (escalated,) = await eventually(lambda: events(infra, namespace, "triage.case-escalated"))
-        outcomes = [n["outcome"] for n in await notices(police, "triage.outcome", 2)]
+        outcomes = [n["outcome"] for n in await inbox_of(police, "triage.outcome", 2)]
     assert (escalated["house"], escalated["phase"]) == ("brabant-zuidoost", "casusoverleg")
     assert outcomes == ["casusoverleg", "opschaling"]
 

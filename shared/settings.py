@@ -68,6 +68,9 @@ class ServiceSettings(BaseSettings):
     # dead-letter topic (transient errors retry without limit, with capped backoff).
     max_handler_attempts: int = 5
     graceful_timeout_s: float = 15.0
+    # The retention policy in force (shared/retention/data/retention-policy.v1.json when unset):
+    # a deployment's own file replaces it whole. Services and `topics create` read the same file.
+    retention_policy: str | None = None
     metadata_max_age_ms: int = 10_000
 
     def check_secrets(self) -> None:

@@ -26,10 +26,13 @@ from shared.contracts.aanmelding import ReferralPersonalData, SubmitReferral
 from shared.contracts.intake import AnswerQuestion, InboxNotice
 from shared.contracts.topics import (
     HUB_TOPICS,
+    Topic,
     partner_topics,
 )
 from shared.messaging.admin import ensure_topics
 from shared.register.history import load_seed
+from shared.retention.policy import load_policy
+from shared.retention.topics import retention_category, retention_days
 from shared.telemetry.logging import configure_logging
 
 # Rich tracebacks would print local variables, which may hold personal data.
@@ -63,28 +66,53 @@ def run(service: Service) -> None:
     asyncio.run(service_module(service).create_app().run())
 
 
+def _registry(settings: IntakeSettings) -> tuple[Topic, ...]:
+    """The hub's topics and the configured parties' (every party of the register when none are)."""
+    codes = settings.partner_topics or tuple(p.code for p in load_seed().parties)
+    return (*HUB_TOPICS, *partner_topics(codes))
+
+
 @topics_app.command("create")
 def topics_create() -> None:
-    """Create the hub's topics and each configured party's inbound and inbox topics."""
+    """Create the hub's topics and each configured party's inbound and inbox topics, with the retention of the
+    policy in force (ZT_RETENTION_POLICY, or the shipped one); re-configure existing topics whose retention differs."""
     settings = IntakeSettings()
     configure_logging()
-    codes = settings.partner_topics or tuple(p.code for p in load_seed().parties)
-    created = asyncio.run(
-        ensure_topics(settings.kafka_bootstrap_servers, (*HUB_TOPICS, *partner_topics(codes)), prefix=settings.topic_prefix)
+    policy = load_policy(settings.retention_policy)
+    registry = _registry(settings)
+    changes = asyncio.run(
+        ensure_topics(settings.kafka_bootstrap_servers, registry, policy=policy, prefix=settings.topic_prefix)
     )
-    console.print(f"created {len(created)} topic(s)")
+    for t in registry:
+        name = t.named(settings.topic_prefix)
+        done = "created" if name in changes.created else "re-configured" if name in changes.reconfigured else "as is"
+        console.print(f"{name}: retention {retention_days(t, policy)} days ({retention_category(t.name)}), {done}")
+    console.print(
+        f"created {len(changes.created)}, re-configured {len(changes.reconfigured)} topic(s) "
+        f"(retention policy {policy.policy_version})"
+    )
 
 
 @topics_app.command("list")
 def topics_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
-    """The topic registry (hub topics and the configured parties' topics)."""
-    registry = (*HUB_TOPICS, *partner_topics(IntakeSettings().party_codes))
+    """The topic registry (hub topics and the configured parties' topics) with each topic's retention."""
+    settings = IntakeSettings()
+    policy = load_policy(settings.retention_policy)
+    rows = [
+        {
+            "name": t.name,
+            "description": t.description,
+            "retention_category": retention_category(t.name).value,
+            "retention_days": retention_days(t, policy),
+        }
+        for t in _registry(settings)
+    ]
     if as_json:
-        typer.echo(json.dumps([{"name": t.name, "description": t.description} for t in registry], indent=2))
+        typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("topic", "what it carries")
-    for t in registry:
-        table.add_row(t.name, t.description)
+    table = Table("topic", "what it carries", "retention")
+    for row in rows:
+        table.add_row(row["name"], row["description"], f"{row['retention_days']} days ({row['retention_category']})")
     console.print(table)
 
 

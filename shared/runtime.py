@@ -27,6 +27,7 @@ from shared.messaging.outbox import Outbox, OutboxRelay
 from shared.messaging.tables import MessagingTables, messaging_tables
 from shared.persistence.database import Database
 from shared.persistence.unit_of_work import UnitOfWork
+from shared.retention.policy import RetentionPolicy, load_policy
 from shared.settings import ServiceSettings
 from shared.telemetry.logging import configure_logging
 from shared.telemetry.processing import (
@@ -52,6 +53,9 @@ class Runtime:
     outbox: Outbox
     relay: OutboxRelay
     pseudonymizer: Pseudonymizer
+    # The retention policy in force, read and checked when the runtime is built: an invalid
+    # policy stops every service before it connects to anything (PolicyError).
+    policy: RetentionPolicy
     topics: tuple[Topic, ...] = HUB_TOPICS
     # Run after the schema exists and before consuming starts (e.g. seeding reference data).
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -114,7 +118,10 @@ class Runtime:
         await self.database.create_schema(self.metadata)
         for hook in self.startup_hooks:
             await hook()
-        await ensure_topics(self.settings.kafka_bootstrap_servers, self.topics, prefix=self.settings.topic_prefix)
+        # The topics' retention follows the policy in force; a changed policy re-configures them here.
+        await ensure_topics(
+            self.settings.kafka_bootstrap_servers, self.topics, policy=self.policy, prefix=self.settings.topic_prefix
+        )
 
     async def _after_startup(self) -> None:
         if self.settings.outbox_relay_enabled:
@@ -173,6 +180,7 @@ def build_runtime(
 ) -> Runtime:
     configure_logging()
     settings.check_secrets()
+    policy = load_policy(settings.retention_policy)
     tables = messaging_tables(metadata)
     tracer_provider = setup_tracing(
         service,
@@ -203,5 +211,6 @@ def build_runtime(
         outbox=Outbox(tables, settings.topic_prefix),
         relay=relay,
         pseudonymizer=Pseudonymizer(settings.pseudonym_key.get_secret_value().encode()),
+        policy=policy,
         topics=tuple(topics),
     )

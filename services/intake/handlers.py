@@ -91,6 +91,7 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
             await ensure_topics(
                 runtime.settings.kafka_bootstrap_servers,
                 partner_topics([command.party.code]),
+                policy=runtime.policy,
                 prefix=runtime.settings.topic_prefix,
             )
         log.info("register.changed", command_type=command.command_type, refusal=refusal)

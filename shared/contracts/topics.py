@@ -45,6 +45,9 @@ MEETING_COMMANDS = Topic(f"{PREFIX}.meeting.commands.v1", "Commands for the Casu
 PLAN_OF_ACTION_EVENTS = Topic(f"{PREFIX}.plan-of-action.events.v1", "Plan van aanpak: actions and progress")
 AFSCHALING_EVENTS = Topic(f"{PREFIX}.afschaling.events.v1", "Afschaling decisions: what must be cleansed")
 RETENTION_EVENTS = Topic(f"{PREFIX}.retention.events.v1", "Proof of purges (no personal data)")
+# Keyed by case: a case's purges reach each service in the order retention issued them.
+PURGE_COMMANDS = Topic(f"{PREFIX}.purge.commands.v1", "Retention asks each service to purge a case's data")
+RETENTION_COMMANDS = Topic(f"{PREFIX}.retention.commands.v1", "The person's rights: erasure decisions of staff", 1)
 REGISTER_EVENTS = Topic(f"{PREFIX}.register.events.v1", "The register of parties: admitted, left, excluded")
 AUDIT_EVENTS = Topic(f"{PREFIX}.audit.events.v1", "Processing records and access to dossiers")
 DEAD_LETTER = Topic(
@@ -64,6 +67,8 @@ HUB_TOPICS: tuple[Topic, ...] = (
     PLAN_OF_ACTION_EVENTS,
     AFSCHALING_EVENTS,
     RETENTION_EVENTS,
+    PURGE_COMMANDS,
+    RETENTION_COMMANDS,
     REGISTER_EVENTS,
     AUDIT_EVENTS,
     DEAD_LETTER,

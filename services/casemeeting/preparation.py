@@ -50,20 +50,22 @@ from shared.contracts.casemeeting_events import (
     PreReadConsent,
 )
 from shared.contracts.envelope import utcnow
-from shared.contracts.triage import TriageDecided, triage_text_aad
+from shared.contracts.triage import TriageDecided
 
 
 class Preparation(CasemeetingBase):
     async def prepare(self, session: AsyncSession, event: TriageDecided) -> bool:
         if event.route != "casusoverleg" or event.meeting is None or await session.get(MeetingCase, event.case_id):
             return False
-        goal = self.keys.open_text_from_hub(event.meeting.goal, aad=triage_text_aad(event.case_id, "goal"))
+        # Casemeeting's own key, for the texts it seals itself (items, actions, afschaling criteria).
         await self.keys.store.create(session, event.case_id)
         case = MeetingCase(
             case_id=event.case_id, correlation_id=event.correlation_id, status=PREPARING,
             designated=list(event.meeting.invite), themes=list(event.meeting.themes),
             decision_types=[d.value for d in event.meeting.decision_types],
-            goal=await self.keys.seal_for_case(session, event.case_id, "goal", goal),
+            # Kept as received: sealed under triage's case key, opaque here and never opened, so it
+            # is shredded with triage's key, like the copy on Kafka (art. 1.2, Bijlage 3).
+            goal=event.meeting.goal.model_dump(),
         )
         session.add(case)
         await self.fact(

@@ -36,6 +36,7 @@ from shared.contracts.triage import (
     triage_text_aad,
 )
 from shared.crypto.hub_keys import HubKeys
+from shared.crypto.sealing import Sealed
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.unit_of_work import UnitOfWork
@@ -119,10 +120,17 @@ class Triage(Consultations):
         brief = command.meeting.model_dump(mode="json", exclude={"goal"}) if command.meeting else None
         case.status, case.decided_at, case.decided_by = command.route, self.now(), command.decided_by
         case.decision = {"route": command.route, "criteria": qualifies, "meeting": brief, "texts": sealed}
+        # The event carries the goal as stored here, sealed under this case's data key, never the
+        # tool's transport-key ciphertext: destroying the key shreds the Kafka copy too (art. 1.2).
+        meeting = (
+            command.meeting.model_copy(update={"goal": Sealed.model_validate(sealed["goal"])})
+            if command.meeting is not None
+            else None
+        )
         await self._event(
             session, case, TriageDecided, causation=command.command_id, route=command.route,
             decided_by=command.decided_by, criteria=qualifies, justified=command.justification is not None,
-            meeting=command.meeting,
+            meeting=meeting,
         )
         reason_text = None
         if command.reason is not None:

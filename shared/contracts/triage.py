@@ -78,11 +78,25 @@ class ConsultParties(Command):
 
 
 class MeetingBrief(BaseModel):
-    """What the Procesregisseur sets for the Casusoverleg (art. 12.2c, 12.2e)."""
+    """What the Procesregisseur sets for the Casusoverleg (art. 12.2c, 12.2e).
+
+    The goal is free text about the person's case; the Procesregisseur sets it (art. 12.2c). In
+    the command `triage.decide` it is sealed for the hub with the transport key (reader
+    `zorgtafel-hub`). In the event `triage.decided` triage carries it sealed under its own data
+    key of the case instead, the value it stores: it opens only while triage holds that key, so
+    destroying the key (retention's purge) makes every copy unreadable, the one on Kafka and the
+    one casemeeting keeps as received included (crypto-shredding; art. 1.2, Bijlage 3).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    goal: Sealed = Field(description="sealed for the hub; aad = triage_text_aad(case_id, 'goal')")
+    goal: Sealed = Field(
+        description=(
+            "in triage.decide: sealed for the hub (transport key), aad = triage_text_aad(case_id, 'goal'); "
+            "in triage.decided: sealed under triage's data key of the case (kid case:<case_id>), "
+            "aad = case_aad(case_id, 'goal'), opens only while triage holds that key (crypto-shredding)"
+        )
+    )
     themes: tuple[str, ...] = Field(min_length=1, max_length=20)
     decision_types: tuple[DecisionType, ...] = Field(min_length=1)
     invite: tuple[str, ...] = Field(min_length=1, max_length=68)
@@ -239,13 +253,20 @@ class CriteriaEvaluated(Event):
 
 
 class TriageDecided(Event):
+    """The routing decision (Bijlage 2, art. 12.2c-e). The meeting's goal travels sealed under
+    triage's data key of the case, never the transport key: destroying that key shreds this copy
+    on Kafka too (art. 1.2, Bijlage 3). Reason and justification stay in triage."""
+
     event_type: Literal["triage.decided"] = "triage.decided"
     schema_version: Literal[1] = 1
     route: Route
     decided_by: str
     criteria: Verdict
     justified: bool = Field(description="a justification was recorded (required when contradicting the criteria)")
-    meeting: MeetingBrief | None = None
+    meeting: MeetingBrief | None = Field(
+        default=None,
+        description="for a Casusoverleg; the goal sealed under triage's data key of the case, aad = case_aad(case_id, 'goal')",
+    )
 
 
 class CaseEscalated(Event):

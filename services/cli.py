@@ -20,6 +20,7 @@ from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
+from services.cli_retention import retention_typers
 from services.cli_staff import staff_typers
 from services.intake.config import IntakeSettings
 from shared.contracts.aanmelding import ReferralPersonalData, SubmitReferral
@@ -44,7 +45,7 @@ app = typer.Typer(
 topics_app = typer.Typer(help="The topic registry on the broker.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 console = Console(soft_wrap=True)
-for _name, _typer in staff_typers().items():
+for _name, _typer in {**staff_typers(), **retention_typers()}.items():
     app.add_typer(_typer, name=_name)
 
 

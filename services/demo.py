@@ -18,6 +18,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from services.cli import Service, service_module
+from services.demo_retention import demo_retention_settings, print_purge, wait_for_purge
 from services.intake.config import IntakeSettings
 from services.intake.models import Case, Referral
 from services.partner import PartnerSystem
@@ -54,7 +55,10 @@ def fictional_person(run: str, i: int) -> ReferralPersonalData:
 async def run_demo(count: int, console: Console) -> int:
     spans, records = InMemorySpanExporter(), InMemoryProcessingLog()
     runtimes: dict[Service, Runtime] = {
-        s: service_module(s).create_runtime(span_exporter=spans, processing_log=records) for s in Service
+        s: service_module(s).create_runtime(
+            demo_retention_settings() if s == Service.retention else None, span_exporter=spans, processing_log=records
+        )
+        for s in Service
     }
     intake, triage = runtimes[Service.intake], runtimes[Service.triage]
     settings = intake.settings
@@ -109,6 +113,7 @@ async def run_demo(count: int, console: Console) -> int:
         first = cases[references[0][1]].case_id
         await _triage_first_case(settings, first, partners, console)
         await _casusoverleg(settings, first, partners, console)
+        purged = await wait_for_purge(runtimes[Service.retention], first)
         await asyncio.sleep(1)  # the last notices leave through the outboxes
         inboxes = {p.party: await p.read_inbox() for p in partners}
         triaged = await _triaged(triage, [c.case_id for c in cases.values()])
@@ -137,7 +142,9 @@ async def run_demo(count: int, console: Console) -> int:
     console.print(f"  databases:         {', '.join(r.database.url.split('///')[-1] for r in runtimes.values())}")
     console.print("  broker log:        .local/kafka/broker.log   (deploy/kafka/kafka.sh logs)")
     console.print("  traces:            set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector")
-    return 0 if len(cases) == count and len(triaged) == expected_triage else 1
+    console.print("  retention:         zorgtafel retention status; zorgtafel retention policies")
+    print_purge(first, purged, console)
+    return 0 if len(cases) == count and len(triaged) == expected_triage and purged else 1
 
 
 async def _triage_first_case(

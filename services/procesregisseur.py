@@ -38,7 +38,14 @@ from shared.contracts.intake import (
     decline_aad,
     question_aad,
 )
-from shared.contracts.topics import AUDIT_EVENTS, INTAKE_COMMANDS, MEETING_COMMANDS, TRIAGE_COMMANDS
+from shared.contracts.retention import DecideErasure, RefusalReason
+from shared.contracts.topics import (
+    AUDIT_EVENTS,
+    INTAKE_COMMANDS,
+    MEETING_COMMANDS,
+    RETENTION_COMMANDS,
+    TRIAGE_COMMANDS,
+)
 from shared.contracts.triage import (
     ConsultParties,
     DecideTriage,
@@ -193,6 +200,10 @@ class Procesregisseur:
     def afschaling(self, meeting_id: uuid.UUID) -> DecideAfschaling:
         return DecideAfschaling(**self._envelope(), meeting_id=meeting_id, by=self.staff_id)  # type: ignore[arg-type]
 
+    def erasure(self, case_id: uuid.UUID, refused_for: RefusalReason | None = None) -> DecideErasure:
+        """The person's erasure request, carried out or refused with the covenant's reason (Bijlage 3)."""
+        return DecideErasure(**self._envelope(), case_id=case_id, decided_by=self.staff_id, refused_for=refused_for)  # type: ignore[arg-type]
+
     async def log_view(self, case_id: uuid.UUID, view: str) -> None:
         """Record a look into the dossier before it is shown (Bijlage 3: every look is logged)."""
         if self._producer is None:
@@ -214,7 +225,7 @@ class Procesregisseur:
         headers = {"content-type": "application/json"}
         propagate.inject(headers)
         case_id = getattr(command, "case_id", None)
-        topic = {"triage": TRIAGE_COMMANDS, "meeting": MEETING_COMMANDS}.get(
+        topic = {"triage": TRIAGE_COMMANDS, "meeting": MEETING_COMMANDS, "retention": RETENTION_COMMANDS}.get(
             command.command_type.split(".")[0], INTAKE_COMMANDS
         )
         await self._producer.send_and_wait(

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -27,6 +27,8 @@ from services.intake.config import IntakeSettings
 from services.intake.models import Case, Referral
 from services.partner import PartnerSystem
 from services.procesregisseur import Procesregisseur
+from services.retention.app import create_runtime as create_retention
+from services.retention.config import RetentionSettings
 from services.triage.app import create_runtime as create_triage
 from services.triage.config import TriageSettings
 from services.triage.models import TriageCase
@@ -211,6 +213,7 @@ class Hub:
     spans: InMemorySpanExporter
     records: InMemoryProcessingLog
     casemeeting: Runtime | None = None
+    retention: Runtime | None = None
 
     async def referrals(self) -> list[Referral]:
         async with self.intake.database.sessions() as s:
@@ -246,15 +249,36 @@ class Hub:
 TEST_PARTIES = (PARTY, OTHER_PARTY)
 
 
+class AdjustableClock:
+    """A controllable clock for retention: real time plus whatever the test advanced it by, or a
+    moment it was frozen at."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.frozen: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.frozen if self.frozen is not None else datetime.now(UTC) + self.offset
+
+    def freeze(self, at: datetime) -> None:
+        self.frozen = at
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
 @asynccontextmanager
 async def running_hub(
     infra: Infra,
     namespace: str,
     triage_overrides: dict[str, Any] | None = None,
     meeting_overrides: dict[str, Any] | None = None,
+    retention_overrides: dict[str, Any] | None = None,
+    retention_clock: Callable[[], datetime] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Hub]:
-    """With `meeting_overrides` (even empty) the casemeeting service runs too."""
+    """With `meeting_overrides` (even empty) the casemeeting service runs too; with
+    `retention_overrides` retention too, on `retention_clock` when given."""
     triage_overrides = triage_overrides or {}
     spans, records = InMemorySpanExporter(), InMemoryProcessingLog()
     intake_settings = settings_for(
@@ -273,7 +297,15 @@ async def running_hub(
             meeting_settings = settings_for(CasemeetingSettings, infra, namespace, **{**overrides, **meeting_overrides})
             meeting = create_casemeeting(meeting_settings, span_exporter=spans, processing_log=records)
             await stack.enter_async_context(meeting.app())
-        yield Hub(intake, triage, spans, records, meeting)
+        retention = None
+        if retention_overrides is not None:
+            retention_settings = settings_for(
+                RetentionSettings, infra, namespace, purge_scan_interval_s=0.2, **{**overrides, **retention_overrides}
+            )
+            clock = {"clock": retention_clock} if retention_clock else {}
+            retention = create_retention(retention_settings, span_exporter=spans, processing_log=records, **clock)
+            await stack.enter_async_context(retention.app())
+        yield Hub(intake, triage, spans, records, meeting, retention)
 
 
 def cli_env(hub: Hub) -> dict[str, str]:

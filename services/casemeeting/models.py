@@ -38,7 +38,7 @@ class MeetingCase(Base):
     designated: Mapped[list[str]] = mapped_column(JSON)  # parties triage designated (art. 12.2e)
     themes: Mapped[list[str]] = mapped_column(JSON)
     decision_types: Mapped[list[str]] = mapped_column(JSON)
-    goal: Mapped[dict[str, str]] = mapped_column(JSON)  # sealed
+    goal: Mapped[dict[str, str] | None] = mapped_column(JSON)  # sealed; NULL once cleansed
     casusregisseur: Mapped[str | None] = mapped_column(String(100))
     afschaling_criteria: Mapped[dict[str, str] | None] = mapped_column(JSON)  # sealed
     afgeschaald_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -76,7 +76,7 @@ class InformationItem(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting_case.case_id"), index=True)
     supplier: Mapped[str] = mapped_column(String(100))
     terms: Mapped[str] = mapped_column(String(32))
-    content: Mapped[dict[str, str]] = mapped_column(JSON)  # sealed
+    content: Mapped[dict[str, str] | None] = mapped_column(JSON)  # sealed; NULL once cleansed
     supplied_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -107,8 +107,8 @@ class Action(Base):
     action_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     responsible_party: Mapped[str] = mapped_column(String(100))
     deadline: Mapped[date] = mapped_column(Date)
-    description: Mapped[dict[str, str]] = mapped_column(JSON)  # sealed
-    information_need: Mapped[dict[str, str]] = mapped_column(JSON)  # sealed
+    description: Mapped[dict[str, str] | None] = mapped_column(JSON)  # sealed; NULL once cleansed
+    information_need: Mapped[dict[str, str] | None] = mapped_column(JSON)  # sealed; NULL once cleansed
     status: Mapped[str] = mapped_column(String(16))
     overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     carried_over: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -42,13 +42,13 @@ from shared.contracts.casemeeting_events import (
     PlanAdopted,
 )
 from shared.contracts.topics import AFSCHALING_EVENTS, PLAN_OF_ACTION_EVENTS
+from shared.retention.categories import HELD_BY, Category
 
-# What each service keeps about a case that afschaling makes unnecessary (art. 1.2). Retention
-# acts on these names; they carry no personal data themselves.
+# What each service keeps about a case that afschaling makes unnecessary (art. 1.2): the retention
+# categories it holds, personal ones and its case key. Retention's policy says when and how.
 CLEANSE = {
-    "intake": ("referral.personal", "referrer_question", "decline_reason", "case_key"),
-    "triage": ("consultation.question", "consultation.answer", "decision.texts", "case_key"),
-    "casemeeting": ("information_item", "plan_action.texts", "goal", "afschaling_criteria", "case_key"),
+    service: tuple(sorted(c.value for c, held in HELD_BY.items() if service in held and c != Category.CASE_RECORD))
+    for service in ("intake", "triage", "casemeeting")
 }
 
 

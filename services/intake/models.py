@@ -43,7 +43,7 @@ class Case(Base):
     indicators: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Keyed hashes (matching.py); never clear identifiers.
     match_bsn: Mapped[str | None] = mapped_column(String(64))
-    match_name: Mapped[str] = mapped_column(String(64))
+    match_name: Mapped[str | None] = mapped_column(String(64))  # NULL once cleansed (retention)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(64))
@@ -61,7 +61,8 @@ class Referral(Base):
     referrer_party: Mapped[str] = mapped_column(String(100))
     referrer_reference: Mapped[str] = mapped_column(String(64))
     linked_as_repeat: Mapped[bool]
-    personal: Mapped[dict[str, str]] = mapped_column(JSON)  # ReferralPersonalData, Sealed under the case key
+    # ReferralPersonalData, Sealed under the case key; NULL once cleansed (retention).
+    personal: Mapped[dict[str, str] | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -72,7 +73,7 @@ class Question(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intake_case.case_id"), index=True)
     referrer_party: Mapped[str] = mapped_column(String(100))
     asked_by: Mapped[str] = mapped_column(String(64))
-    question: Mapped[dict[str, str]] = mapped_column(JSON)  # Sealed under the case key
+    question: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key; NULL once cleansed
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answer: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -169,7 +169,8 @@ class Intake:
         except ValidationError as exc:
             return await self._reject(uow, party, body, message_id, reasons_from(exc))
         question = await uow.session.get(Question, command.question_id)
-        if question is None or question.referrer_party != party or question.answer is not None:
+        closed = question is None or question.answer is not None or question.question is None  # None: cleansed
+        if closed or question.referrer_party != party:
             # Same answer for "no such question" and "not yours": a party learns nothing of others.
             return await self._reject(uow, party, body, message_id, [reason("question_id", "unknown_question")])
         try:

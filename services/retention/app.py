@@ -1,15 +1,25 @@
-"""Composition root of the retention service.
+"""Composition root of the retention service (covenant art. 1.2, 11.3d, Bijlage 3).
 
-It starts with the shared wiring (database, outbox relay, tracing, broker) and no subscribers
-yet: its handlers arrive with their own issue, on this same skeleton.
+It follows every case's life on the hub's event topics, starts the retention clocks of the
+policy in force, issues each service's purge on its due day, takes their confirmations into the
+ledger, flags purges not confirmed in time, and carries out or refuses erasure requests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from services.retention.config import SERVICE, RetentionSettings
-from services.retention.models import Base
+from services.retention.handlers import build_router
+from services.retention.models import Base, register
+from services.retention.purges import Purges
+from services.retention.service import CaseFollower
+from shared.contracts.envelope import utcnow
+from shared.register.follow import seed_hook
+from shared.register.store import RegisterStore
 from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 
@@ -19,10 +29,31 @@ def create_runtime(
     *,
     span_exporter: SpanExporter | None = None,
     processing_log: ProcessingLog | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Runtime:
-    return build_runtime(
-        SERVICE, settings or RetentionSettings(), Base.metadata, span_exporter=span_exporter, processing_log=processing_log
-    )
+    """Raises PolicyError when the policy in force is invalid: retention refuses to start."""
+    settings = settings or RetentionSettings()
+    runtime = build_runtime(SERVICE, settings, Base.metadata, span_exporter=span_exporter, processing_log=processing_log)
+    store = RegisterStore(register)
+    parts = (runtime.unit_of_work, runtime.outbox, runtime.policy, runtime.pseudonymizer, store)
+    follower, purges = CaseFollower(*parts, now=clock), Purges(*parts, now=clock)
+
+    async def run_purges() -> None:
+        issued = await purges.issue_due()
+        overdue = await purges.flag_overdue()
+        if issued or overdue:
+            runtime.relay.wake()
+
+    async def housekeeping() -> None:
+        if await purges.notice_inactive():
+            runtime.relay.wake()
+        await purges.prune_report_facts()
+
+    runtime.startup_hooks.append(seed_hook(runtime, store))
+    runtime.every(settings.purge_scan_interval_s, "purges", run_purges)
+    runtime.every(max(settings.purge_scan_interval_s, 3600.0), "retention-housekeeping", housekeeping)
+    runtime.include(build_router(runtime, follower, purges, store))
+    return runtime
 
 
 create_app = app_factory(create_runtime)

@@ -7,3 +7,6 @@ SERVICE = "retention"
 
 class RetentionSettings(ServiceSettings):
     service_name: str = SERVICE
+    # How often due purges are issued and overdue ones flagged. A purge is due from 00:00
+    # Amsterdam time on its day; a minute's scan keeps it from being late.
+    purge_scan_interval_s: float = 60.0

@@ -118,7 +118,9 @@ class Consultations:
             return await self._reject_answer(
                 session, party, command.consultation_id, message_id, [reason("consultation_id", "unknown_question")]
             )
-        if consultation.status != ASKED or self.now() >= consultation.answer_before:
+        # A cleansed question (retention) is closed too: its case key is gone, nothing can be sealed.
+        closed = consultation.status != ASKED or consultation.question is None
+        if closed or self.now() >= consultation.answer_before:
             return await self._reject_answer(
                 session, party, command.consultation_id, message_id, [reason("consultation_id", "consultation_closed")]
             )

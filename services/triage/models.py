@@ -57,7 +57,7 @@ class Consultation(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("triage_case.case_id"), index=True)
     question_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     party: Mapped[str] = mapped_column(String(100))
-    question: Mapped[dict[str, str]] = mapped_column(JSON)  # Sealed under the case key
+    question: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key; NULL once cleansed
     asked_by: Mapped[str] = mapped_column(String(64))
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answer_before: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -80,6 +80,11 @@ class Command(Message):
         return self.command_id
 
     @property
+    def key(self) -> str | None:
+        """The Kafka key when staged in an outbox: none, unless a command concerns one case."""
+        return None
+
+    @property
     def conversation_id(self) -> UUID:
         """The correlation id its consequences carry: the sender's, or else this command's own."""
         return self.correlation_id or self.command_id

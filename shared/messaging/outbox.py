@@ -21,7 +21,7 @@ from opentelemetry.trace import SpanKind, TracerProvider
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.contracts.envelope import Notice, utcnow
+from shared.contracts.envelope import Message, utcnow
 from shared.contracts.topics import Topic
 from shared.messaging.tables import MessagingTables
 
@@ -37,13 +37,14 @@ class Outbox:
         self._table = tables.outbox
         self._prefix = topic_prefix
 
-    async def stage(self, session: AsyncSession, topic: Topic, event: Notice) -> None:
+    async def stage(self, session: AsyncSession, topic: Topic, event: Message) -> None:
+        """Stage an event (or a command one service sends another) to publish after commit."""
         headers: dict[str, str] = {"content-type": "application/json"}
         # Capture the trace now, so the relay continues this trace rather than starting one.
         propagate.inject(headers)
         await session.execute(
             insert(self._table).values(
-                message_id=event.event_id,
+                message_id=event.message_id,
                 topic=topic.named(self._prefix),
                 key=event.key,
                 payload=event.model_dump_json().encode(),

@@ -8,7 +8,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "triage", "casemeeting", "retention")
 # Composition tools beside the services (CLI, demo, reference clients) may load every service.
-COMPOSITION = {"cli.py", "cli_staff.py", "demo.py", "partner.py", "procesregisseur.py"}
+COMPOSITION = {
+    "cli.py", "cli_staff.py", "cli_retention.py", "demo.py", "demo_retention.py", "partner.py", "procesregisseur.py"
+}
 
 
 def imported_modules(path: Path) -> set[str]:

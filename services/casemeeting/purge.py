@@ -1,0 +1,37 @@
+"""What casemeeting holds of a case, per retention category (covenant art. 1.2, Bijlage 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.casemeeting.models import Action, Consent, InformationItem, Invitation, Meeting, MeetingCase
+from shared.crypto.keystore import CaseKeyStore
+from shared.retention.categories import Action as RetentionAction
+from shared.retention.categories import Category
+from shared.retention.purge import CaseData, ClearColumns, Step, destroy_key, in_order
+
+
+async def _consents(session: AsyncSession, case_id: UUID, action: RetentionAction) -> int:
+    """Pre-read consents name no case themselves; they go with their items (foreign key)."""
+    if action != RetentionAction.DELETE:
+        return 0
+    items = select(InformationItem.item_id).where(InformationItem.case_id == case_id)
+    return (await session.execute(delete(Consent).where(Consent.item_id.in_(items)))).rowcount or 0
+
+
+def purge_steps(store: CaseKeyStore) -> Mapping[Category, Step]:
+    case, item, action = MeetingCase.__table__, InformationItem.__table__, Action.__table__
+    return {
+        Category.MEETING_ITEMS: in_order(_consents, CaseData(item, "case_id", ("content",))),
+        Category.PLAN_TEXTS: CaseData(action, "case_id", ("description", "information_need")),
+        Category.DECISION_TEXTS: ClearColumns(case, "case_id", ("goal", "afschaling_criteria")),
+        Category.CASE_KEYS: destroy_key(store),
+        Category.CASE_RECORD: in_order(
+            _consents, CaseData(item, "case_id"), CaseData(Invitation.__table__, "case_id"),
+            CaseData(action, "case_id"), CaseData(Meeting.__table__, "case_id"), CaseData(case, "case_id"),
+        ),
+    }

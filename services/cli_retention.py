@@ -1,0 +1,128 @@
+"""`zorgtafel retention …` and `zorgtafel report …`: the people who run the hub look at the policy
+in force, the state of purges and a case's ledger, decide erasure requests (Bijlage 3), and make
+the yearly report (art. 11.3d). Reads go through retention's read side (services/retention/view.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from services.retention.config import RetentionSettings
+
+console = Console(soft_wrap=True)
+retention_app = typer.Typer(help="Retention: the policy, purges, the ledger, erasure (art. 1.2, Bijlage 3).", no_args_is_help=True)
+report_app = typer.Typer(help="Reports of the Zorgtafel (art. 11.3d).", no_args_is_help=True)
+STAFF = typer.Option(..., "--by", help="Your pseudonymous staff id, e.g. pr-01 (never a name)")
+DECISIONS = ("granted", "legal_duty_to_keep", "safety", "ongoing_complaint")
+
+
+def retention_typers() -> dict[str, typer.Typer]:
+    return {"retention": retention_app, "report": report_app}
+
+
+@retention_app.command("policies")
+def policies(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The retention policy in force (ZT_RETENTION_POLICY, or the shipped one): term and action per
+    phase and category."""
+    from services.retention.view import policy_rows
+    from shared.retention.policy import load_policy
+
+    policy = load_policy(RetentionSettings().retention_policy)
+    rows = policy_rows(policy)
+    if as_json:
+        typer.echo(json.dumps({"policy_version": policy.policy_version, "timezone": policy.timezone, "rules": rows}, indent=2))
+        return
+    table = Table("phase", "category", "term (days)", "action", title=f"policy {policy.policy_version} ({policy.timezone})")
+    for r in rows:
+        table.add_row(r["phase"], r["category"], str(r["term_days"]), r["action"])
+    console.print(table)
+
+
+@retention_app.command("status")
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Per service: purges scheduled, due, issued, overdue and done."""
+    from services.retention.view import purge_status
+
+    state = asyncio.run(purge_status(RetentionSettings()))
+    if as_json:
+        typer.echo(json.dumps(state, indent=2))
+        return
+    table = Table("service", "scheduled", "due", "issued", "overdue", "done", title=f"today {state['today']}")
+    for service, counts in state["services"].items():
+        table.add_row(service, *(str(counts[k]) for k in ("scheduled", "due", "issued", "overdue", "done")))
+    console.print(table)
+
+
+@retention_app.command("ledger")
+def ledger(case_id: str, by: str = STAFF) -> None:
+    """The purge ledger of one case: what was due when, and each service's confirmation."""
+    from services.cli_staff import _show
+    from services.retention.view import case_ledger
+
+    _show(by, case_id, "retention-ledger", case_ledger, "no ledger entries for this case")
+
+
+@retention_app.command("erase")
+def erase(
+    case_id: str,
+    reason: str = typer.Option(..., help=f"the decision on the person's request: {', '.join(DECISIONS)}"),
+    by: str = STAFF,
+) -> None:
+    """Decide the person's erasure request (Bijlage 3): `granted` purges everything through the
+    same path as any purge; a refusal names the covenant's reason and is kept in the ledger."""
+    from services.cli_staff import _procesregisseur_command
+
+    if reason not in DECISIONS:
+        console.print(f"--reason must be one of: {', '.join(DECISIONS)}")
+        raise typer.Exit(2)
+    refused_for: Any = None if reason == "granted" else reason
+    _procesregisseur_command(by, lambda pr: pr.erasure(uuid.UUID(case_id), refused_for))
+
+
+@retention_app.command("progress")
+def progress(timeout: float = typer.Option(600.0, help="seconds to wait at most")) -> None:
+    """Follow a purge run: a progress bar of purges done until none is due or waiting."""
+    from services.retention.view import purge_status
+
+    settings = RetentionSettings()
+    deadline = time.monotonic() + timeout
+    with Progress(TextColumn("purges"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("purges", total=None)
+        while True:
+            counts = asyncio.run(purge_status(settings))["services"].values()
+            done = sum(c["done"] for c in counts)
+            open_ = sum(c["due"] + c["issued"] + c["overdue"] for c in counts)
+            bar.update(task, total=done + open_, completed=done)
+            if open_ == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
+    if open_:
+        console.print(f"{open_} purges still open")
+        raise typer.Exit(1)
+
+
+@report_app.command("yearly")
+def yearly(year: int = typer.Option(..., help="YYYY"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Art. 11.3d: cases referred, handled, afgeschaald, escalated and declined, per quarter and
+    per referring sector. Counts only."""
+    from services.retention.report import MEASURES
+    from services.retention.view import yearly_report
+
+    report = asyncio.run(yearly_report(year, RetentionSettings()))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    for title, rows in (("quarter", report["per_quarter"]), ("referring sector", report["per_sector"])):
+        table = Table(title, *MEASURES, title=f"Zorgtafel {year}, per {title}")
+        for name, counts in {**rows, "total": report["totals"]}.items():  # type: ignore[dict-item]
+            table.add_row(name, *(str(counts[m]) for m in MEASURES))
+        console.print(table)

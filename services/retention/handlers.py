@@ -1,0 +1,80 @@
+"""Kafka adapters of retention: the hub's case events, purge confirmations, erasure decisions."""
+
+from __future__ import annotations
+
+import structlog
+from faststream.kafka import KafkaMessage, KafkaRouter
+from pydantic import ValidationError
+
+from services.retention.purges import Purges
+from services.retention.service import CaseFollower, parse_followed
+from shared.contracts.retention import DecideErasure, PurgeCase, PurgeCompleted, RetentionEvent
+from shared.contracts.topics import (
+    AANMELDING_EVENTS,
+    AFSCHALING_EVENTS,
+    INTAKE_EVENTS,
+    MEETING_EVENTS,
+    PLAN_OF_ACTION_EVENTS,
+    PURGE_COMMANDS,
+    RETENTION_COMMANDS,
+    RETENTION_EVENTS,
+    TRIAGE_EVENTS,
+)
+from shared.messaging.reliability import PoisonMessageError, describe_validation_error
+from shared.messaging.routing import of_type, reject_unknown_command, skip_unknown_event
+from shared.register.follow import follow_register
+from shared.register.store import RegisterStore
+from shared.runtime import Runtime
+from shared.telemetry.processing import Activity, record_processing
+
+log = structlog.get_logger(__name__)
+CASE_TOPICS = (AANMELDING_EVENTS, INTAKE_EVENTS, TRIAGE_EVENTS, MEETING_EVENTS, PLAN_OF_ACTION_EVENTS, AFSCHALING_EVENTS)
+
+
+def build_router(runtime: Runtime, follower: CaseFollower, purges: Purges, register: RegisterStore) -> KafkaRouter:
+    router = KafkaRouter()
+    router.publisher(RETENTION_EVENTS.name, schema=RetentionEvent, title=f"{RETENTION_EVENTS.name}:retention-events")
+    router.publisher(PURGE_COMMANDS.name, schema=PurgeCase, title=f"{PURGE_COMMANDS.name}:PurgeCase")
+
+    case_events = runtime.subscriber(router, "case-events", *(t.name for t in CASE_TOPICS))
+    case_inbox = runtime.inbox("case-events")
+
+    @case_events
+    async def on_case_event(msg: KafkaMessage) -> None:
+        body = await msg.decode()
+        if not isinstance(body, dict):
+            raise PoisonMessageError("undecodable", "body is not a JSON object")
+        try:
+            event = parse_followed(body)
+        except ValidationError as exc:
+            raise PoisonMessageError("schema-invalid", describe_validation_error(exc)) from None
+        if event is None:
+            return  # a notice about no case: nothing to keep
+        outcome = await follower.on_event(case_inbox, event)
+        if outcome.startswith("phase:"):
+            runtime.relay.wake()
+            log.info("retention.phase_entered", case_id=str(event.case_id), phase=outcome.removeprefix("phase:"))
+
+    completions = runtime.subscriber(router, "retention-events", RETENTION_EVENTS.name)
+    completion_inbox = runtime.inbox("retention-events")
+
+    @completions(filter=of_type("retention.purge-completed"))
+    async def on_purge_completed(body: PurgeCompleted) -> None:
+        outcome = await purges.on_completed(completion_inbox, body)
+        log.info("retention.purge_confirmed", case_id=str(body.case_id), service=body.service, outcome=outcome)
+
+    completions(skip_unknown_event)
+
+    commands = runtime.subscriber(router, "commands", RETENTION_COMMANDS.name)
+    command_inbox = runtime.inbox("commands")
+
+    @commands(filter=of_type("retention.decide-erasure"))
+    async def on_decide_erasure(body: DecideErasure) -> None:
+        with record_processing(runtime.tracer, "decide erasure", Activity.VERWIJDERING, runtime.pseudonymizer, body.case_id):
+            refusal = await purges.decide_erasure(command_inbox, body)
+        runtime.relay.wake()
+        log.info("retention.erasure_decided", case_id=str(body.case_id), refusal=refusal)
+
+    commands(reject_unknown_command)
+    follow_register(runtime, router, register)
+    return router

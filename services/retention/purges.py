@@ -1,0 +1,199 @@
+"""Issuing purges when they fall due, taking each service's confirmation, raising overdue ones,
+noticing inactive cases, and the person's right to erasure (covenant art. 1.2, Bijlage 3).
+
+Purges are issued on their due day and never before: `policy.is_due` works in covenant days
+(Europe/Amsterdam). Each (case, service) with categories due becomes one `PurgeCase` command
+staged in the outbox together with the ledger's `issued` mark, so a crash can neither lose a
+purge nor issue one twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.retention.config import SERVICE
+from services.retention.models import (
+    CONFIRMED,
+    ISSUED,
+    PENDING,
+    CaseFact,
+    ErasureRequest,
+    LedgerEntry,
+    RetentionCase,
+)
+from services.retention.schedule import inactive_since
+from services.retention.service import RetentionBase
+from shared.contracts.retention import (
+    DecideErasure,
+    ErasureDecided,
+    PurgeCase,
+    PurgeCompleted,
+    PurgeOverdue,
+    RetentionCommandRefused,
+)
+from shared.contracts.topics import PURGE_COMMANDS, RETENTION_EVENTS
+from shared.messaging.inbox import Inbox
+from shared.retention.categories import Category, Phase
+
+
+class Purges(RetentionBase):
+    async def issue_due(self, batch: int = 200) -> int:
+        """Issue every purge due today or earlier; returns how many commands were staged."""
+        today = self.policy.local_day(self.now())
+        issued = 0
+        while True:
+            async with self.unit_of_work() as uow:
+                session = uow.session
+                rows = (
+                    await session.execute(
+                        select(LedgerEntry, RetentionCase)
+                        .join(RetentionCase, RetentionCase.case_ref == LedgerEntry.case_ref)
+                        .where(LedgerEntry.state == PENDING, LedgerEntry.due_on <= today)
+                        .order_by(LedgerEntry.due_on, LedgerEntry.id)
+                        .limit(batch)
+                        .with_for_update(skip_locked=True, of=LedgerEntry)
+                    )
+                ).all()
+                if not rows:
+                    return issued
+                groups: dict[tuple[uuid.UUID, str], list[LedgerEntry]] = defaultdict(list)
+                cases = {}
+                for entry, case in rows:
+                    groups[(case.case_id, entry.service)].append(entry)
+                    cases[case.case_id] = case
+                for (case_id, service), entries in groups.items():
+                    await self._issue(session, cases[case_id], service, entries)
+                issued += len(groups)
+                await uow.commit()
+
+    async def _issue(self, session: AsyncSession, case: RetentionCase, service: str, entries: list[LedgerEntry]) -> None:
+        purge_id, at = uuid.uuid4(), self.now()
+        command = PurgeCase(
+            command_id=purge_id, issued_at=at, correlation_id=case.correlation_id, case_id=case.case_id,
+            service=service, actions={Category(e.category): e.action for e in entries},  # type: ignore[misc]
+            policy_version=entries[0].policy_version, phase=entries[0].phase, due_on=min(e.due_on for e in entries),
+        )
+        for entry in entries:
+            entry.state, entry.purge_id, entry.issued_at = ISSUED, purge_id, at
+        await self.outbox.stage(session, PURGE_COMMANDS, command)
+
+    async def on_completed(self, inbox: Inbox, event: PurgeCompleted) -> str:
+        """A service's confirmation: the ledger records the count per category and when."""
+        async with self.unit_of_work() as uow:
+            session = uow.session
+            if await inbox.seen(session, event.event_id):
+                return "duplicate"
+            entries = list(await session.scalars(
+                select(LedgerEntry).where(LedgerEntry.purge_id == event.purge_id, LedgerEntry.service == event.service)
+            ))
+            for entry in entries:
+                if entry.state != CONFIRMED:
+                    entry.state, entry.confirmed_at = CONFIRMED, event.purged_at
+                    entry.count = event.counts.get(entry.category, 0)
+            await self._forget_finished(session, event.case_id)
+            await inbox.record(session, event.event_id)
+            await uow.commit()
+            return "confirmed" if entries else "unknown_purge"
+
+    async def _forget_finished(self, session: AsyncSession, case_id: uuid.UUID) -> None:
+        """Once every service confirmed the case record gone, retention forgets the case id too;
+        the ledger keeps only the pseudonymous reference."""
+        case = await session.get(RetentionCase, case_id)
+        if case is None:
+            return
+        records = list(await session.scalars(select(LedgerEntry).where(
+            LedgerEntry.case_ref == case.case_ref, LedgerEntry.category == Category.CASE_RECORD.value
+        )))
+        if records and all(r.state == CONFIRMED for r in records):
+            await session.delete(case)
+
+    async def flag_overdue(self) -> int:
+        """Purges issued but not confirmed within the policy's hours: one event each, once."""
+        cutoff = self.now() - timedelta(hours=self.policy.confirm_within_hours)
+        async with self.unit_of_work() as uow:
+            session = uow.session
+            late = list(await session.scalars(
+                select(LedgerEntry)
+                .where(LedgerEntry.state == ISSUED, LedgerEntry.issued_at < cutoff, LedgerEntry.overdue_at.is_(None))
+                .with_for_update(skip_locked=True)
+            ))
+            flagged: set[tuple[uuid.UUID | None, str]] = set()
+            for entry in late:
+                entry.overdue_at = self.now()
+                if (entry.purge_id, entry.service) in flagged or entry.purge_id is None or entry.issued_at is None:
+                    continue
+                flagged.add((entry.purge_id, entry.service))
+                case = await session.scalar(select(RetentionCase).where(RetentionCase.case_ref == entry.case_ref))
+                if case is not None:
+                    await self.outbox.stage(session, RETENTION_EVENTS, PurgeOverdue(
+                        case_id=case.case_id, producer=SERVICE, correlation_id=case.correlation_id,
+                        purge_id=entry.purge_id, service=entry.service,  # type: ignore[arg-type]
+                        due_on=entry.due_on, issued_at=entry.issued_at,
+                    ))
+            await uow.commit()
+            return len(flagged)
+
+    async def notice_inactive(self) -> int:
+        """Cases with no activity for `inactive_after_days` and no phase yet enter `inactive`."""
+        now = self.now()
+        async with self.unit_of_work() as uow:
+            session = uow.session
+            idle = list(await session.scalars(
+                select(RetentionCase)
+                .where(RetentionCase.phase.is_(None), RetentionCase.last_activity_at < inactive_since(self.policy, now))
+                .with_for_update(skip_locked=True)
+            ))
+            for case in idle:
+                await self.enter_phase(session, case, Phase.INACTIVE, now)
+            await uow.commit()
+            return len(idle)
+
+    async def prune_report_facts(self) -> int:
+        """Report facts are kept `report_facts` days after the referral, then deleted."""
+        cutoff = self.now() - timedelta(days=self.policy.by_age[Category.REPORT_FACTS].term_days)
+        async with self.unit_of_work() as uow:
+            result = await uow.session.execute(delete(CaseFact).where(CaseFact.referred_at < cutoff))
+            await uow.commit()
+            return result.rowcount or 0
+
+    async def decide_erasure(self, inbox: Inbox, command: DecideErasure) -> str | None:
+        """Bijlage 3: erasure carried out through the same purge path, or refused with the
+        covenant's reason (legal duty to keep, safety, ongoing complaint); both in the ledger.
+        Returns the refusal reason of the command, if any."""
+        async with self.unit_of_work() as uow:
+            session = uow.session
+            if await inbox.seen(session, command.command_id):
+                return None
+            case = await session.get(RetentionCase, command.case_id)
+            refusal = None
+            if case is None:
+                refusal = "unknown_case"
+            elif case.phase == Phase.ERASURE.value and command.refused_for is None:
+                refusal = "already_erased"
+            if refusal is not None:
+                await self.outbox.stage(session, RETENTION_EVENTS, RetentionCommandRefused(
+                    producer=SERVICE, correlation_id=command.conversation_id, causation_id=command.command_id,
+                    command_id=command.command_id, command_type=command.command_type, reason=refusal,  # type: ignore[arg-type]
+                ))
+            else:
+                assert case is not None
+                outcome = "refused" if command.refused_for else "carried_out"
+                session.add(ErasureRequest(
+                    request_id=command.command_id, case_ref=case.case_ref, outcome=outcome,
+                    refused_for=command.refused_for, decided_by=command.decided_by, decided_at=self.now(),
+                ))
+                if outcome == "carried_out":
+                    await self.enter_phase(session, case, Phase.ERASURE, self.now())
+                await self.outbox.stage(session, RETENTION_EVENTS, ErasureDecided(
+                    case_id=case.case_id, producer=SERVICE, correlation_id=command.conversation_id,
+                    causation_id=command.command_id, outcome=outcome, refused_for=command.refused_for,  # type: ignore[arg-type]
+                    decided_by=command.decided_by,
+                ))
+            await inbox.record(session, command.command_id)
+            await uow.commit()
+            return refusal

@@ -23,7 +23,7 @@ from rich.table import Table
 from services.cli_retention import retention_typers
 from services.cli_staff import staff_typers
 from services.intake.config import IntakeSettings
-from shared.contracts.aanmelding import ReferralPersonalData, SubmitReferral
+from shared.contracts.aanmelding import CorrectReferral, ReferralPersonalData, SubmitReferral
 from shared.contracts.intake import AnswerQuestion, InboxNotice
 from shared.contracts.topics import (
     HUB_TOPICS,
@@ -156,6 +156,7 @@ def asyncapi(output: Path = typer.Option(Path("docs/asyncapi.json"), help="Where
 
 PARTNER_SCHEMAS = {
     "submit-referral.v1.json": SubmitReferral,
+    "correct-referral.v1.json": CorrectReferral,
     "referral-personal-data.v1.json": ReferralPersonalData,
     "answer-question.v1.json": AnswerQuestion,
 }

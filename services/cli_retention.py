@@ -88,6 +88,15 @@ def erase(
     _procesregisseur_command(by, lambda pr: pr.erasure(uuid.UUID(case_id), refused_for))
 
 
+@retention_app.command("export")
+def export(case_id: str, for_party: str = typer.Option(..., "--for", help="the party that receives it"), by: str = STAFF) -> None:
+    """The person asks to see their data (Bijlage 3): every service sends its part to the party's
+    inbox, sealed for that party; the ledger records the request and each part sent."""
+    from services.cli_staff import _procesregisseur_command
+
+    _procesregisseur_command(by, lambda pr: pr.access_export(uuid.UUID(case_id), for_party))
+
+
 @retention_app.command("progress")
 def progress(timeout: float = typer.Option(600.0, help="seconds to wait at most")) -> None:
     """Follow a purge run: a progress bar of purges done until none is due or waiting."""

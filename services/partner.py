@@ -16,7 +16,13 @@ from typing import Any, Self
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from opentelemetry import propagate
 
-from shared.contracts.aanmelding import Indicators, ReferralPersonalData, SubmitReferral, personal_aad
+from shared.contracts.aanmelding import (
+    CorrectReferral,
+    Indicators,
+    ReferralPersonalData,
+    SubmitReferral,
+    personal_aad,
+)
 from shared.contracts.casemeeting import (
     AnswerConsentRequest,
     ReportProgress,
@@ -71,6 +77,16 @@ class PartnerSystem:
             municipality=municipality,
             indicators=indicators,
             urgency=urgency,  # type: ignore[arg-type]
+            personal=seal_model(personal, self._key, kid=party_kid(self.party), aad=personal_aad(command_id)),
+        )
+
+    def correction(self, reference: str, personal: ReferralPersonalData) -> CorrectReferral:
+        """The corrected personal block of an earlier referral (the person's right to correction)."""
+        command_id = uuid.uuid4()
+        return CorrectReferral(
+            command_id=command_id,
+            issued_at=datetime.now(UTC),
+            referrer_reference=reference,
             personal=seal_model(personal, self._key, kid=party_kid(self.party), aad=personal_aad(command_id)),
         )
 

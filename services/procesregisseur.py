@@ -38,7 +38,7 @@ from shared.contracts.intake import (
     decline_aad,
     question_aad,
 )
-from shared.contracts.retention import DecideErasure, RefusalReason
+from shared.contracts.rights import DecideErasure, RefusalReason, RequestAccessExport
 from shared.contracts.topics import (
     AUDIT_EVENTS,
     INTAKE_COMMANDS,
@@ -203,6 +203,10 @@ class Procesregisseur:
     def erasure(self, case_id: uuid.UUID, refused_for: RefusalReason | None = None) -> DecideErasure:
         """The person's erasure request, carried out or refused with the covenant's reason (Bijlage 3)."""
         return DecideErasure(**self._envelope(), case_id=case_id, decided_by=self.staff_id, refused_for=refused_for)  # type: ignore[arg-type]
+
+    def access_export(self, case_id: uuid.UUID, for_party: str) -> RequestAccessExport:
+        """The person asks to see their data; `for_party` receives it sealed for it (Bijlage 3)."""
+        return RequestAccessExport(**self._envelope(), case_id=case_id, requested_by=self.staff_id, for_party=for_party)  # type: ignore[arg-type]
 
     async def log_view(self, case_id: uuid.UUID, view: str) -> None:
         """Record a look into the dossier before it is shown (Bijlage 3: every look is logged)."""

@@ -7,12 +7,12 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from services.casemeeting.config import SERVICE, CasemeetingSettings
 from services.casemeeting.handlers import build_router
 from services.casemeeting.models import Base, case_keys, register
-from services.casemeeting.purge import purge_steps
+from services.casemeeting.retention_data import export_source, purge_steps
 from services.casemeeting.service import Casusoverleg
 from shared.crypto.hub_keys import HubKeys
 from shared.register.follow import seed_hook
 from shared.register.store import RegisterStore
-from shared.retention.wiring import install_purge
+from shared.retention.wiring import install_retention
 from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 
@@ -37,7 +37,8 @@ def create_runtime(
     runtime.startup_hooks.append(seed_hook(runtime, store))
     runtime.every(settings.overdue_scan_interval_s, "overdue-actions", watch_overdue)
     runtime.include(build_router(runtime, overleg, store))
-    install_purge(runtime, purge_steps(HubKeys.from_settings(settings, case_keys).store))
+    retention_keys = HubKeys.from_settings(settings, case_keys)
+    install_retention(runtime, purge_steps(retention_keys.store), export_source, retention_keys)
     return runtime
 
 

@@ -8,14 +8,14 @@ from services.intake.commands import IntakeCommands
 from services.intake.config import SERVICE, IntakeSettings
 from services.intake.handlers import build_router
 from services.intake.models import Base, case_keys, register
-from services.intake.purge import purge_steps
+from services.intake.retention_data import export_source, purge_steps
 from services.intake.service import Intake
 from shared.contracts.topics import HUB_TOPICS, partner_topics
 from shared.crypto.hub_keys import HubKeys
 from shared.register.follow import seed_hook
 from shared.register.history import load_seed
 from shared.register.store import RegisterStore
-from shared.retention.wiring import install_purge
+from shared.retention.wiring import install_retention
 from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 
@@ -45,7 +45,8 @@ def create_runtime(
 
     runtime.startup_hooks.append(seed_hook(runtime, store))
     runtime.include(build_router(runtime, intake, commands))
-    install_purge(runtime, purge_steps(HubKeys.from_settings(settings, case_keys).store))
+    retention_keys = HubKeys.from_settings(settings, case_keys)
+    install_retention(runtime, purge_steps(retention_keys.store), export_source, retention_keys)
     return runtime
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 
 from services.intake import rules
 from services.intake.config import SERVICE
+from services.intake.correction import CORRECT, apply_correction, parse_correction
 from services.intake.matching import match_keys
 from services.intake.models import OPEN_STATUSES, RECEIVED, Case, Question, Referral
 from shared.contracts.aanmelding import (
@@ -34,6 +35,7 @@ from shared.contracts.intake import (
     AnswerQuestion,
     QuestionAnswered,
     ReferralAcknowledged,
+    ReferralCorrected,
     ReferralRejected,
     RepeatReferralLinked,
     answer_aad,
@@ -49,7 +51,9 @@ from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.gate import admitted, message_id_of
 from shared.register.store import RegisterStore
 
-Outcome = Literal["received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "not_ours"]
+Outcome = Literal[
+    "received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "corrected", "not_ours"
+]
 SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"
 
 
@@ -87,6 +91,8 @@ class Intake:
                 result = await self._submit(uow, party, body, message_id)
             elif kind == ANSWER:
                 result = await self._answer(uow, party, body, message_id)
+            elif kind == CORRECT:
+                result = await self._correct(uow, party, body, message_id)
             else:
                 result = await self._reject(uow, party, body, message_id, [reason("command_type", "unknown_message_type")])
             return await self._done(uow, message_id, result)
@@ -184,6 +190,29 @@ class Intake:
             causation_id=command.command_id, question_id=question.question_id, referrer_party=party,
         ))
         return "answered", question.case_id
+
+    async def _correct(
+        self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None
+    ) -> tuple[Outcome, uuid.UUID | None]:
+        """Bijlage 3: the referrer corrects its referral's personal data (services/intake/correction.py)."""
+        parsed = parse_correction(self.keys, party, body)
+        if isinstance(parsed, list):
+            return await self._reject(uow, party, body, message_id, parsed)
+        command, personal = parsed
+        problems, case, referral = await apply_correction(
+            uow.session, self.keys, self.register, self.matching_secret, party, command, personal, self.today()
+        )
+        if case is None or referral is None:
+            return await self._reject(uow, party, body, message_id, problems)
+        await self._stage(uow, INTAKE_EVENTS, ReferralCorrected(
+            case_id=case.case_id, producer=SERVICE, correlation_id=case.correlation_id, causation_id=command.command_id,
+            referral_id=referral.referral_id, referrer_party=party,
+        ))
+        await self._notify(uow, party, ReferralAcknowledged(
+            producer=SERVICE, correlation_id=command.conversation_id, causation_id=command.command_id,
+            referrer_reference=command.referrer_reference, status="corrected",
+        ))
+        return "corrected", case.case_id
 
     async def _reject(
         self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None,

@@ -2,7 +2,8 @@
 
 It follows every case's life on the hub's event topics, starts the retention clocks of the
 policy in force, issues each service's purge on its due day, takes their confirmations into the
-ledger, flags purges not confirmed in time, and carries out or refuses erasure requests.
+ledger, flags purges not confirmed in time, carries out or refuses erasure requests and gathers
+access exports (Bijlage 3).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from services.retention.config import SERVICE, RetentionSettings
 from services.retention.handlers import build_router
 from services.retention.models import Base, register
 from services.retention.purges import Purges
+from services.retention.rights import Rights
 from services.retention.service import CaseFollower
 from shared.contracts.envelope import utcnow
 from shared.register.follow import seed_hook
@@ -36,7 +38,7 @@ def create_runtime(
     runtime = build_runtime(SERVICE, settings, Base.metadata, span_exporter=span_exporter, processing_log=processing_log)
     store = RegisterStore(register)
     parts = (runtime.unit_of_work, runtime.outbox, runtime.policy, runtime.pseudonymizer, store)
-    follower, purges = CaseFollower(*parts, now=clock), Purges(*parts, now=clock)
+    follower, purges, rights = CaseFollower(*parts, now=clock), Purges(*parts, now=clock), Rights(*parts, now=clock)
 
     async def run_purges() -> None:
         issued = await purges.issue_due()
@@ -52,7 +54,7 @@ def create_runtime(
     runtime.startup_hooks.append(seed_hook(runtime, store))
     runtime.every(settings.purge_scan_interval_s, "purges", run_purges)
     runtime.every(max(settings.purge_scan_interval_s, 3600.0), "retention-housekeeping", housekeeping)
-    runtime.include(build_router(runtime, follower, purges, store))
+    runtime.include(build_router(runtime, follower, purges, rights, store))
     return runtime
 
 

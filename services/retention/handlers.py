@@ -7,8 +7,10 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 from pydantic import ValidationError
 
 from services.retention.purges import Purges
+from services.retention.rights import Rights
 from services.retention.service import CaseFollower, parse_followed
-from shared.contracts.retention import DecideErasure, PurgeCase, PurgeCompleted, RetentionEvent
+from shared.contracts.retention import PurgeCase, PurgeCompleted, RetentionEvent
+from shared.contracts.rights import DecideErasure, ExportCompleted, RequestAccessExport, RightsEvent
 from shared.contracts.topics import (
     AANMELDING_EVENTS,
     AFSCHALING_EVENTS,
@@ -31,9 +33,12 @@ log = structlog.get_logger(__name__)
 CASE_TOPICS = (AANMELDING_EVENTS, INTAKE_EVENTS, TRIAGE_EVENTS, MEETING_EVENTS, PLAN_OF_ACTION_EVENTS, AFSCHALING_EVENTS)
 
 
-def build_router(runtime: Runtime, follower: CaseFollower, purges: Purges, register: RegisterStore) -> KafkaRouter:
+def build_router(
+    runtime: Runtime, follower: CaseFollower, purges: Purges, rights: Rights, register: RegisterStore
+) -> KafkaRouter:
     router = KafkaRouter()
     router.publisher(RETENTION_EVENTS.name, schema=RetentionEvent, title=f"{RETENTION_EVENTS.name}:retention-events")
+    router.publisher(RETENTION_EVENTS.name, schema=RightsEvent, title=f"{RETENTION_EVENTS.name}:rights-events")
     router.publisher(PURGE_COMMANDS.name, schema=PurgeCase, title=f"{PURGE_COMMANDS.name}:PurgeCase")
 
     case_events = runtime.subscriber(router, "case-events", *(t.name for t in CASE_TOPICS))
@@ -63,6 +68,11 @@ def build_router(runtime: Runtime, follower: CaseFollower, purges: Purges, regis
         outcome = await purges.on_completed(completion_inbox, body)
         log.info("retention.purge_confirmed", case_id=str(body.case_id), service=body.service, outcome=outcome)
 
+    @completions(filter=of_type("retention.export-completed"))
+    async def on_export_completed(body: ExportCompleted) -> None:
+        outcome = await rights.on_export_completed(completion_inbox, body)
+        log.info("retention.export_confirmed", case_id=str(body.case_id), service=body.service, outcome=outcome)
+
     completions(skip_unknown_event)
 
     commands = runtime.subscriber(router, "commands", RETENTION_COMMANDS.name)
@@ -71,9 +81,16 @@ def build_router(runtime: Runtime, follower: CaseFollower, purges: Purges, regis
     @commands(filter=of_type("retention.decide-erasure"))
     async def on_decide_erasure(body: DecideErasure) -> None:
         with record_processing(runtime.tracer, "decide erasure", Activity.VERWIJDERING, runtime.pseudonymizer, body.case_id):
-            refusal = await purges.decide_erasure(command_inbox, body)
+            refusal = await rights.decide_erasure(command_inbox, body)
         runtime.relay.wake()
         log.info("retention.erasure_decided", case_id=str(body.case_id), refusal=refusal)
+
+    @commands(filter=of_type("retention.request-access-export"))
+    async def on_request_access_export(body: RequestAccessExport) -> None:
+        with record_processing(runtime.tracer, "request access export", Activity.INZAGE, runtime.pseudonymizer, body.case_id):
+            refusal = await rights.request_access_export(command_inbox, body)
+        runtime.relay.wake()
+        log.info("retention.access_export_requested", case_id=str(body.case_id), refusal=refusal)
 
     commands(reject_unknown_command)
     follow_register(runtime, router, register)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.persistence.database import new_metadata
@@ -68,17 +68,21 @@ class LedgerEntry(Base):
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ErasureRequest(Base):
-    """The person's request to erase (Bijlage 3) and its outcome; refusals keep their reason."""
+class RightsRequest(Base):
+    """A request of the person (Bijlage 3) and its outcome: erasure carried out or refused with its
+    reason, or an access export with each service's confirmation (a count of texts, never them)."""
 
-    __tablename__ = "erasure_request"
+    __tablename__ = "rights_request"
 
     request_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(64), index=True)
-    outcome: Mapped[str] = mapped_column(String(16))  # carried_out | refused
+    kind: Mapped[str] = mapped_column(String(16))  # erasure | access_export | correction
+    outcome: Mapped[str] = mapped_column(String(16))  # carried_out | refused | requested | sent
     refused_for: Mapped[str | None] = mapped_column(String(32))
-    decided_by: Mapped[str] = mapped_column(String(64))
+    for_party: Mapped[str | None] = mapped_column(String(100))
+    decided_by: Mapped[str] = mapped_column(String(120))  # a staff id, or party:<code> for a correction
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmations: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # service -> texts sent
 
 
 class CaseFact(Base):

@@ -1,5 +1,5 @@
 """Issuing purges when they fall due, taking each service's confirmation, raising overdue ones,
-noticing inactive cases, and the person's right to erasure (covenant art. 1.2, Bijlage 3).
+and noticing inactive cases (covenant art. 1.2, Bijlage 3).
 
 Purges are issued on their due day and never before: `policy.is_due` works in covenant days
 (Europe/Amsterdam). Each (case, service) with categories due becomes one `PurgeCase` command
@@ -22,20 +22,12 @@ from services.retention.models import (
     ISSUED,
     PENDING,
     CaseFact,
-    ErasureRequest,
     LedgerEntry,
     RetentionCase,
 )
 from services.retention.schedule import inactive_since
 from services.retention.service import RetentionBase
-from shared.contracts.retention import (
-    DecideErasure,
-    ErasureDecided,
-    PurgeCase,
-    PurgeCompleted,
-    PurgeOverdue,
-    RetentionCommandRefused,
-)
+from shared.contracts.retention import PurgeCase, PurgeCompleted, PurgeOverdue
 from shared.contracts.topics import PURGE_COMMANDS, RETENTION_EVENTS
 from shared.messaging.inbox import Inbox
 from shared.retention.categories import Category, Phase
@@ -160,40 +152,3 @@ class Purges(RetentionBase):
             result = await uow.session.execute(delete(CaseFact).where(CaseFact.referred_at < cutoff))
             await uow.commit()
             return result.rowcount or 0
-
-    async def decide_erasure(self, inbox: Inbox, command: DecideErasure) -> str | None:
-        """Bijlage 3: erasure carried out through the same purge path, or refused with the
-        covenant's reason (legal duty to keep, safety, ongoing complaint); both in the ledger.
-        Returns the refusal reason of the command, if any."""
-        async with self.unit_of_work() as uow:
-            session = uow.session
-            if await inbox.seen(session, command.command_id):
-                return None
-            case = await session.get(RetentionCase, command.case_id)
-            refusal = None
-            if case is None:
-                refusal = "unknown_case"
-            elif case.phase == Phase.ERASURE.value and command.refused_for is None:
-                refusal = "already_erased"
-            if refusal is not None:
-                await self.outbox.stage(session, RETENTION_EVENTS, RetentionCommandRefused(
-                    producer=SERVICE, correlation_id=command.conversation_id, causation_id=command.command_id,
-                    command_id=command.command_id, command_type=command.command_type, reason=refusal,  # type: ignore[arg-type]
-                ))
-            else:
-                assert case is not None
-                outcome = "refused" if command.refused_for else "carried_out"
-                session.add(ErasureRequest(
-                    request_id=command.command_id, case_ref=case.case_ref, outcome=outcome,
-                    refused_for=command.refused_for, decided_by=command.decided_by, decided_at=self.now(),
-                ))
-                if outcome == "carried_out":
-                    await self.enter_phase(session, case, Phase.ERASURE, self.now())
-                await self.outbox.stage(session, RETENTION_EVENTS, ErasureDecided(
-                    case_id=case.case_id, producer=SERVICE, correlation_id=command.conversation_id,
-                    causation_id=command.command_id, outcome=outcome, refused_for=command.refused_for,  # type: ignore[arg-type]
-                    decided_by=command.decided_by,
-                ))
-            await inbox.record(session, command.command_id)
-            await uow.commit()
-            return refusal

@@ -17,12 +17,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.retention.config import SERVICE
-from services.retention.models import PENDING, CaseFact, LedgerEntry, RetentionCase
+from services.retention.models import PENDING, CaseFact, LedgerEntry, RetentionCase, RightsRequest
 from services.retention.schedule import earlier, first_due, phase_of, plan
 from shared.contracts.aanmelding import ReferralReceived
 from shared.contracts.casemeeting_events import AfschalingDecided
 from shared.contracts.envelope import Event, utcnow
-from shared.contracts.intake import ReferralAccepted, ReferralDeclined
+from shared.contracts.intake import ReferralAccepted, ReferralCorrected, ReferralDeclined
 from shared.contracts.retention import PhaseEntered
 from shared.contracts.topics import RETENTION_EVENTS
 from shared.contracts.triage import CaseEscalated, TriageDecided
@@ -39,6 +39,7 @@ FOLLOWED: dict[str, type[Event]] = {
     "aanmelding.referral-received": ReferralReceived,
     "intake.referral-accepted": ReferralAccepted,
     "intake.referral-declined": ReferralDeclined,
+    "intake.referral-corrected": ReferralCorrected,
     "triage.decided": TriageDecided,
     "triage.case-escalated": CaseEscalated,
     "afschaling.decided": AfschalingDecided,
@@ -110,6 +111,13 @@ class CaseFollower(RetentionBase):
             )
             session.add(case)
         case.last_activity_at = max(case.last_activity_at, event.occurred_at)
+        if isinstance(event, ReferralCorrected):
+            # Bijlage 3: the correction is one of the person's rights; the ledger keeps that it
+            # happened, by whom and when, never what changed.
+            session.add(RightsRequest(
+                request_id=event.event_id, case_ref=case.case_ref, kind="correction", outcome="carried_out",
+                decided_by=f"party:{event.referrer_party}", decided_at=event.occurred_at, confirmations={},
+            ))
         fact = await self._record_fact(session, case.case_ref, event)
         phase = phase_of(event.event_type, getattr(event, "route", None))
         if phase == Phase.OPGESCHAALD and fact is not None and fact.casusoverleg_at and not fact.afgeschaald_at:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.retention.config import SERVICE, RetentionSettings
-from services.retention.models import CONFIRMED, ISSUED, PENDING, CaseFact, ErasureRequest, LedgerEntry
+from services.retention.models import CONFIRMED, ISSUED, PENDING, CaseFact, LedgerEntry, RightsRequest
 from services.retention.report import yearly_counts
 from shared.contracts.envelope import utcnow
 from shared.persistence.database import Database
@@ -80,7 +80,9 @@ async def case_ledger(case_id: uuid.UUID, settings: RetentionSettings | None = N
         entries = (await s.scalars(
             select(LedgerEntry).where(LedgerEntry.case_ref == case_ref).order_by(LedgerEntry.due_on, LedgerEntry.service)
         )).all()
-        requests = (await s.scalars(select(ErasureRequest).where(ErasureRequest.case_ref == case_ref))).all()
+        requests = (await s.scalars(
+            select(RightsRequest).where(RightsRequest.case_ref == case_ref).order_by(RightsRequest.decided_at)
+        )).all()
         if not entries and not requests:
             return None
         return {
@@ -94,9 +96,10 @@ async def case_ledger(case_id: uuid.UUID, settings: RetentionSettings | None = N
                  "count": e.count, "overdue": e.overdue_at is not None}
                 for e in entries
             ],
-            "erasure_requests": [
-                {"request_id": str(r.request_id), "outcome": r.outcome, "refused_for": r.refused_for,
-                 "decided_by": r.decided_by, "decided_at": r.decided_at.isoformat()}
+            "rights_requests": [
+                {"request_id": str(r.request_id), "kind": r.kind, "outcome": r.outcome, "refused_for": r.refused_for,
+                 "for_party": r.for_party, "decided_by": r.decided_by, "decided_at": r.decided_at.isoformat(),
+                 "confirmations": r.confirmations}
                 for r in requests
             ],
         }

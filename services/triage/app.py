@@ -9,13 +9,13 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from services.triage.config import SERVICE, TriageSettings
 from services.triage.handlers import build_router
 from services.triage.models import Base, case_keys, register
-from services.triage.purge import purge_steps
+from services.triage.retention_data import export_source, purge_steps
 from services.triage.service import Triage
 from shared.crypto.hub_keys import HubKeys
 from shared.register.follow import seed_hook
 from shared.register.regions import load_regions
 from shared.register.store import RegisterStore
-from shared.retention.wiring import install_purge
+from shared.retention.wiring import install_retention
 from shared.runtime import Runtime, app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 
@@ -47,7 +47,8 @@ def create_runtime(
     runtime.startup_hooks.append(seed_hook(runtime, store))
     runtime.every(settings.deadline_scan_interval_s, "consultation-deadlines", watch_deadlines)
     runtime.include(build_router(runtime, triage, store))
-    install_purge(runtime, purge_steps(HubKeys.from_settings(settings, case_keys).store))
+    retention_keys = HubKeys.from_settings(settings, case_keys)
+    install_retention(runtime, purge_steps(retention_keys.store), export_source, retention_keys)
     return runtime
 
 

@@ -150,6 +150,19 @@ class SubmitReferral(Command):
     )
 
 
+class CorrectReferral(Command):
+    """The referring party corrects what its referral says about the person (Bijlage 3: the
+    person's right to correction; art. 16.2: the supplier decides about its information). The
+    corrected block replaces the stored one whole; the hub keeps no earlier version."""
+
+    command_type: Literal["aanmelding.correct-referral"] = "aanmelding.correct-referral"
+    schema_version: Literal[1] = 1
+    referrer_reference: str = Field(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)
+    personal: Sealed = Field(
+        description="the corrected ReferralPersonalData sealed with the party's transport key; aad = personal_aad(command_id)"
+    )
+
+
 def personal_aad(command_id: object) -> bytes:
     """Binds a referral's sealed personal data to its command, so it cannot be replayed in another."""
     return f"zorgtafel:submit-referral:{command_id}".encode()

@@ -7,6 +7,7 @@ hub ("unknown message type"), so a partner is never left without an answer.
 
 INBOUND_OWNERS: dict[str, str] = {
     "aanmelding.submit-referral": "intake",
+    "aanmelding.correct-referral": "intake",
     "intake.answer-question": "intake",
     "triage.answer-consultation": "triage",
     "meeting.respond-to-invitation": "casemeeting",

@@ -116,6 +116,15 @@ class RepeatReferralLinked(Event):
     matched_on: Literal["bsn", "name_and_date_of_birth"]
 
 
+class ReferralCorrected(Event):
+    """The referrer corrected a referral's personal data (Bijlage 3); which fields, never."""
+
+    event_type: Literal["intake.referral-corrected"] = "intake.referral-corrected"
+    schema_version: Literal[1] = 1
+    referral_id: UUID
+    referrer_party: str
+
+
 class QuestionAsked(Event):
     event_type: Literal["intake.question-asked"] = "intake.question-asked"
     schema_version: Literal[1] = 1
@@ -135,12 +144,13 @@ class QuestionAnswered(Event):
 
 
 class ReferralAcknowledged(Notice):
-    """The referral arrived; `duplicate` when the hub had it already under this reference."""
+    """The referral arrived; `duplicate` when the hub had it already under this reference;
+    `corrected` when a correction of it was taken."""
 
     event_type: Literal["intake.referral-acknowledged"] = "intake.referral-acknowledged"
     schema_version: Literal[1] = 1
     referrer_reference: str = Field(pattern=REFERENCE_PATTERN)
-    status: Literal["received", "duplicate"]
+    status: Literal["received", "duplicate", "corrected"]
 
 
 class ReferralRejected(Notice):
@@ -207,5 +217,8 @@ class IntakeCommandRefused(Notice):
     reason: Literal["unknown_case", "case_already_decided", "not_current_party", "already_a_party", "not_a_party"]
 
 
-IntakeEvent = ReferralAccepted | ReferralDeclined | RepeatReferralLinked | QuestionAsked | QuestionAnswered | IntakeCommandRefused
+IntakeEvent = (
+    ReferralAccepted | ReferralDeclined | RepeatReferralLinked | ReferralCorrected | QuestionAsked | QuestionAnswered
+    | IntakeCommandRefused
+)  # fmt: skip
 InboxNotice = ReferralAcknowledged | ReferralRejected | QuestionToReferrer | ReferralOutcome

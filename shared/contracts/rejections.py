@@ -55,6 +55,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_item": ("Dit informatie-item of dit verzoek is onbekend of al beantwoord.", "This item or request is not known or answered already."),
     "unknown_action": ("Deze actie is onbekend of niet van u.", "This action is not known or not yours."),
     "case_afgeschaald": ("Deze casus is afgeschaald.", "This case has been closed (afschaling)."),
+    "unknown_referral": ("Deze aanmelding is onbekend.", "This referral is not known."),
+    "referral_purged": (
+        "De gegevens van deze aanmelding zijn al verwijderd (bewaartermijn).",
+        "This referral's data has been deleted already (retention).",
+    ),
 }
 
 _PYDANTIC_CODES = {

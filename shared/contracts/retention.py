@@ -1,9 +1,8 @@
 """Retention contracts: purges each service carries out, their proof, and the person's rights.
 
 Covenant art. 1.2 (after afschaling the dossier is cleansed and in the end disappears) and
-Bijlage 3 (data no longer needed is destroyed; access, correction and erasure, which may be
-refused for a legal duty to keep, for safety or during a complaint). None of these messages
-carries personal data: cases by opaque id, categories by name, rows by count.
+Bijlage 3 (data no longer needed is destroyed). None of these messages carries personal data:
+cases by opaque id, categories by name, rows by count. The person's rights are in `rights.py`.
 """
 
 from __future__ import annotations
@@ -14,12 +13,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from shared.contracts.envelope import Command, Event, Notice
-from shared.contracts.intake import STAFF_ID
+from shared.contracts.envelope import Command, Event
 from shared.retention.categories import Category
 
 PurgeService = Literal["intake", "triage", "casemeeting"]
-RefusalReason = Literal["legal_duty_to_keep", "safety", "ongoing_complaint"]
 
 
 class PurgeCase(Command):
@@ -77,33 +74,4 @@ class PhaseEntered(Event):
     first_due_on: date
 
 
-# --- the person's rights (Bijlage 3), commands of staff on zorgtafel.retention.commands.v1 ---
-
-
-class DecideErasure(Command):
-    """The person asked for erasure: carry it out, or refuse it with one of the covenant's reasons."""
-
-    command_type: Literal["retention.decide-erasure"] = "retention.decide-erasure"
-    schema_version: Literal[1] = 1
-    case_id: UUID
-    decided_by: str = Field(pattern=STAFF_ID, max_length=64)
-    refused_for: RefusalReason | None = Field(default=None, description="None: carry the erasure out")
-
-
-class ErasureDecided(Event):
-    event_type: Literal["retention.erasure-decided"] = "retention.erasure-decided"
-    schema_version: Literal[1] = 1
-    outcome: Literal["carried_out", "refused"]
-    refused_for: RefusalReason | None
-    decided_by: str
-
-
-class RetentionCommandRefused(Notice):
-    event_type: Literal["retention.command-refused"] = "retention.command-refused"
-    schema_version: Literal[1] = 1
-    command_id: UUID
-    command_type: str
-    reason: Literal["unknown_case", "already_erased"]
-
-
-RetentionEvent = PurgeCompleted | PurgeOverdue | PhaseEntered | ErasureDecided | RetentionCommandRefused
+RetentionEvent = PurgeCompleted | PurgeOverdue | PhaseEntered

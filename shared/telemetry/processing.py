@@ -42,6 +42,7 @@ class Activity:
     AFSCHALING = "urn:zorgtafel:verwerkingsactiviteit:afschaling:v1"
     SCHONING = "urn:zorgtafel:verwerkingsactiviteit:schoning:v1"
     VERWIJDERING = "urn:zorgtafel:verwerkingsactiviteit:verwijdering:v1"
+    INZAGE = "urn:zorgtafel:verwerkingsactiviteit:inzage:v1"  # the person's access export (Bijlage 3)
 
 
 @dataclass(frozen=True)

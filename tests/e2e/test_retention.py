@@ -2,12 +2,10 @@
 keys, terms fall due on their covenant day, purges survive a stopped service and redelivery,
 and the person's erasure request is carried out or refused (covenant art. 1.2, Bijlage 3)."""
 
-import contextlib
+import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,11 +16,9 @@ from services.casemeeting.app import create_runtime as create_casemeeting
 from services.casemeeting.config import CasemeetingSettings
 from services.casemeeting.models import Action, MeetingCase
 from services.intake.models import Case, Referral
-from services.retention.models import ErasureRequest, LedgerEntry
 from services.triage.models import TriageCase
 from shared.contracts.topics import (
     AFSCHALING_EVENTS,
-    AUDIT_EVENTS,
     HUB_TOPICS,
     PURGE_COMMANDS,
     RETENTION_EVENTS,
@@ -31,9 +27,17 @@ from shared.contracts.topics import (
 from shared.crypto import CaseKeyStore, KeyDestroyedError, Sealed, open_text
 from shared.crypto.keys import case_aad
 from shared.retention.categories import Category
-from shared.runtime import Runtime
 from tests.e2e.test_casemeeting import DESIGNATED, GGD, PARTIES, meeting_with_three_parties
 from tests.infra import Infra
+from tests.retention_support import (
+    all_confirmed,
+    amsterdam_midnight,
+    completed_by,
+    completions,
+    declined_case,
+    ledger,
+    started,
+)
 from tests.support import (
     MASTER,
     OTHER_PARTY,
@@ -56,16 +60,6 @@ from tests.support import (
 
 pytestmark = pytest.mark.infra
 GOAL, CRITERIA = "Veilige opvang regelen.", "Veilig gehuisvest en in zorg."
-
-
-async def completions(infra: Infra, namespace: str) -> list[dict[str, Any]]:
-    return await events_on(infra, RETENTION_EVENTS, namespace, "retention.purge-completed")
-
-
-async def ledger(hub: Hub) -> list[LedgerEntry]:
-    assert hub.retention is not None
-    async with hub.retention.database.sessions() as s:
-        return list((await s.scalars(select(LedgerEntry).order_by(LedgerEntry.id))).all())
 
 
 async def to_afschaling(hub: Hub, infra: Infra, namespace: str, partners: dict[str, Partner]) -> uuid.UUID:
@@ -152,18 +146,6 @@ async def test_a_kafka_copy_of_a_hub_event_no_longer_opens_after_the_purge(infra
     assert before and before[0]  # it opened while the key lived
 
 
-def amsterdam_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Europe/Amsterdam"))
-
-
-async def declined_case(hub: Hub, partner: Partner) -> uuid.UUID:
-    await partner.submit(a_referral())
-    (case,) = await eventually(lambda: at_least(hub.cases, 1))
-    async with hub.procesregisseur() as pr:
-        await pr.send(pr.decline(case.case_id, "Geen mensenhandel."))
-    return case.case_id
-
-
 async def test_a_term_falls_due_on_its_covenant_day_and_not_the_day_before(infra: Infra, namespace: str) -> None:
     clock = AdjustableClock()
     async with running_hub(infra, namespace, retention_overrides={}, retention_clock=clock) as hub, Partner(
@@ -176,35 +158,17 @@ async def test_a_term_falls_due_on_its_covenant_day_and_not_the_day_before(infra
         # One microsecond before the due day starts in Amsterdam: nothing is issued.
         clock.freeze(amsterdam_midnight(personal.due_on) - timedelta(microseconds=1))
         assert hub.retention is not None
-        for _ in range(3):  # several scans of the running service (every 0.2 s)
-            await eventually(lambda: _scanned(hub))
+        await asyncio.sleep(1.0)  # five scans of the running service (every 0.2 s)
         early = [e.state for e in await ledger(hub) if e.category == Category.REFERRAL_PERSONAL]
         async with hub.intake.database.sessions() as s:
             still_there = (await s.scalars(select(Referral))).one().personal
         clock.freeze(amsterdam_midnight(personal.due_on))
-        (done,) = await eventually(lambda: _completed_by(infra, namespace, "intake"), timeout_s=30)
+        (done,) = await eventually(lambda: completed_by(infra, namespace, "intake"), timeout_s=30)
         async with hub.intake.database.sessions() as s:
             referral = (await s.scalars(select(Referral))).one()
     assert early == ["pending"] and still_there is not None
     assert done["case_id"] == str(case_id) and done["counts"][Category.REFERRAL_PERSONAL] == 1
     assert referral.personal is None
-
-
-async def _scanned(hub: Hub) -> bool:
-    import asyncio
-
-    await asyncio.sleep(0.25)
-    return True
-
-
-async def _completed_by(infra: Infra, namespace: str, service: str) -> list[dict[str, Any]]:
-    return [c for c in await completions(infra, namespace) if c["service"] == service]
-
-
-@contextlib.asynccontextmanager
-async def started(runtime: Runtime) -> AsyncIterator[Runtime]:
-    async with runtime.app():
-        yield runtime
 
 
 async def erased_while_casemeeting_is_down(hub: Hub, infra: Infra, namespace: str, police: Partner) -> uuid.UUID:
@@ -214,7 +178,7 @@ async def erased_while_casemeeting_is_down(hub: Hub, infra: Infra, namespace: st
         (case,) = await hub.accept_all(1)
     async with hub.procesregisseur() as pr:
         await pr.send(pr.erasure(case.case_id))
-    await eventually(lambda: _completed_by(infra, namespace, "triage"))
+    await eventually(lambda: completed_by(infra, namespace, "triage"))
     return case.case_id
 
 
@@ -223,16 +187,11 @@ async def test_a_service_stopped_during_the_purge_completes_it_after_restart(inf
         case_id = await erased_while_casemeeting_is_down(hub, infra, namespace, police)
         waiting = {e.state for e in await ledger(hub) if e.service == "casemeeting"}
         async with started(create_casemeeting(settings_for(CasemeetingSettings, infra, namespace))):
-            (done,) = await eventually(lambda: _completed_by(infra, namespace, "casemeeting"), timeout_s=60)
-            confirmed = await eventually(lambda: _all_confirmed(hub, "casemeeting"))
+            (done,) = await eventually(lambda: completed_by(infra, namespace, "casemeeting"), timeout_s=60)
+            confirmed = await eventually(lambda: all_confirmed(hub, "casemeeting"))
     assert waiting == {"issued"}  # the purge waited on Kafka while casemeeting was down
     assert done["case_id"] == str(case_id) and set(done["counts"]) >= {Category.CASE_KEYS, Category.CASE_RECORD}
     assert confirmed
-
-
-async def _all_confirmed(hub: Hub, service: str) -> bool:
-    states = {e.state for e in await ledger(hub) if e.service == service}
-    return states == {"confirmed"}
 
 
 async def test_a_purge_not_confirmed_in_time_raises_an_overdue_event(infra: Infra, namespace: str) -> None:
@@ -254,7 +213,7 @@ async def test_a_redelivered_purge_command_changes_nothing(infra: Infra, namespa
         (case,) = await hub.accept_all(1)
         async with hub.procesregisseur() as pr:
             await pr.send(pr.erasure(case.case_id))
-        await eventually(lambda: at_least(lambda: _completed_by(infra, namespace, "intake"), 1))
+        await eventually(lambda: at_least(lambda: completed_by(infra, namespace, "intake"), 1))
         commands = [r for r in await read_topic(infra, PURGE_COMMANDS, namespace) if b'"intake"' in r.value]
         producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
         await producer.start()
@@ -268,31 +227,13 @@ async def test_a_redelivered_purge_command_changes_nothing(infra: Infra, namespa
         await eventually(lambda: at_least(lambda: _phase_entries(hub), 2))
         async with hub.intake.database.sessions() as s:
             records = (await s.execute(select(hub.intake.metadata.tables["purge_record"]))).all()
-        intake_done = await _completed_by(infra, namespace, "intake")
+        intake_done = await completed_by(infra, namespace, "intake")
     assert len(commands) == 1
     assert len(records) == 1 and len(intake_done) == 1
 
 
 async def _phase_entries(hub: Hub) -> list[str]:
     return sorted({e.case_ref for e in await ledger(hub)})
-
-
-async def test_an_erasure_refused_for_a_covenant_reason_is_recorded_and_purges_nothing(infra: Infra, namespace: str) -> None:
-    async with running_hub(infra, namespace, retention_overrides={}) as hub, Partner(infra, namespace) as police:
-        await police.submit(a_referral())
-        (case,) = await hub.accept_all(1)
-        async with hub.procesregisseur() as pr:
-            await pr.send(pr.erasure(case.case_id, refused_for="ongoing_complaint"))
-        (decided,) = await eventually(lambda: events_on(infra, RETENTION_EVENTS, namespace, "retention.erasure-decided"))
-        assert hub.retention is not None
-        async with hub.retention.database.sessions() as s:
-            (request,) = (await s.scalars(select(ErasureRequest))).all()
-        async with hub.intake.database.sessions() as s:
-            referral = (await s.scalars(select(Referral))).one()
-        entries = await ledger(hub)
-    assert decided["outcome"] == "refused" and decided["refused_for"] == "ongoing_complaint"
-    assert request.outcome == "refused" and request.refused_for == "ongoing_complaint" and request.decided_by == "pr-test-01"
-    assert referral.personal is not None and entries == []
 
 
 async def test_the_yearly_report_gives_the_same_figures_before_and_after_the_purges(infra: Infra, namespace: str) -> None:
@@ -308,7 +249,7 @@ async def test_the_yearly_report_gives_the_same_figures_before_and_after_the_pur
         before = await zorgtafel(cli_env(hub), "report", "yearly", "--year", year, "--json")
         (record,) = {e.due_on for e in entries if e.category == Category.CASE_RECORD}
         clock.freeze(amsterdam_midnight(record))
-        await eventually(lambda: _all_confirmed(hub, "intake"), timeout_s=60)
+        await eventually(lambda: all_confirmed(hub, "intake"), timeout_s=60)
         after = await zorgtafel(cli_env(hub), "report", "yearly", "--year", year, "--json")
         remaining = await hub.cases()
     assert before.returncode == 0, before.stderr[-500:]
@@ -317,24 +258,3 @@ async def test_the_yearly_report_gives_the_same_figures_before_and_after_the_pur
     assert len(remaining) == 1  # the declined case is gone from intake entirely; the other is still open
 
 
-async def test_staff_erase_a_case_and_read_its_ledger_through_the_cli(infra: Infra, namespace: str) -> None:
-    async with running_hub(infra, namespace, retention_overrides={}, meeting_overrides={}) as hub, Partner(
-        infra, namespace
-    ) as police:
-        await police.submit(a_referral())
-        (case,) = await hub.accept_all(1)
-        env = cli_env(hub)
-        bad = await zorgtafel(env, "retention", "erase", str(case.case_id), "--reason", "because", "--by", "pr-cli")
-        erased = await zorgtafel(env, "retention", "erase", str(case.case_id), "--reason", "granted", "--by", "pr-cli")
-        await eventually(lambda: _all_confirmed(hub, "casemeeting"), timeout_s=60)
-        shown = await zorgtafel(env, "retention", "ledger", str(case.case_id), "--by", "pr-cli")
-        status = await zorgtafel(env, "retention", "status", "--json")
-        views = await events_on(infra, AUDIT_EVENTS, namespace, "audit.dossier-viewed")
-    assert bad.returncode == 2 and erased.returncode == 0, erased.stderr[-500:]
-    state = json.loads(shown.stdout)
-    assert {p["state"] for p in state["purges"]} == {"confirmed"}
-    assert {p["phase"] for p in state["purges"]} == {"erasure"}
-    assert [(r["outcome"], r["decided_by"]) for r in state["erasure_requests"]] == [("carried_out", "pr-cli")]
-    assert str(case.case_id) not in shown.stdout  # the ledger keeps a pseudonymous reference only
-    assert json.loads(status.stdout)["services"]["intake"]["done"] == 6
-    assert [(v["view"], v["viewer"]) for v in views] == [("retention-ledger", "pr-cli")]

@@ -1,4 +1,5 @@
-"""What casemeeting holds of a case, per retention category (covenant art. 1.2, Bijlage 3)."""
+"""What casemeeting holds of a case: per retention category for purges (art. 1.2), and its texts for
+an access export (Bijlage 3). The goal is triage's text, sealed under triage's key: triage exports it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from services.casemeeting.models import Action, Consent, InformationItem, Invita
 from shared.crypto.keystore import CaseKeyStore
 from shared.retention.categories import Action as RetentionAction
 from shared.retention.categories import Category
+from shared.retention.export import SealedText
 from shared.retention.purge import CaseData, ClearColumns, Step, destroy_key, in_order
 
 
@@ -35,3 +37,24 @@ def purge_steps(store: CaseKeyStore) -> Mapping[Category, Step]:
             CaseData(action, "case_id"), CaseData(Meeting.__table__, "case_id"), CaseData(case, "case_id"),
         ),
     }
+
+
+async def export_source(session: AsyncSession, case_id: UUID) -> list[SealedText]:
+    """Information items supplied for the Casusoverleg, every version of the plan's texts, the
+    afschaling criteria."""
+    texts: list[SealedText] = []
+    items = await session.scalars(
+        select(InformationItem).where(InformationItem.case_id == case_id).order_by(InformationItem.supplied_at)
+    )
+    for item in items:
+        if item.content:
+            texts.append((f"information from {item.supplier}", f"item:{item.item_id}", item.content))
+    actions = await session.scalars(select(Action).where(Action.case_id == case_id).order_by(Action.version, Action.id))
+    for a in actions:
+        for field, value in (("description", a.description), ("information_need", a.information_need)):
+            if value:
+                texts.append((f"plan v{a.version}, action of {a.responsible_party}: {field}", f"action:{a.action_id}:{field}", value))
+    case = await session.get(MeetingCase, case_id)
+    if case is not None and case.afschaling_criteria:
+        texts.append(("afschaling criteria", "afschaling_criteria", case.afschaling_criteria))
+    return texts

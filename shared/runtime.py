@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import Tracer
 from sqlalchemy import MetaData
 
+from shared.contracts.envelope import utcnow
 from shared.contracts.topics import HUB_TOPICS, Topic
 from shared.messaging.admin import ensure_topics
 from shared.messaging.broker import create_broker, group_id
@@ -27,6 +28,7 @@ from shared.messaging.outbox import Outbox, OutboxRelay
 from shared.messaging.tables import MessagingTables, messaging_tables
 from shared.persistence.database import Database
 from shared.persistence.unit_of_work import UnitOfWork
+from shared.retention.operational import prune_operational
 from shared.retention.policy import RetentionPolicy, load_policy
 from shared.settings import ServiceSettings
 from shared.telemetry.logging import configure_logging
@@ -123,9 +125,13 @@ class Runtime:
             self.settings.kafka_bootstrap_servers, self.topics, policy=self.policy, prefix=self.settings.topic_prefix
         )
 
+    async def _prune_operational(self) -> None:
+        await prune_operational(self.unit_of_work, self.metadata, self.policy, utcnow())
+
     async def _after_startup(self) -> None:
         if self.settings.outbox_relay_enabled:
             self.relay.start()
+
         self._tasks = [asyncio.create_task(self._repeat(*p), name=p[1]) for p in self.periodic]
         log.info("service.started", service_name=self.service)
 
@@ -200,7 +206,7 @@ def build_runtime(
         max_backoff_s=settings.retry_max_delay_s,
         lock_rows=database.is_postgres,
     )
-    return Runtime(
+    runtime = Runtime(
         service=service,
         settings=settings,
         metadata=metadata,
@@ -214,3 +220,6 @@ def build_runtime(
         policy=policy,
         topics=tuple(topics),
     )
+    # Every service keeps its operational rows only for the policy's term; hourly is plenty.
+    runtime.every(3600.0, "prune-operational", runtime._prune_operational)
+    return runtime

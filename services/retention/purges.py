@@ -34,7 +34,7 @@ from shared.retention.categories import Category, Phase
 
 
 class Purges(RetentionBase):
-    async def issue_due(self, batch: int = 200) -> int:
+    async def issue_due(self, batch: int = 1000) -> int:
         """Issue every purge due today or earlier; returns how many commands were staged."""
         today = self.policy.local_day(self.now())
         issued = 0
@@ -58,8 +58,11 @@ class Purges(RetentionBase):
                 for entry, case in rows:
                     groups[(case.case_id, entry.service)].append(entry)
                     cases[case.case_id] = case
-                for (case_id, service), entries in groups.items():
-                    await self._issue(session, cases[case_id], service, entries)
+                # One flush for the whole batch: staging each command would otherwise flush the
+                # previous command's ledger marks, a round trip per purge.
+                with session.no_autoflush:
+                    for (case_id, service), entries in groups.items():
+                        await self._issue(session, cases[case_id], service, entries)
                 issued += len(groups)
                 await uow.commit()
 
@@ -87,7 +90,8 @@ class Purges(RetentionBase):
                 if entry.state != CONFIRMED:
                     entry.state, entry.confirmed_at = CONFIRMED, event.purged_at
                     entry.count = event.counts.get(entry.category, 0)
-            await self._forget_finished(session, event.case_id)
+            if Category.CASE_RECORD.value in event.counts:  # only then can the case be finished
+                await self._forget_finished(session, event.case_id)
             await inbox.record(session, event.event_id)
             await uow.commit()
             return "confirmed" if entries else "unknown_purge"

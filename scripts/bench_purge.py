@@ -1,0 +1,275 @@
+"""Benchmark: purging one category's expired rows, ledger included, against a raw batched DELETE.
+
+    .venv/bin/python scripts/bench_purge.py [--rows 1000000] [--rows-per-case 100] [--concurrency 8]
+
+Loads N rows of `questions_answers` (intake's `referrer_question`) over N / rows-per-case cases,
+each with a live case key, deletes them with a raw batched DELETE, loads them again and purges them
+the way production does minus Kafka (retention's `Purges.issue_due`, intake's `CasePurger.purge`
+per case, retention's `Purges.on_completed`). Prints both rates, their ratio (target: at least 0.5)
+and the per-purge latency, and checks every row, key and ledger entry. Uses DATABASE_URL or the
+local PostgreSQL of deploy/postgres/postgres.sh, in fresh databases dropped at the end; `--rows
+20000` is a smoke run. Figures, not assertions: compare runs on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from services.intake import models as intake_models  # noqa: E402
+from services.intake.config import IntakeSettings  # noqa: E402
+from services.intake.retention_data import purge_steps  # noqa: E402
+from services.retention import models as retention_models  # noqa: E402
+from services.retention.config import RetentionSettings  # noqa: E402
+from services.retention.models import CONFIRMED, PENDING, LedgerEntry  # noqa: E402
+from services.retention.purges import Purges  # noqa: E402
+from shared.contracts.envelope import utcnow  # noqa: E402
+from shared.contracts.retention import PurgeCase, PurgeCompleted  # noqa: E402
+from shared.contracts.topics import PURGE_COMMANDS  # noqa: E402
+from shared.crypto import CaseKeyStore, MasterKey, new_data_key, wrap_data_key  # noqa: E402
+from shared.messaging.outbox import Outbox  # noqa: E402
+from shared.register.store import RegisterStore  # noqa: E402
+from shared.retention.categories import Category, Phase  # noqa: E402
+from shared.retention.purge import CasePurger, purge_records_table  # noqa: E402
+from shared.runtime import Runtime, build_runtime  # noqa: E402
+
+# An obviously fictional stand-in of a sealed text's size: it opens under no key and says nothing.
+SEALED = json.dumps({"alg": "A256GCM", "kid": "bench-fictional", "nonce": "AAAAAAAAAAAAAAAA", "ct": "QmVuY2g" * 40})
+QUESTION_COLUMNS = ("question_id", "case_id", "referrer_party", "asked_by", "question", "asked_at", "answer",
+                    "answered_at")
+RAW_BATCH = 10_000
+# The baseline: batches by physical position, each its own transaction (autocommit).
+RAW_DELETE = ("DELETE FROM referrer_question WHERE ctid = ANY(ARRAY("
+              f"SELECT ctid FROM referrer_question LIMIT {RAW_BATCH}))")
+# Deleting the questions shreds nothing unless the key goes too; the afgeschaald phase does both on one day.
+CATEGORIES = (Category.QUESTIONS_ANSWERS, Category.CASE_KEYS)
+
+
+class BenchFailed(Exception):
+    """A check failed; raised rather than exiting, so the databases are still dropped."""
+
+
+class RememberingOutbox(Outbox):
+    """Intake's real outbox, which also keeps the payload of each PurgeCompleted it staged: what the
+    relay would publish, handed to retention without the relay and Kafka (its row stays, checked)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.staged: dict[uuid.UUID, str] = {}
+
+    async def stage(self, session: Any, topic: Any, event: Any) -> None:
+        await super().stage(session, topic, event)
+        self.staged[event.purge_id] = event.model_dump_json()
+
+
+def database_url() -> str:
+    """DATABASE_URL when set (as tests/infra.py), else the project's own local PostgreSQL."""
+    if url := os.environ.get("DATABASE_URL"):
+        return url
+    script = str(ROOT / "deploy/postgres/postgres.sh")
+    subprocess.run([script, "start"], check=True)
+    return subprocess.run([script, "url"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def master_key(runtime: Runtime) -> MasterKey:
+    return MasterKey.from_base64(runtime.settings.master_key_id, runtime.settings.master_key.get_secret_value())
+
+
+def dsn(runtime: Runtime, database: str | None = None) -> str:
+    url = make_url(runtime.database.url).set(drivername="postgresql")
+    return url.set(database=database or url.database).render_as_string(hide_password=False)
+
+
+def questions(cases: list[uuid.UUID], rows: int) -> Iterator[tuple[Any, ...]]:
+    """The same rows on every call (seeded ids), so the purge deletes what the baseline deleted. A
+    case's questions lie among other cases' (they are asked over weeks): row i is case i mod n's."""
+    rng, at = random.Random(7), utcnow()
+    for i in range(rows):
+        qid = uuid.UUID(int=rng.getrandbits(128), version=4)
+        yield qid, cases[i % len(cases)], "bench-party", "bench-intake", SEALED, at, SEALED, at
+
+
+async def load_cases(conn: asyncpg.Connection, cases: list[uuid.UUID], master: MasterKey) -> None:
+    """The cases, each with a live data key (wrapped as the keystore stores it), for the purge to shred."""
+    now, columns = utcnow(), ("case_id", "correlation_id", "status", "referrer_party", "referrer_reference",
+                              "municipality", "age_group", "urgency", "indicators", "opened_at")
+    await conn.copy_records_to_table("intake_case", columns=columns, records=[
+        (c, uuid.uuid4(), "accepted", "bench-party", f"bench-{i}", "gemeente-bench", "18+", "normal", "{}", now)
+        for i, c in enumerate(cases)])
+    await conn.copy_records_to_table("case_key", columns=("case_id", "master_key_id", "wrapped_key", "created_at"),
+                                     records=[(c, master.key_id, wrap_data_key(master, new_data_key(), case_id=c), now)
+                                              for c in cases])
+
+
+async def load_ledger(conn: asyncpg.Connection, runtime: Runtime, cases: list[uuid.UUID]) -> list[str]:
+    """What retention holds of an afgeschaald case: its row and a pending entry per category, due today."""
+    now, policy, phase = utcnow(), runtime.policy, Phase.AFGESCHAALD.value
+    refs = [runtime.pseudonymizer.subject_id(c) for c in cases]
+    await conn.copy_records_to_table("retention_case", columns=(
+        "case_id", "case_ref", "correlation_id", "last_activity_at", "phase", "phase_started_at"),
+        records=[(c, ref, uuid.uuid4(), now, phase, now) for c, ref in zip(cases, refs, strict=True)])
+    await conn.copy_records_to_table("purge_ledger", columns=(
+        "case_ref", "service", "category", "action", "phase", "policy_version", "due_on", "state"), records=[
+        (ref, "intake", cat.value, "delete", phase, policy.policy_version, policy.local_day(now), PENDING)
+        for ref in refs for cat in CATEGORIES])
+    return refs
+
+
+async def settle(conn: asyncpg.Connection, *tables: str) -> None:
+    """Both timed phases start alike: no dead rows, fresh statistics, no checkpoint pending."""
+    for table in tables:
+        await conn.execute(f"VACUUM ANALYZE {table}")
+    with contextlib.suppress(asyncpg.PostgresError):  # CHECKPOINT needs a privileged role
+        await conn.execute("CHECKPOINT")
+
+
+async def purge_all(intake: Runtime, retention: Runtime, concurrency: int) -> tuple[float, list[float]]:
+    """Production's path minus Kafka; returns the seconds issue_due took and each purge's seconds."""
+    purges = Purges(retention.unit_of_work, retention.outbox, retention.policy, retention.pseudonymizer,
+                    RegisterStore(retention_models.register))
+    # As shared/retention/wiring.py builds it, without the broker.
+    store, outbox = CaseKeyStore(intake_models.case_keys, master_key(intake)), RememberingOutbox(intake.tables)
+    purger = CasePurger("intake", purge_steps(store), intake.unit_of_work, outbox, intake.inbox("purge"),
+                        purge_records_table(intake.metadata))
+    completions, gate, latencies = retention.inbox("retention-events"), asyncio.Semaphore(concurrency), []
+
+    t0 = time.perf_counter()
+    await purges.issue_due()
+    issue_s = time.perf_counter() - t0
+    async with retention.database.sessions() as s:
+        table, topic = retention.tables.outbox, PURGE_COMMANDS.named(retention.settings.topic_prefix)
+        payloads = await s.scalars(select(table.c.payload).where(table.c.topic == topic).order_by(table.c.id))
+        commands = [PurgeCase.model_validate_json(p) for p in payloads]
+
+    async def one(command: PurgeCase) -> None:
+        # One consumer's work: the purge, then retention taking the confirmation intake staged.
+        async with gate:
+            start = time.perf_counter()
+            if await purger.purge(command) is None:
+                raise BenchFailed(f"purge {command.command_id} was not carried out")
+            completed = PurgeCompleted.model_validate_json(outbox.staged[command.command_id])
+            if await purges.on_completed(completions, completed) != "confirmed":
+                raise BenchFailed(f"purge {command.command_id} was not confirmed")
+            latencies.append(time.perf_counter() - start)
+
+    await asyncio.gather(*(one(c) for c in commands))
+    return issue_s, latencies
+
+
+async def verify(intake: Runtime, retention: Runtime, refs: list[str], rows: int) -> None:
+    """Every row gone, every key destroyed, every purge recorded and staged, every ledger entry
+    confirmed with the right count."""
+    sql = ("SELECT (SELECT count(*) FROM referrer_question), (SELECT count(*) FROM case_key WHERE wrapped_key IS "
+           "NOT NULL), (SELECT count(*) FROM purge_record), (SELECT count(*) FROM outbox)")
+    async with intake.database.sessions() as s:
+        left, live, recorded, staged = (await s.execute(text(sql))).one()
+    async with retention.database.sessions() as s:
+        e = LedgerEntry
+        entries = await s.execute(select(e.case_ref, e.category, e.state, e.count))
+        ledger = {(case_ref, category): (state, count) for case_ref, category, state, count in entries}
+    n, qa = len(refs), Category.QUESTIONS_ANSWERS.value
+    want = {(ref, qa): (CONFIRMED, rows // n + (i < rows % n)) for i, ref in enumerate(refs)}  # row i is case i mod n's
+    want |= {(ref, Category.CASE_KEYS.value): (CONFIRMED, 1) for ref in refs}
+    wrong = sum(ledger.get(k) != v for k, v in want.items()) + len(ledger.keys() - want.keys())
+    problems = [f"{left} rows left"] * bool(left) + [f"{live} live case keys"] * bool(live)
+    problems += [f"{recorded} purge records and {staged} PurgeCompleted for {n} cases"] * (recorded != n or staged != n)
+    problems += [f"{wrong} ledger entries not confirmed with the right count"] * bool(wrong)
+    if problems:
+        raise BenchFailed("; ".join(problems))
+
+
+async def bench(rows: int, per_case: int, concurrency: int) -> None:
+    url = make_url(database_url()).set(database=f"benchpurge{uuid.uuid4().hex[:8]}")
+    url = url.render_as_string(hide_password=False)  # the runtimes add _intake and _retention
+    purge_records_table(intake_models.Base.metadata)  # install_retention adds it in production
+    # build_runtime connects to nothing: its broker is built but never started (no Kafka here).
+    intake = build_runtime("intake", IntakeSettings(database_url=url), intake_models.Base.metadata)
+    retention = build_runtime("retention", RetentionSettings(database_url=url), retention_models.Base.metadata)
+    cases = [uuid.uuid4() for _ in range(-(-rows // per_case))]
+    load_avg = os.getloadavg()[0]
+    try:
+        await intake.database.create_schema(intake.metadata)
+        await retention.database.create_schema(retention.metadata)
+        ic, rc = await asyncpg.connect(dsn(intake)), await asyncpg.connect(dsn(retention))
+        await load_cases(ic, cases, master_key(intake))
+        await ic.copy_records_to_table("referrer_question", columns=QUESTION_COLUMNS, records=questions(cases, rows))
+        await settle(ic, "referrer_question", "intake_case", "case_key")
+        t0, deleted = time.perf_counter(), 0
+        while batch := int((await ic.execute(RAW_DELETE)).split()[-1]):
+            deleted += batch
+        if deleted != rows:
+            raise BenchFailed(f"the raw DELETE removed {deleted} of {rows} rows")
+        raw_s = time.perf_counter() - t0
+
+        await ic.execute("VACUUM referrer_question")  # the reload takes the space the baseline freed
+        await ic.copy_records_to_table("referrer_question", columns=QUESTION_COLUMNS, records=questions(cases, rows))
+        refs = await load_ledger(rc, retention, cases)
+        await settle(ic, "referrer_question", "intake_case", "case_key")
+        await settle(rc, "retention_case", "purge_ledger")
+        await asyncio.gather(ic.close(), rc.close())
+        t0 = time.perf_counter()
+        issue_s, latencies = await purge_all(intake, retention, concurrency)
+        purge_s = time.perf_counter() - t0
+        await verify(intake, retention, refs, rows)
+    finally:
+        await asyncio.gather(intake.database.dispose(), retention.database.dispose())
+        admin = await asyncpg.connect(dsn(intake, "postgres"))
+        for runtime in (intake, retention):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{make_url(runtime.database.url).database}" WITH (FORCE)')
+        await admin.close()
+
+    raw_rate, purge_rate, ms, n = rows / raw_s, rows / purge_s, sorted(x * 1000 for x in latencies), len(cases)
+    print(f"""\
+rows:                {rows:,} questions_answers in {n:,} cases, {per_case:,} rows per case (scattered among others')
+machine:             {os.cpu_count()} cores, load average {load_avg:.2f} at start, {os.getloadavg()[0]:.2f} at end \
+(PostgreSQL on this machine, fsync on)
+raw batched DELETE:  {raw_rate:,.0f} rows/s ({raw_s:.1f} s, {RAW_BATCH:,} rows a transaction)
+purge, with ledger:  {purge_rate:,.0f} rows/s, {n / purge_s:,.0f} cases/s ({purge_s:.1f} s, of which issue_due \
+{issue_s:.1f} s; concurrency {concurrency}: asyncio tasks in one process)
+ratio purge / raw:   {purge_rate / raw_rate:.2f} (target: at least 0.5)
+per purge:           p50 {statistics.median(ms):.1f} ms, p95 {ms[int(len(ms) * 0.95) - 1]:.1f} ms, max {ms[-1]:.1f} ms \
+(intake's purge and retention's confirmation)
+checked:             0 rows left, {n:,} case keys destroyed, {2 * n:,} ledger entries confirmed with their counts
+
+What the figures mean: the raw rate is PostgreSQL deleting these rows and nothing else. The purge
+rate is production's whole path on the same rows: issue_due (ledger marked issued, PurgeCase
+staged), intake's transaction per case (inbox check, rows deleted, case key destroyed,
+purge_record, PurgeCompleted staged, inbox entry) and retention's per case (ledger confirmed with
+counts, inbox entry), every commit durable. Not included: Kafka transport and the outbox relays
+(publishing and deleting outbox rows), consumer offset commits, tracing and processing records;
+in production they add to the purge side.""")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows-per-case", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8, help="purges carried out at a time")
+    args = parser.parse_args()
+    try:
+        asyncio.run(bench(args.rows, args.rows_per_case, args.concurrency))
+    except BenchFailed as failure:
+        sys.exit(f"FAILED: {failure}")
+
+
+if __name__ == "__main__":
+    main()

@@ -29,6 +29,32 @@ def retention_typers() -> dict[str, typer.Typer]:
     return {"retention": retention_app, "report": report_app}
 
 
+def case_uuid(text: str) -> str:
+    """Typer callback: a case id is a UUID; anything else is a clear usage error, not a traceback."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise typer.BadParameter("a case id is a UUID, e.g. 0b7f7d0e-55a1-4c1f-9a57-8e0f3c3f2d11") from None
+
+
+CASE_ID = typer.Argument(..., callback=case_uuid, help="the hub's opaque case id")
+
+
+def read_side(read: Any) -> Any:
+    """Run a read of retention's database; a missing database says where it looked instead of a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return asyncio.run(read)
+    except DBAPIError as exc:
+        where = RetentionSettings().database_url_for("retention").split("@")[-1]
+        console.print(
+            f"no retention data at {where} ({type(exc.orig).__name__}): set DATABASE_URL to the database the "
+            "services use (the demo: sqlite+aiosqlite:///.local/demo/zorgtafel.db)"
+        )
+        raise typer.Exit(1) from None
+
+
 @retention_app.command("policies")
 def policies(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The retention policy in force (ZT_RETENTION_POLICY, or the shipped one): term and action per
@@ -41,7 +67,9 @@ def policies(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
     if as_json:
         typer.echo(json.dumps({"policy_version": policy.policy_version, "timezone": policy.timezone, "rules": rows}, indent=2))
         return
-    table = Table("phase", "category", "term (days)", "action", title=f"policy {policy.policy_version} ({policy.timezone})")
+    table = Table(title=f"policy {policy.policy_version} ({policy.timezone}); --json adds each term's why")
+    for column in ("phase", "category", "term (days)", "action"):
+        table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(r["phase"], r["category"], str(r["term_days"]), r["action"])
     console.print(table)
@@ -52,18 +80,19 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     """Per service: purges scheduled, due, issued, overdue and done."""
     from services.retention.view import purge_status
 
-    state = asyncio.run(purge_status(RetentionSettings()))
+    state = read_side(purge_status(RetentionSettings()))
     if as_json:
         typer.echo(json.dumps(state, indent=2))
         return
-    table = Table("service", "scheduled", "due", "issued", "overdue", "done", title=f"today {state['today']}")
+    # Counted per ledger entry: one category of one case in one service.
+    table = Table("service", "scheduled", "due", "issued", "overdue", "done", title=f"purges (per category and case), today {state['today']}")
     for service, counts in state["services"].items():
         table.add_row(service, *(str(counts[k]) for k in ("scheduled", "due", "issued", "overdue", "done")))
     console.print(table)
 
 
 @retention_app.command("ledger")
-def ledger(case_id: str, by: str = STAFF) -> None:
+def ledger(case_id: str = CASE_ID, by: str = STAFF) -> None:
     """The purge ledger of one case: what was due when, and each service's confirmation."""
     from services.cli_staff import _show
     from services.retention.view import case_ledger
@@ -73,7 +102,7 @@ def ledger(case_id: str, by: str = STAFF) -> None:
 
 @retention_app.command("erase")
 def erase(
-    case_id: str,
+    case_id: str = CASE_ID,
     reason: str = typer.Option(..., help=f"the decision on the person's request: {', '.join(DECISIONS)}"),
     by: str = STAFF,
 ) -> None:
@@ -89,7 +118,7 @@ def erase(
 
 
 @retention_app.command("export")
-def export(case_id: str, for_party: str = typer.Option(..., "--for", help="the party that receives it"), by: str = STAFF) -> None:
+def export(case_id: str = CASE_ID, for_party: str = typer.Option(..., "--for", help="the party that receives it"), by: str = STAFF) -> None:
     """The person asks to see their data (Bijlage 3): every service sends its part to the party's
     inbox, sealed for that party; the ledger records the request and each part sent."""
     from services.cli_staff import _procesregisseur_command
@@ -107,7 +136,7 @@ def progress(timeout: float = typer.Option(600.0, help="seconds to wait at most"
     with Progress(TextColumn("purges"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("purges", total=None)
         while True:
-            counts = asyncio.run(purge_status(settings))["services"].values()
+            counts = read_side(purge_status(settings))["services"].values()
             done = sum(c["done"] for c in counts)
             open_ = sum(c["due"] + c["issued"] + c["overdue"] for c in counts)
             bar.update(task, total=done + open_, completed=done)
@@ -126,7 +155,7 @@ def yearly(year: int = typer.Option(..., help="YYYY"), as_json: bool = typer.Opt
     from services.retention.report import MEASURES
     from services.retention.view import yearly_report
 
-    report = asyncio.run(yearly_report(year, RetentionSettings()))
+    report = read_side(yearly_report(year, RetentionSettings()))
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

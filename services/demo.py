@@ -142,7 +142,7 @@ async def run_demo(count: int, console: Console) -> int:
     console.print(f"  databases:         {', '.join(r.database.url.split('///')[-1] for r in runtimes.values())}")
     console.print("  broker log:        .local/kafka/broker.log   (deploy/kafka/kafka.sh logs)")
     console.print("  traces:            set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector")
-    console.print("  retention:         zorgtafel retention status; zorgtafel retention policies")
+    console.print(f"  retention:         DATABASE_URL={settings.database_url} zorgtafel retention status")
     print_purge(first, purged, console)
     return 0 if len(cases) == count and len(triaged) == expected_triage and purged else 1
 

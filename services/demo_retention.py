@@ -47,4 +47,4 @@ def print_purge(case_id: uuid.UUID, ledger: dict[str, Any] | None, console: Cons
         f"  case keys destroyed: every copy sealed under them, on Kafka too, no longer opens; the bare case record "
         f"goes on {later[0]['due_on']} (policy {later[0]['policy_version']})"
     )
-    console.print(f"  the whole ledger: zorgtafel retention ledger {case_id} --by <staff-id>")
+    console.print(f"  the whole ledger: zorgtafel retention ledger {case_id} --by <staff-id> (with the DATABASE_URL above)")

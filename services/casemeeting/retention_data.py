@@ -47,8 +47,10 @@ async def export_source(session: AsyncSession, case_id: UUID) -> list[SealedText
         select(InformationItem).where(InformationItem.case_id == case_id).order_by(InformationItem.supplied_at)
     )
     for item in items:
+        # The supplier decides about its information (art. 16.2): `do_not_share` stays with it.
         if item.content:
-            texts.append((f"information from {item.supplier}", f"item:{item.item_id}", item.content))
+            sealed = None if item.terms == "do_not_share" else item.content
+            texts.append((f"information from {item.supplier}", f"item:{item.item_id}", sealed))
     actions = await session.scalars(select(Action).where(Action.case_id == case_id).order_by(Action.version, Action.id))
     for a in actions:
         for field, value in (("description", a.description), ("information_need", a.information_need)):

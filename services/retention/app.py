@@ -49,7 +49,7 @@ def create_runtime(
     async def housekeeping() -> None:
         if await purges.notice_inactive():
             runtime.relay.wake()
-        await purges.prune_report_facts()
+        await purges.prune_by_age()
 
     runtime.startup_hooks.append(seed_hook(runtime, store))
     runtime.every(settings.purge_scan_interval_s, "purges", run_purges)

@@ -83,7 +83,7 @@ def build_router(
         with record_processing(runtime.tracer, "decide erasure", Activity.VERWIJDERING, runtime.pseudonymizer, body.case_id):
             refusal = await rights.decide_erasure(command_inbox, body)
         runtime.relay.wake()
-        log.info("retention.erasure_decided", case_id=str(body.case_id), refusal=refusal)
+        log.info("retention.erasure_decided", case_id=str(body.case_id), refused_for=body.refused_for, refusal=refusal)
 
     @commands(filter=of_type("retention.request-access-export"))
     async def on_request_access_export(body: RequestAccessExport) -> None:

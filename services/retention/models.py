@@ -38,6 +38,9 @@ class RetentionCase(Base):
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     phase: Mapped[str | None] = mapped_column(String(32))  # the latest phase entered, None while active
     phase_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who may receive the person's access export: the referrer and the parties triage designated
+    # for the Casusoverleg (need to know, art. 8.4c; Bijlage 3), never any other party.
+    involved: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 PENDING, ISSUED, CONFIRMED = "pending", "issued", "confirmed"
@@ -77,7 +80,7 @@ class RightsRequest(Base):
     request_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # erasure | access_export | correction
-    outcome: Mapped[str] = mapped_column(String(16))  # carried_out | refused | requested | sent
+    outcome: Mapped[str] = mapped_column(String(16))  # granted | refused (erasure), requested | sent (export), carried_out (correction)
     refused_for: Mapped[str | None] = mapped_column(String(32))
     for_party: Mapped[str | None] = mapped_column(String(100))
     decided_by: Mapped[str] = mapped_column(String(120))  # a staff id, or party:<code> for a correction

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from services.retention.models import (
     CaseFact,
     LedgerEntry,
     RetentionCase,
+    RightsRequest,
 )
 from services.retention.schedule import inactive_since
 from services.retention.service import RetentionBase
@@ -149,10 +150,35 @@ class Purges(RetentionBase):
             await uow.commit()
             return len(idle)
 
-    async def prune_report_facts(self) -> int:
-        """Report facts are kept `report_facts` days after the referral, then deleted."""
-        cutoff = self.now() - timedelta(days=self.policy.by_age[Category.REPORT_FACTS].term_days)
+    async def prune_by_age(self) -> int:
+        """What retention keeps about cases that are gone, after its term (Bijlage 3): report facts
+        `report_facts` days after the last thing they record (so a year's figures stay the same all
+        through the next year, when the report is due); confirmed ledger entries and rights
+        requests `audit_records` days after they were done (the proof of a purge lasts as long as
+        the processing records it answers for). Returns how many rows went."""
+        now = self.now()
+        facts_cutoff = now - timedelta(days=self.policy.by_age[Category.REPORT_FACTS].term_days)
+        proof_cutoff = now - timedelta(days=self.policy.by_age[Category.AUDIT_RECORDS].term_days)
         async with self.unit_of_work() as uow:
-            result = await uow.session.execute(delete(CaseFact).where(CaseFact.referred_at < cutoff))
+            session = uow.session
+            candidates = await session.scalars(
+                select(CaseFact).where(CaseFact.referred_at.is_(None) | (CaseFact.referred_at < facts_cutoff))
+            )
+            old_facts = [f.case_ref for f in candidates if _last_date(f, default=now) < facts_cutoff]
+            gone = 0
+            if old_facts:
+                gone += (await session.execute(delete(CaseFact).where(CaseFact.case_ref.in_(old_facts)))).rowcount or 0
+            gone += (await session.execute(delete(LedgerEntry).where(
+                LedgerEntry.state == CONFIRMED, LedgerEntry.confirmed_at < proof_cutoff
+            ))).rowcount or 0
+            gone += (await session.execute(delete(RightsRequest).where(RightsRequest.decided_at < proof_cutoff))).rowcount or 0
             await uow.commit()
-            return result.rowcount or 0
+            return gone
+
+
+def _last_date(fact: CaseFact, *, default: datetime) -> datetime:
+    dates = (
+        fact.referred_at, fact.accepted_at, fact.declined_at, fact.not_a_case_at, fact.casusoverleg_at,
+        fact.afgeschaald_at, fact.escalated_at,
+    )
+    return max((d for d in dates if d is not None), default=default)

@@ -51,13 +51,14 @@ class Rights(RetentionBase):
                 await self._refuse(session, command, refusal)
             else:
                 assert case is not None
-                outcome = "refused" if command.refused_for else "carried_out"
+                # "granted": the purges that carry it out are in the ledger, each with its confirmation.
+                outcome = "refused" if command.refused_for else "granted"
                 session.add(RightsRequest(
                     request_id=command.command_id, case_ref=case.case_ref, kind="erasure", outcome=outcome,
                     refused_for=command.refused_for, decided_by=command.decided_by, decided_at=self.now(),
                     confirmations={},
                 ))
-                if outcome == "carried_out":
+                if outcome == "granted":
                     await self.enter_phase(session, case, Phase.ERASURE, self.now())
                 await self.outbox.stage(session, RETENTION_EVENTS, ErasureDecided(
                     case_id=case.case_id, producer=SERVICE, correlation_id=command.conversation_id,
@@ -70,7 +71,8 @@ class Rights(RetentionBase):
 
     async def request_access_export(self, inbox: Inbox, command: RequestAccessExport) -> str | None:
         """Ask every service for its part of the person's data, sealed for `for_party`, which must
-        be a party today (art. 21.3, 23.2). Returns the refusal reason, if any."""
+        be involved in the case (the referrer or a party designated for its Casusoverleg: need to
+        know) and a party today (art. 21.3, 23.2). Returns the refusal reason, if any."""
         async with self.unit_of_work() as uow:
             session = uow.session
             if await inbox.seen(session, command.command_id):
@@ -79,6 +81,8 @@ class Rights(RetentionBase):
             refusal = None
             if case is None:
                 refusal = "unknown_case"
+            elif command.for_party not in (case.involved or []):
+                refusal = "party_not_involved"  # need to know: only the referrer or a designated party
             elif await self.register.standing(session, command.for_party, self.policy.local_day(self.now())) != "party":
                 refusal = "party_not_current"
             if refusal is not None:

@@ -107,10 +107,17 @@ class CaseFollower(RetentionBase):
             # Topics are not ordered with each other: a decline may arrive before the referral.
             case = RetentionCase(
                 case_id=event.case_id, case_ref=self.case_ref(event.case_id), correlation_id=event.correlation_id,
-                last_activity_at=event.occurred_at,
+                last_activity_at=event.occurred_at, involved=[],
             )
             session.add(case)
         case.last_activity_at = max(case.last_activity_at, event.occurred_at)
+        involved = set(case.involved or [])
+        if isinstance(event, ReferralReceived):
+            involved.add(event.referrer_party)
+        if isinstance(event, TriageDecided) and event.meeting is not None:
+            involved.update(event.meeting.invite)
+        if involved != set(case.involved or []):
+            case.involved = sorted(involved)
         if isinstance(event, ReferralCorrected):
             # Bijlage 3: the correction is one of the person's rights; the ledger keeps that it
             # happened, by whom and when, never what changed.

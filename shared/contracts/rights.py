@@ -43,13 +43,14 @@ class DecideErasure(Command):
 class ErasureDecided(Event):
     event_type: Literal["retention.erasure-decided"] = "retention.erasure-decided"
     schema_version: Literal[1] = 1
-    outcome: Literal["carried_out", "refused"]
+    outcome: Literal["granted", "refused"] = Field(description="granted: the purges that carry it out follow, each confirmed in the ledger")
     refused_for: RefusalReason | None
     decided_by: str
 
 
 class RequestAccessExport(Command):
-    """The person asks to see their data (Bijlage 3); `for_party` receives it, sealed for it."""
+    """The person asks to see their data (Bijlage 3); `for_party` receives it, sealed for it. It
+    must be the referrer or a party designated for the case's Casusoverleg (need to know)."""
 
     command_type: Literal["retention.request-access-export"] = "retention.request-access-export"
     schema_version: Literal[1] = 1
@@ -99,7 +100,8 @@ class AccessExport(Notice):
 
     `content` is a JSON object `{"service": …, "items": {label: text}}` sealed with the party's
     transport key; aad = access_export_aad(request_id, service). Texts whose key was destroyed
-    are gone: they are listed under `"purged"`.
+    are gone: they are listed under `"purged"`. Items their supplier marked `do_not_share` (art.
+    16.2) are listed under `"withheld"`, without their text: the person asks the supplier.
     """
 
     event_type: Literal["retention.access-export"] = "retention.access-export"
@@ -115,7 +117,7 @@ class RetentionCommandRefused(Notice):
     schema_version: Literal[1] = 1
     command_id: UUID
     command_type: str
-    reason: Literal["unknown_case", "already_erased", "party_not_current"]
+    reason: Literal["unknown_case", "already_erased", "party_not_involved", "party_not_current"]
 
 
 RightsEvent = ErasureDecided | AccessExportRequested | ExportCompleted | RetentionCommandRefused

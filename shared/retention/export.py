@@ -24,8 +24,9 @@ from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.unit_of_work import UnitOfWork
 
-# (label for the reader, the field the text was sealed under, the sealed value as stored)
-SealedText = tuple[str, str, dict[str, str]]
+# (label for the reader, the field the text was sealed under, the sealed value as stored; None when
+# its supplier withholds it: the label is exported, the text is not)
+SealedText = tuple[str, str, dict[str, str] | None]
 ExportSource = Callable[[AsyncSession, UUID], Awaitable[list[SealedText]]]
 
 
@@ -48,12 +49,18 @@ class CaseExporter:
                 return None
             items: dict[str, str] = {}
             purged: list[str] = []
+            withheld: list[str] = []
             for label, field, sealed in await self.source(session, command.case_id):
+                if sealed is None:
+                    withheld.append(label)
+                    continue
                 try:
                     items[label] = await self.keys.open_for_case(session, command.case_id, field, sealed)
                 except (KeyDestroyedError, UnknownCaseKeyError):
                     purged.append(label)
-            document = json.dumps({"service": self.service, "items": items, "purged": purged}, ensure_ascii=False)
+            document = json.dumps(
+                {"service": self.service, "items": items, "purged": purged, "withheld": withheld}, ensure_ascii=False
+            )
             content = self.keys.seal_text_for_party(
                 command.for_party, document, aad=access_export_aad(command.request_id, self.service)
             )

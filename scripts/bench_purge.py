@@ -1,11 +1,12 @@
 """Benchmark: purging one category's expired rows, ledger included, against a raw batched DELETE.
 
-    .venv/bin/python scripts/bench_purge.py [--rows 1000000] [--rows-per-case 100] [--concurrency 8]
+    .venv/bin/python scripts/bench_purge.py [--rows 1000000] [--rows-per-case 100] [--batch 500]
 
 Loads N rows of `questions_answers` (intake's `referrer_question`) over N / rows-per-case cases,
 each with a live case key, deletes them with a raw batched DELETE, loads them again and purges them
-the way production does minus Kafka (retention's `Purges.issue_due`, intake's `CasePurger.purge`
-per case, retention's `Purges.on_completed`). Prints both rates, their ratio (target: at least 0.5)
+the way production does minus Kafka (retention's `Purges.issue_due`, intake's
+`CasePurger.purge_many` per batch of commands as its batch subscriber gets them, retention's
+`Purges.on_completed_many` per batch of confirmations). Prints both rates, their ratio (target: at least 0.5)
 and the per-purge latency, and checks every row, key and ledger entry. Uses DATABASE_URL or the
 local PostgreSQL of deploy/postgres/postgres.sh, in fresh databases dropped at the end; `--rows
 20000` is a smoke run. Figures, not assertions: compare runs on the same machine.
@@ -50,6 +51,7 @@ from shared.messaging.outbox import Outbox  # noqa: E402
 from shared.register.store import RegisterStore  # noqa: E402
 from shared.retention.categories import Category, Phase  # noqa: E402
 from shared.retention.purge import CasePurger, purge_records_table  # noqa: E402
+from shared.retention.wiring import BATCH_RECORDS  # noqa: E402
 from shared.runtime import Runtime, build_runtime  # noqa: E402
 
 # An obviously fictional stand-in of a sealed text's size: it opens under no key and says nothing.
@@ -76,9 +78,9 @@ class RememberingOutbox(Outbox):
         super().__init__(*args)
         self.staged: dict[uuid.UUID, str] = {}
 
-    async def stage(self, session: Any, topic: Any, event: Any) -> None:
-        await super().stage(session, topic, event)
-        self.staged[event.purge_id] = event.model_dump_json()
+    async def stage_many(self, session: Any, messages: list[tuple[Any, Any]]) -> None:
+        await super().stage_many(session, messages)
+        self.staged.update({event.purge_id: event.model_dump_json() for _, event in messages})
 
 
 def database_url() -> str:
@@ -125,8 +127,8 @@ async def load_ledger(conn: asyncpg.Connection, runtime: Runtime, cases: list[uu
     now, policy, phase = utcnow(), runtime.policy, Phase.AFGESCHAALD.value
     refs = [runtime.pseudonymizer.subject_id(c) for c in cases]
     await conn.copy_records_to_table("retention_case", columns=(
-        "case_id", "case_ref", "correlation_id", "last_activity_at", "phase", "phase_started_at"),
-        records=[(c, ref, uuid.uuid4(), now, phase, now) for c, ref in zip(cases, refs, strict=True)])
+        "case_id", "case_ref", "correlation_id", "last_activity_at", "phase", "phase_started_at", "involved"),
+        records=[(c, ref, uuid.uuid4(), now, phase, now, "[]") for c, ref in zip(cases, refs, strict=True)])
     await conn.copy_records_to_table("purge_ledger", columns=(
         "case_ref", "service", "category", "action", "phase", "policy_version", "due_on", "state"), records=[
         (ref, "intake", cat.value, "delete", phase, policy.policy_version, policy.local_day(now), PENDING)
@@ -142,15 +144,15 @@ async def settle(conn: asyncpg.Connection, *tables: str) -> None:
         await conn.execute("CHECKPOINT")
 
 
-async def purge_all(intake: Runtime, retention: Runtime, concurrency: int) -> tuple[float, list[float]]:
-    """Production's path minus Kafka; returns the seconds issue_due took and each purge's seconds."""
+async def purge_all(intake: Runtime, retention: Runtime, batch: int) -> tuple[float, list[float]]:
+    """Production's path minus Kafka; returns the seconds issue_due took and each batch's seconds."""
     purges = Purges(retention.unit_of_work, retention.outbox, retention.policy, retention.pseudonymizer,
                     RegisterStore(retention_models.register))
     # As shared/retention/wiring.py builds it, without the broker.
     store, outbox = CaseKeyStore(intake_models.case_keys, master_key(intake)), RememberingOutbox(intake.tables)
     purger = CasePurger("intake", purge_steps(store), intake.unit_of_work, outbox, intake.inbox("purge"),
                         purge_records_table(intake.metadata))
-    completions, gate, latencies = retention.inbox("retention-events"), asyncio.Semaphore(concurrency), []
+    completions, latencies = retention.inbox("retention-events"), []
 
     t0 = time.perf_counter()
     await purges.issue_due()
@@ -160,18 +162,19 @@ async def purge_all(intake: Runtime, retention: Runtime, concurrency: int) -> tu
         payloads = await s.scalars(select(table.c.payload).where(table.c.topic == topic).order_by(table.c.id))
         commands = [PurgeCase.model_validate_json(p) for p in payloads]
 
-    async def one(command: PurgeCase) -> None:
-        # One consumer's work: the purge, then retention taking the confirmation intake staged.
-        async with gate:
-            start = time.perf_counter()
-            if await purger.purge(command) is None:
-                raise BenchFailed(f"purge {command.command_id} was not carried out")
-            completed = PurgeCompleted.model_validate_json(outbox.staged[command.command_id])
-            if await purges.on_completed(completions, completed) != "confirmed":
-                raise BenchFailed(f"purge {command.command_id} was not confirmed")
-            latencies.append(time.perf_counter() - start)
-
-    await asyncio.gather(*(one(c) for c in commands))
+    # One batch as intake's batch subscriber takes it, then retention's confirmations of it as its
+    # batch subscriber takes them. In production the two run in their own processes, side by side.
+    for at in range(0, len(commands), batch):
+        chunk = commands[at:at + batch]
+        start = time.perf_counter()
+        done = await purger.purge_many(chunk)
+        if len(done) != len(chunk):
+            raise BenchFailed(f"{len(chunk) - len(done)} purges of a batch were not carried out")
+        events = [PurgeCompleted.model_validate_json(outbox.staged[c.command_id]) for c in chunk]
+        outcome = await purges.on_completed_many(completions, events)
+        if set(outcome.values()) != {"confirmed"}:
+            raise BenchFailed("a batch's purges were not all confirmed")
+        latencies.append(time.perf_counter() - start)
     return issue_s, latencies
 
 
@@ -197,7 +200,7 @@ async def verify(intake: Runtime, retention: Runtime, refs: list[str], rows: int
         raise BenchFailed("; ".join(problems))
 
 
-async def bench(rows: int, per_case: int, concurrency: int) -> None:
+async def bench(rows: int, per_case: int, batch: int) -> None:
     url = make_url(database_url()).set(database=f"benchpurge{uuid.uuid4().hex[:8]}")
     url = url.render_as_string(hide_password=False)  # the runtimes add _intake and _retention
     purge_records_table(intake_models.Base.metadata)  # install_retention adds it in production
@@ -214,8 +217,8 @@ async def bench(rows: int, per_case: int, concurrency: int) -> None:
         await ic.copy_records_to_table("referrer_question", columns=QUESTION_COLUMNS, records=questions(cases, rows))
         await settle(ic, "referrer_question", "intake_case", "case_key")
         t0, deleted = time.perf_counter(), 0
-        while batch := int((await ic.execute(RAW_DELETE)).split()[-1]):
-            deleted += batch
+        while removed := int((await ic.execute(RAW_DELETE)).split()[-1]):
+            deleted += removed
         if deleted != rows:
             raise BenchFailed(f"the raw DELETE removed {deleted} of {rows} rows")
         raw_s = time.perf_counter() - t0
@@ -227,7 +230,7 @@ async def bench(rows: int, per_case: int, concurrency: int) -> None:
         await settle(rc, "retention_case", "purge_ledger")
         await asyncio.gather(ic.close(), rc.close())
         t0 = time.perf_counter()
-        issue_s, latencies = await purge_all(intake, retention, concurrency)
+        issue_s, latencies = await purge_all(intake, retention, batch)
         purge_s = time.perf_counter() - t0
         await verify(intake, retention, refs, rows)
     finally:
@@ -244,17 +247,17 @@ machine:             {os.cpu_count()} cores, load average {load_avg:.2f} at star
 (PostgreSQL on this machine, fsync on)
 raw batched DELETE:  {raw_rate:,.0f} rows/s ({raw_s:.1f} s, {RAW_BATCH:,} rows a transaction)
 purge, with ledger:  {purge_rate:,.0f} rows/s, {n / purge_s:,.0f} cases/s ({purge_s:.1f} s, of which issue_due \
-{issue_s:.1f} s; concurrency {concurrency}: asyncio tasks in one process)
+{issue_s:.1f} s; batches of {batch} commands, one after another in one process)
 ratio purge / raw:   {purge_rate / raw_rate:.2f} (target: at least 0.5)
-per purge:           p50 {statistics.median(ms):.1f} ms, p95 {ms[int(len(ms) * 0.95) - 1]:.1f} ms, max {ms[-1]:.1f} ms \
-(intake's purge and retention's confirmation)
+per batch:           p50 {statistics.median(ms):.1f} ms, p95 {ms[max(int(len(ms) * 0.95) - 1, 0)]:.1f} ms, \
+max {ms[-1]:.1f} ms (intake's purges and retention's confirmations of one batch)
 checked:             0 rows left, {n:,} case keys destroyed, {2 * n:,} ledger entries confirmed with their counts
 
 What the figures mean: the raw rate is PostgreSQL deleting these rows and nothing else. The purge
 rate is production's whole path on the same rows: issue_due (ledger marked issued, PurgeCase
-staged), intake's transaction per case (inbox check, rows deleted, case key destroyed,
-purge_record, PurgeCompleted staged, inbox entry) and retention's per case (ledger confirmed with
-counts, inbox entry), every commit durable. Not included: Kafka transport and the outbox relays
+staged), intake's transaction per batch (inbox check, rows deleted, case keys destroyed, a
+purge_record, PurgeCompleted and inbox entry per case) and retention's per batch of confirmations
+(ledger confirmed with counts, inbox entries), every commit durable. Not included: Kafka transport and the outbox relays
 (publishing and deleting outbox rows), consumer offset commits, tracing and processing records;
 in production they add to the purge side.""")
 
@@ -263,10 +266,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rows-per-case", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=8, help="purges carried out at a time")
+    parser.add_argument("--batch", type=int, default=BATCH_RECORDS, help="commands per batch (the subscriber's max_records)")
     args = parser.parse_args()
     try:
-        asyncio.run(bench(args.rows, args.rows_per_case, args.concurrency))
+        asyncio.run(bench(args.rows, args.rows_per_case, args.batch))
     except BenchFailed as failure:
         sys.exit(f"FAILED: {failure}")
 

@@ -25,6 +25,7 @@ from shared.messaging.admin import ensure_topics
 from shared.messaging.broker import create_broker, group_id
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox, OutboxRelay
+from shared.messaging.reliability import ReliableConsumption
 from shared.messaging.tables import MessagingTables, messaging_tables
 from shared.persistence.database import Database
 from shared.persistence.unit_of_work import UnitOfWork
@@ -58,6 +59,8 @@ class Runtime:
     # The retention policy in force, read and checked when the runtime is built: an invalid
     # policy stops every service before it connects to anything (PolicyError).
     policy: RetentionPolicy
+    # Delivery semantics of every subscriber; batch handlers use it to dead-letter one record.
+    reliability: ReliableConsumption
     topics: tuple[Topic, ...] = HUB_TOPICS
     # Run after the schema exists and before consuming starts (e.g. seeding reference data).
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -194,7 +197,7 @@ def build_runtime(
         exporter=span_exporter,
         processors=[ProcessingRecordProcessor(processing_log or StructlogProcessingLog())],
     )
-    broker = create_broker(settings, service, tracer_provider)
+    broker, reliability = create_broker(settings, service, tracer_provider)
     database = Database(settings.database_url_for(service))
     relay = OutboxRelay(
         tables,
@@ -218,6 +221,7 @@ def build_runtime(
         relay=relay,
         pseudonymizer=Pseudonymizer(settings.pseudonym_key.get_secret_value().encode()),
         policy=policy,
+        reliability=reliability,
         topics=tuple(topics),
     )
     # Every service keeps its operational rows only for the policy's term; hourly is plenty.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from faststream.kafka import KafkaMessage, KafkaRouter
 from pydantic import ValidationError
@@ -10,7 +12,7 @@ from services.retention.purges import Purges
 from services.retention.rights import Rights
 from services.retention.service import CaseFollower, parse_followed
 from shared.contracts.retention import PurgeCase, PurgeCompleted, RetentionEvent
-from shared.contracts.rights import DecideErasure, ExportCompleted, RequestAccessExport, RightsEvent
+from shared.contracts.rights import DecideErasure, ExportCase, ExportCompleted, RequestAccessExport, RightsEvent
 from shared.contracts.topics import (
     AANMELDING_EVENTS,
     AFSCHALING_EVENTS,
@@ -22,14 +24,16 @@ from shared.contracts.topics import (
     RETENTION_EVENTS,
     TRIAGE_EVENTS,
 )
+from shared.messaging.batch import Poison, no_decoding, one_at_a_time, parse_record
 from shared.messaging.reliability import PoisonMessageError, describe_validation_error
-from shared.messaging.routing import of_type, reject_unknown_command, skip_unknown_event
+from shared.messaging.routing import of_type, reject_unknown_command
 from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
 
 log = structlog.get_logger(__name__)
+CONFIRMATIONS: dict[str, Any] = {"retention.purge-completed": PurgeCompleted, "retention.export-completed": ExportCompleted}
 CASE_TOPICS = (AANMELDING_EVENTS, INTAKE_EVENTS, TRIAGE_EVENTS, MEETING_EVENTS, PLAN_OF_ACTION_EVENTS, AFSCHALING_EVENTS)
 
 
@@ -39,7 +43,7 @@ def build_router(
     router = KafkaRouter()
     router.publisher(RETENTION_EVENTS.name, schema=RetentionEvent, title=f"{RETENTION_EVENTS.name}:retention-events")
     router.publisher(RETENTION_EVENTS.name, schema=RightsEvent, title=f"{RETENTION_EVENTS.name}:rights-events")
-    router.publisher(PURGE_COMMANDS.name, schema=PurgeCase, title=f"{PURGE_COMMANDS.name}:PurgeCase")
+    router.publisher(PURGE_COMMANDS.name, schema=PurgeCase | ExportCase, title=f"{PURGE_COMMANDS.name}:requests")
 
     case_events = runtime.subscriber(router, "case-events", *(t.name for t in CASE_TOPICS))
     case_inbox = runtime.inbox("case-events")
@@ -60,20 +64,38 @@ def build_router(
             runtime.relay.wake()
             log.info("retention.phase_entered", case_id=str(event.case_id), phase=outcome.removeprefix("phase:"))
 
-    completions = runtime.subscriber(router, "retention-events", RETENTION_EVENTS.name)
+    # Confirmations come in batches during a mass purge: one transaction for a batch of them.
+    completions = runtime.subscriber(
+        router, "retention-events", RETENTION_EVENTS.name, batch=True, max_records=500, batch_timeout_ms=200,
+        decoder=no_decoding, include_in_schema=False,
+    )
     completion_inbox = runtime.inbox("retention-events")
 
-    @completions(filter=of_type("retention.purge-completed"))
-    async def on_purge_completed(body: PurgeCompleted) -> None:
-        outcome = await purges.on_completed(completion_inbox, body)
-        log.info("retention.purge_confirmed", case_id=str(body.case_id), service=body.service, outcome=outcome)
+    async def confirm(pending: list[tuple[Any, PurgeCompleted]]) -> None:
+        if pending:
+            await one_at_a_time(
+                pending, lambda events: purges.on_completed_many(completion_inbox, events),
+                lambda event: purges.on_completed(completion_inbox, event), runtime.reliability,
+            )
+            log.info("retention.purges_confirmed", confirmations=len(pending))
 
-    @completions(filter=of_type("retention.export-completed"))
-    async def on_export_completed(body: ExportCompleted) -> None:
-        outcome = await rights.on_export_completed(completion_inbox, body)
-        log.info("retention.export_confirmed", case_id=str(body.case_id), service=body.service, outcome=outcome)
-
-    completions(skip_unknown_event)
+    @completions
+    async def on_retention_events(body: Any, msg: KafkaMessage) -> None:
+        pending: list[tuple[Any, PurgeCompleted]] = []
+        for record in msg.raw_message:
+            parsed = parse_record(record, CONFIRMATIONS, skip_unknown=True)  # other events are not ours
+            if isinstance(parsed, Poison):
+                await runtime.reliability.dead_letter(record, parsed.reason, parsed.detail)
+            elif isinstance(parsed, PurgeCompleted):
+                pending.append((record, parsed))
+            elif isinstance(parsed, ExportCompleted):
+                await confirm(pending)
+                pending = []
+                await one_at_a_time(
+                    [(record, parsed)], lambda events: rights.on_export_completed(completion_inbox, events[0]),
+                    lambda event: rights.on_export_completed(completion_inbox, event), runtime.reliability,
+                )
+        await confirm(pending)
 
     commands = runtime.subscriber(router, "commands", RETENTION_COMMANDS.name)
     command_inbox = runtime.inbox("commands")

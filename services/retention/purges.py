@@ -12,8 +12,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.retention.config import SERVICE
@@ -36,66 +37,95 @@ from shared.retention.categories import Category, Phase
 
 class Purges(RetentionBase):
     async def issue_due(self, batch: int = 1000) -> int:
-        """Issue every purge due today or earlier; returns how many commands were staged."""
+        """Issue every purge due today or earlier; returns how many commands were staged. Each batch
+        is one transaction of three statements (read, mark issued, stage), however many purges."""
         today = self.policy.local_day(self.now())
+        ledger, cases = LedgerEntry.__table__, RetentionCase.__table__
         issued = 0
         while True:
             async with self.unit_of_work() as uow:
                 session = uow.session
                 rows = (
                     await session.execute(
-                        select(LedgerEntry, RetentionCase)
-                        .join(RetentionCase, RetentionCase.case_ref == LedgerEntry.case_ref)
-                        .where(LedgerEntry.state == PENDING, LedgerEntry.due_on <= today)
-                        .order_by(LedgerEntry.due_on, LedgerEntry.id)
+                        select(
+                            ledger.c.id, ledger.c.service, ledger.c.category, ledger.c.action, ledger.c.phase,
+                            ledger.c.policy_version, ledger.c.due_on, cases.c.case_id, cases.c.correlation_id,
+                        )
+                        .join(cases, cases.c.case_ref == ledger.c.case_ref)
+                        .where(ledger.c.state == PENDING, ledger.c.due_on <= today)
+                        .order_by(ledger.c.due_on, ledger.c.id)
                         .limit(batch)
-                        .with_for_update(skip_locked=True, of=LedgerEntry)
+                        .with_for_update(skip_locked=True, of=ledger)
                     )
                 ).all()
                 if not rows:
                     return issued
-                groups: dict[tuple[uuid.UUID, str], list[LedgerEntry]] = defaultdict(list)
-                cases = {}
-                for entry, case in rows:
-                    groups[(case.case_id, entry.service)].append(entry)
-                    cases[case.case_id] = case
-                # One flush for the whole batch: staging each command would otherwise flush the
-                # previous command's ledger marks, a round trip per purge.
-                with session.no_autoflush:
-                    for (case_id, service), entries in groups.items():
-                        await self._issue(session, cases[case_id], service, entries)
-                issued += len(groups)
+                groups: dict[tuple[uuid.UUID, str], list[Any]] = defaultdict(list)
+                for row in rows:
+                    groups[(row.case_id, row.service)].append(row)
+                at = self.now()
+                commands = [self._command(entries, at) for entries in groups.values()]
+                marks = [
+                    {"entry": row.id, "purge": command.command_id}
+                    for command, entries in zip(commands, groups.values(), strict=True)
+                    for row in entries
+                ]
+                await session.execute(
+                    update(ledger).where(ledger.c.id == bindparam("entry"))
+                    .values(state=ISSUED, purge_id=bindparam("purge"), issued_at=at),
+                    marks,
+                )
+                await self.outbox.stage_many(session, [(PURGE_COMMANDS, command) for command in commands])
+                issued += len(commands)
                 await uow.commit()
 
-    async def _issue(self, session: AsyncSession, case: RetentionCase, service: str, entries: list[LedgerEntry]) -> None:
-        purge_id, at = uuid.uuid4(), self.now()
-        command = PurgeCase(
-            command_id=purge_id, issued_at=at, correlation_id=case.correlation_id, case_id=case.case_id,
-            service=service, actions={Category(e.category): e.action for e in entries},  # type: ignore[misc]
-            policy_version=entries[0].policy_version, phase=entries[0].phase, due_on=min(e.due_on for e in entries),
+    @staticmethod
+    def _command(entries: list[Any], at: datetime) -> PurgeCase:
+        """The purge command for one case in one service, from its due ledger entries."""
+        first = entries[0]
+        return PurgeCase(
+            command_id=uuid.uuid4(), issued_at=at, correlation_id=first.correlation_id, case_id=first.case_id,
+            service=first.service, actions={Category(e.category): e.action for e in entries},
+            policy_version=first.policy_version, phase=first.phase, due_on=min(e.due_on for e in entries),
         )
-        for entry in entries:
-            entry.state, entry.purge_id, entry.issued_at = ISSUED, purge_id, at
-        await self.outbox.stage(session, PURGE_COMMANDS, command)
 
     async def on_completed(self, inbox: Inbox, event: PurgeCompleted) -> str:
         """A service's confirmation: the ledger records the count per category and when."""
+        return (await self.on_completed_many(inbox, [event])).get(event.event_id, "duplicate")
+
+    async def on_completed_many(self, inbox: Inbox, events: list[PurgeCompleted]) -> dict[uuid.UUID, str]:
+        """Confirmations in one transaction: each purge's ledger entries get their counts; a case
+        whose record every service confirmed gone is forgotten. By event id: what became of it."""
+        ledger = LedgerEntry.__table__
         async with self.unit_of_work() as uow:
             session = uow.session
-            if await inbox.seen(session, event.event_id):
-                return "duplicate"
-            entries = list(await session.scalars(
-                select(LedgerEntry).where(LedgerEntry.purge_id == event.purge_id, LedgerEntry.service == event.service)
+            seen = await inbox.seen_many(session, [e.event_id for e in events])
+            todo = list({e.event_id: e for e in events if e.event_id not in seen}.values())
+            if not todo:
+                return {}
+            # Every category of a purge is answered with a count (0 when the service holds none).
+            confirmations = [
+                {"purge": e.purge_id, "svc": e.service, "cat": category, "n": count, "at": e.purged_at}
+                for e in todo
+                for category, count in e.counts.items()
+            ]
+            await session.execute(
+                update(ledger)
+                .where(
+                    ledger.c.purge_id == bindparam("purge"), ledger.c.service == bindparam("svc"),
+                    ledger.c.category == bindparam("cat"), ledger.c.state != CONFIRMED,
+                )
+                .values(state=CONFIRMED, confirmed_at=bindparam("at"), count=bindparam("n")),
+                confirmations,
+            )
+            known = set(await session.scalars(
+                select(ledger.c.purge_id).where(ledger.c.purge_id.in_({e.purge_id for e in todo})).distinct()
             ))
-            for entry in entries:
-                if entry.state != CONFIRMED:
-                    entry.state, entry.confirmed_at = CONFIRMED, event.purged_at
-                    entry.count = event.counts.get(entry.category, 0)
-            if Category.CASE_RECORD.value in event.counts:  # only then can the case be finished
-                await self._forget_finished(session, event.case_id)
-            await inbox.record(session, event.event_id)
+            for case_id in {e.case_id for e in todo if Category.CASE_RECORD.value in e.counts}:
+                await self._forget_finished(session, case_id)  # only then can a case be finished
+            await inbox.record_many(session, [e.event_id for e in todo])
             await uow.commit()
-            return "confirmed" if entries else "unknown_purge"
+            return {e.event_id: "confirmed" if e.purge_id in known else "unknown_purge" for e in todo}
 
     async def _forget_finished(self, session: AsyncSession, case_id: uuid.UUID) -> None:
         """Once every service confirmed the case record gone, retention forgets the case id too;

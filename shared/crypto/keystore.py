@@ -82,6 +82,19 @@ class CaseKeyStore:
             raise CryptoError(f"data key of case {case_id} is wrapped under another master key")
         return unwrap_data_key(self._master, row.wrapped_key, case_id=case_id)
 
+    async def destroy_many(self, session: AsyncSession, case_ids: list[UUID]) -> set[UUID]:
+        """Shreds several cases in one statement; returns those whose live key was destroyed."""
+        if not case_ids:
+            return set()
+        t = self._table
+        result = await session.execute(
+            update(t)
+            .where(t.c.case_id.in_(case_ids), t.c.wrapped_key.is_not(None))
+            .values(wrapped_key=None, destroyed_at=datetime.now(UTC))
+            .returning(t.c.case_id)
+        )
+        return set(result.scalars())
+
     async def destroy(self, session: AsyncSession, case_id: UUID) -> bool:
         """Shreds the case; True if a live key was destroyed, False if none was left (idempotent)."""
         t = self._table

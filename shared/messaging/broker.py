@@ -11,8 +11,11 @@ from shared.settings import ServiceSettings
 from shared.telemetry.kafka import HubKafkaTelemetryMiddleware
 
 
-def create_broker(settings: ServiceSettings, service: str, tracer_provider: TracerProvider) -> KafkaBroker:
-    """Broker with trace propagation, delivery semantics and durable publishing.
+def create_broker(
+    settings: ServiceSettings, service: str, tracer_provider: TracerProvider
+) -> tuple[KafkaBroker, ReliableConsumption]:
+    """Broker with trace propagation, delivery semantics and durable publishing, and the delivery
+    policy itself (batch handlers dead-letter single records through it).
 
     The producer is idempotent with `acks=all`: a publish the outbox relay counts as done is on
     the broker's log. Middleware order matters: telemetry is outermost so the reliability
@@ -37,14 +40,14 @@ def create_broker(settings: ServiceSettings, service: str, tracer_provider: Trac
         middlewares=(HubKafkaTelemetryMiddleware(tracer_provider=tracer_provider), reliability),
         logger=None,
     )
-    reliability.bind(broker)
+    reliability.bind(broker)  # dead letters publish through this broker
     broker.publisher(
         reliability.dead_letter_topic,
         title=f"{DEAD_LETTER.name}:dead-letter",
         description=DEAD_LETTER.description + " (zt-dlq-reason, zt-dlq-detail, zt-dlq-topic, "
         "zt-dlq-partition, zt-dlq-offset, zt-dlq-consumer, zt-dlq-failed-at). The value is the original bytes.",
     )
-    return broker
+    return broker, reliability
 
 
 def group_id(settings: ServiceSettings, service: str, handler: str) -> str:

@@ -29,6 +29,25 @@ class Inbox:
         )
         return row is not None
 
+    async def seen_many(self, session: AsyncSession, message_ids: list[UUID]) -> set[UUID]:
+        """Which of these messages were processed already: one query for a batch."""
+        if not message_ids:
+            return set()
+        rows = await session.scalars(
+            select(self._table.c.message_id).where(
+                self._table.c.consumer == self._consumer, self._table.c.message_id.in_(message_ids)
+            )
+        )
+        return set(rows)
+
+    async def record_many(self, session: AsyncSession, message_ids: list[UUID]) -> None:
+        """Record a batch as processed in one statement (ids must be distinct and unseen)."""
+        if message_ids:
+            now = utcnow()
+            await session.execute(
+                insert(self._table), [{"consumer": self._consumer, "message_id": m, "processed_at": now} for m in message_ids]
+            )
+
     async def record(self, session: AsyncSession, message_id: UUID) -> None:
         """Record the message as processed; a concurrent duplicate fails on the primary key."""
         await session.execute(

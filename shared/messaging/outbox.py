@@ -39,18 +39,29 @@ class Outbox:
 
     async def stage(self, session: AsyncSession, topic: Topic, event: Message) -> None:
         """Stage an event (or a command one service sends another) to publish after commit."""
+        await self.stage_many(session, [(topic, event)])
+
+    async def stage_many(self, session: AsyncSession, messages: list[tuple[Topic, Message]]) -> None:
+        """Stage several in one statement, in this order (the relay publishes by row id)."""
+        if not messages:
+            return
         headers: dict[str, str] = {"content-type": "application/json"}
         # Capture the trace now, so the relay continues this trace rather than starting one.
         propagate.inject(headers)
+        now = utcnow()
         await session.execute(
-            insert(self._table).values(
-                message_id=event.message_id,
-                topic=topic.named(self._prefix),
-                key=event.key,
-                payload=event.model_dump_json().encode(),
-                headers=headers,
-                created_at=utcnow(),
-            )
+            insert(self._table),
+            [
+                {
+                    "message_id": event.message_id,
+                    "topic": topic.named(self._prefix),
+                    "key": event.key,
+                    "payload": event.model_dump_json().encode(),
+                    "headers": headers,
+                    "created_at": now,
+                }
+                for topic, event in messages
+            ],
         )
 
 

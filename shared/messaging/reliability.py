@@ -108,8 +108,45 @@ class ReliableConsumption:
     def backoff(self, attempt: int) -> float:
         return min(self.base_delay_s * 2 ** (attempt - 1), self.max_delay_s)
 
+    async def dead_letter(self, record: Any, reason: str, detail: str) -> None:
+        """Put one consumed record on the dead-letter topic with its reason and origin; `detail`
+        must hold no personal data. Also for batch handlers that set one record aside."""
+        r = record
+        # Only headers the hub understands travel on: a partner may have put anything in the
+        # others (and in the key, which is dropped for the same reason).
+        headers = {k: v.decode(errors="replace") for k, v in (r.headers or ()) if k in _KEPT_HEADERS}
+        headers.update(
+            {
+                "zt-dlq-reason": reason,
+                "zt-dlq-detail": detail,
+                "zt-dlq-topic": r.topic,
+                "zt-dlq-partition": str(r.partition),
+                "zt-dlq-offset": str(r.offset),
+                "zt-dlq-consumer": self.consumer_name,
+                "zt-dlq-failed-at": utcnow().isoformat(),
+            }
+        )
+        await self.broker.publish(r.value or b"", topic=self.dead_letter_topic, key=None, headers=headers)
+        log.error(
+            "consume.dead_lettered",
+            consumer=self.consumer_name,
+            topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            reason=reason,
+            detail=detail,
+        )
+
 
 class _ReliabilityMiddleware(BaseMiddleware):
+    """Per record, or per batch for a batch subscriber (the raw message is then a tuple of records).
+
+    A batch handler deals with each record's poison itself (it dead-letters what it cannot use and
+    carries on); what reaches this middleware from a batch is transient, or a bug: the whole batch
+    is retried from each partition's first offset, and after the attempts every record of it is
+    dead-lettered, so none is skipped without a trace.
+    """
+
     def __init__(self, msg: Any, /, *, context: Any, policy: ReliableConsumption) -> None:
         super().__init__(msg, context=context)
         self.policy = policy
@@ -131,23 +168,38 @@ class _ReliabilityMiddleware(BaseMiddleware):
         return False
 
     @property
-    def _record(self) -> Any:
-        return self.msg  # the aiokafka ConsumerRecord
+    def _records(self) -> tuple[Any, ...]:
+        """The aiokafka ConsumerRecords: one, or a batch subscriber's tuple."""
+        return self.msg if isinstance(self.msg, tuple) else (self.msg,)
 
     def _consumer(self) -> Any:
         return self.context.get_local("handler_").consumer
 
     def _key(self) -> tuple[str, int, int]:
-        r = self._record
+        r = self._records[0]
         return (r.topic, r.partition, r.offset)
 
+    def _first_offsets(self) -> dict[TopicPartition, int]:
+        first: dict[TopicPartition, int] = {}
+        for r in self._records:
+            tp = TopicPartition(r.topic, r.partition)
+            first[tp] = min(first.get(tp, r.offset), r.offset)
+        return first
+
     async def _commit(self) -> None:
-        r = self._record
+        if not self._records:
+            return
         self.policy.attempts.pop(self._key(), None)
-        await self._consumer().commit({TopicPartition(r.topic, r.partition): r.offset + 1})
+        last: dict[TopicPartition, int] = {}
+        for r in self._records:
+            tp = TopicPartition(r.topic, r.partition)
+            last[tp] = max(last.get(tp, r.offset + 1), r.offset + 1)
+        await self._consumer().commit(last)
 
     async def _on_failure(self, exc: Exception) -> None:
-        r = self._record
+        if not self._records:
+            return
+        r = self._records[0]
         poison = classify(exc)
         if poison is None:
             attempt = self.policy.attempts.get(self._key(), 0) + 1
@@ -161,42 +213,18 @@ class _ReliabilityMiddleware(BaseMiddleware):
                     topic=r.topic,
                     partition=r.partition,
                     offset=r.offset,
+                    records=len(self._records),
                     error_type=type(exc).__name__,
                     transient=transient,
                     attempt=attempt,
                     retry_in_s=delay,
                 )
                 await asyncio.sleep(delay)
-                # Seek back: the same record is fetched again, nothing after it is committed.
-                self._consumer().seek(TopicPartition(r.topic, r.partition), r.offset)
+                # Seek back: the same records are fetched again, nothing after them is committed.
+                for tp, offset in self._first_offsets().items():
+                    self._consumer().seek(tp, offset)
                 return
             poison = ("handler-failed", type(exc).__name__)
-        await self._dead_letter(*poison)
+        for record in self._records:
+            await self.policy.dead_letter(record, *poison)
         await self._commit()
-
-    async def _dead_letter(self, reason: str, detail: str) -> None:
-        r = self._record
-        # Only headers the hub understands travel on: a partner may have put anything in the
-        # others (and in the key, which is dropped for the same reason).
-        headers = {k: v.decode(errors="replace") for k, v in (r.headers or ()) if k in _KEPT_HEADERS}
-        headers.update(
-            {
-                "zt-dlq-reason": reason,
-                "zt-dlq-detail": detail,
-                "zt-dlq-topic": r.topic,
-                "zt-dlq-partition": str(r.partition),
-                "zt-dlq-offset": str(r.offset),
-                "zt-dlq-consumer": self.policy.consumer_name,
-                "zt-dlq-failed-at": utcnow().isoformat(),
-            }
-        )
-        await self.policy.broker.publish(r.value or b"", topic=self.policy.dead_letter_topic, key=None, headers=headers)
-        log.error(
-            "consume.dead_lettered",
-            consumer=self.policy.consumer_name,
-            topic=r.topic,
-            partition=r.partition,
-            offset=r.offset,
-            reason=reason,
-            detail=detail,
-        )

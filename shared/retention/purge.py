@@ -12,13 +12,14 @@ cleansing and deleting mean for them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid, delete, insert, or_, update
+from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import utcnow
@@ -75,6 +76,28 @@ class CaseData:
         stmt = update(self.table).where(case_filter, holding).values({c: None for c in self.personal})
         return (await session.execute(stmt)).rowcount or 0
 
+    async def many(self, session: AsyncSession, case_ids: list[UUID], action: Action) -> Counter[UUID]:
+        """The same for several cases in one statement; rows per case."""
+        column = self.table.c[self.case_column]
+        if action == Action.DELETE:
+            stmt: Any = delete(self.table).where(column.in_(case_ids))
+        elif not self.personal:
+            return Counter()
+        else:
+            holding = or_(*(self.table.c[c].is_not(None) for c in self.personal))
+            stmt = update(self.table).where(column.in_(case_ids), holding).values({c: None for c in self.personal})
+        return await _counted(session, stmt, column)
+
+
+async def _counted(session: AsyncSession, stmt: Any, column: Any) -> Counter[UUID]:
+    """Rows a DELETE or UPDATE touched, per case. PostgreSQL counts them itself (a data-modifying
+    CTE), so a mass purge does not ship every row's case id to Python; SQLite returns them."""
+    if session.get_bind().dialect.name == "postgresql":
+        touched = stmt.returning(column.label("case_id")).cte("touched")
+        rows = await session.execute(select(touched.c.case_id, func.count()).group_by(touched.c.case_id))
+        return Counter({case_id: n for case_id, n in rows.all()})
+    return Counter((await session.execute(stmt.returning(column))).scalars())
+
 
 @dataclass(frozen=True)
 class ClearColumns:
@@ -88,31 +111,59 @@ class ClearColumns:
     async def __call__(self, session: AsyncSession, case_id: UUID, action: Action) -> int:
         return await CaseData(self.table, self.case_column, self.columns)(session, case_id, Action.CLEANSE)
 
+    async def many(self, session: AsyncSession, case_ids: list[UUID], action: Action) -> Counter[UUID]:
+        return await CaseData(self.table, self.case_column, self.columns).many(session, case_ids, Action.CLEANSE)
 
-def in_order(*steps: Step) -> Step:
+
+async def run_many(step: Step, session: AsyncSession, case_ids: list[UUID], action: Action) -> Counter[UUID]:
+    """A step for several cases: in one statement where the step can (`many`), else case by case."""
+    many = getattr(step, "many", None)
+    if many is not None:
+        return await many(session, case_ids, action)
+    return Counter({case_id: await step(session, case_id, action) for case_id in case_ids})
+
+
+@dataclass(frozen=True)
+class InOrder:
     """Several tables for one category, in this order (children before parents on delete)."""
 
-    async def run(session: AsyncSession, case_id: UUID, action: Action) -> int:
-        total = 0
-        for step in steps:
-            total += await step(session, case_id, action)
+    steps: tuple[Step, ...]
+
+    async def __call__(self, session: AsyncSession, case_id: UUID, action: Action) -> int:
+        return sum([await step(session, case_id, action) for step in self.steps])
+
+    async def many(self, session: AsyncSession, case_ids: list[UUID], action: Action) -> Counter[UUID]:
+        total: Counter[UUID] = Counter()
+        for step in self.steps:
+            total.update(await run_many(step, session, case_ids, action))
         return total
 
-    return run
+
+def in_order(*steps: Step) -> Step:
+    return InOrder(steps)
+
+
+@dataclass(frozen=True)
+class DestroyKey:
+    """Crypto-shredding: every copy sealed under this service's case key, on Kafka too, is lost."""
+
+    store: CaseKeyStore
+
+    async def __call__(self, session: AsyncSession, case_id: UUID, action: Action) -> int:
+        return int(await self.store.destroy(session, case_id))
+
+    async def many(self, session: AsyncSession, case_ids: list[UUID], action: Action) -> Counter[UUID]:
+        return Counter(await self.store.destroy_many(session, case_ids))
 
 
 def destroy_key(store: CaseKeyStore) -> Step:
-    """Crypto-shredding: every copy sealed under this service's case key, on Kafka too, is lost."""
-
-    async def run(session: AsyncSession, case_id: UUID, action: Action) -> int:
-        return int(await store.destroy(session, case_id))
-
-    return run
+    return DestroyKey(store)
 
 
 @dataclass
 class CasePurger:
-    """One service's purge of one case, from `PurgeCase` to `retention.purge-completed`."""
+    """One service's purges, from `PurgeCase` to `retention.purge-completed`: one command or a
+    batch of them in one transaction, each case with its own counts, record, event and inbox entry."""
 
     service: str
     steps: Mapping[Category, Step]
@@ -124,35 +175,62 @@ class CasePurger:
 
     async def purge(self, command: PurgeCase) -> dict[str, int] | None:
         """Counts per category, or None when the command is not this service's or was carried out."""
-        if command.service != self.service:
-            return None
+        return (await self.purge_many([command])).get(command.command_id)
+
+    async def purge_many(self, commands: list[PurgeCase]) -> dict[UUID, dict[str, int]]:
+        """Carry out this service's commands not carried out before, all in one transaction;
+        returns the counts per category of each, by purge id. Raises what the database raises:
+        the caller retries the batch (the inbox makes that safe) or falls back to one at a time."""
         async with self.unit_of_work() as uow:
             session = uow.session
-            if await self.inbox.seen(session, command.command_id):
-                return None
-            counts = await self.run_steps(session, command.case_id, command.actions)
+            mine = [c for c in commands if c.service == self.service]
+            seen = await self.inbox.seen_many(session, [c.command_id for c in mine])
+            todo = list({c.command_id: c for c in mine if c.command_id not in seen}.values())
+            if not todo:
+                return {}
+            counts: dict[UUID, dict[str, int]] = {}
+            for round_ in _one_per_case(todo):
+                counts.update(await self._run_round(session, round_))
             purged_at = self.now()
-            await session.execute(
-                insert(self.records).values(
-                    purge_id=command.command_id, case_id=command.case_id, policy_version=command.policy_version,
-                    phase=command.phase, counts=counts, purged_at=purged_at,
-                )
-            )
-            completed = PurgeCompleted(
-                case_id=command.case_id, producer=self.service, correlation_id=command.conversation_id,
-                causation_id=command.command_id, purge_id=command.command_id, service=command.service,
-                policy_version=command.policy_version, counts=counts, purged_at=purged_at,
-            )
-            await self.outbox.stage(session, RETENTION_EVENTS, completed)
-            await self.inbox.record(session, command.command_id)
+            await session.execute(insert(self.records), [
+                {"purge_id": c.command_id, "case_id": c.case_id, "policy_version": c.policy_version,
+                 "phase": c.phase, "counts": counts[c.command_id], "purged_at": purged_at}
+                for c in todo
+            ])
+            await self.outbox.stage_many(session, [(RETENTION_EVENTS, PurgeCompleted(
+                case_id=c.case_id, producer=self.service, correlation_id=c.conversation_id,
+                causation_id=c.command_id, purge_id=c.command_id, service=c.service,
+                policy_version=c.policy_version, counts=counts[c.command_id], purged_at=purged_at,
+            )) for c in todo])
+            await self.inbox.record_many(session, [c.command_id for c in todo])
             await uow.commit()
             return counts
 
-    async def run_steps(self, session: AsyncSession, case_id: UUID, actions: Mapping[Category, Any]) -> dict[str, int]:
-        """The steps alone, in the caller's transaction (the benchmark and tests use this too)."""
-        counts: dict[str, int] = {}
-        for category in sorted(actions, key=lambda c: (_ORDER.get(c, 0), c.value)):
+    async def _run_round(self, session: AsyncSession, commands: list[PurgeCase]) -> dict[UUID, dict[str, int]]:
+        """Each category for all these commands' cases at once (every case at most once here)."""
+        by_category: dict[tuple[Category, str], list[PurgeCase]] = {}
+        for c in commands:
+            for category, action in c.actions.items():
+                by_category.setdefault((category, action), []).append(c)
+        counts: dict[UUID, dict[str, int]] = {c.command_id: {} for c in commands}
+        for (category, action), group in sorted(by_category.items(), key=lambda kv: (_ORDER.get(kv[0][0], 0), kv[0][0].value)):
             step = self.steps.get(category)
             # A category this service does not hold is answered with 0: proof that it has none.
-            counts[category.value] = await step(session, case_id, Action(actions[category])) if step else 0
+            done = await run_many(step, session, [c.case_id for c in group], Action(action)) if step else Counter()
+            for c in group:
+                counts[c.command_id][category.value] = done.get(c.case_id, 0)
         return counts
+
+
+def _one_per_case(commands: list[PurgeCase]) -> list[list[PurgeCase]]:
+    """Split a batch into rounds in which each case appears once, keeping each case's order: two
+    purges of one case (say, personal data and later the record) must not share statements."""
+    rounds: list[list[PurgeCase]] = []
+    seen_in: dict[UUID, int] = {}
+    for c in commands:
+        index = seen_in.get(c.case_id, -1) + 1
+        seen_in[c.case_id] = index
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(c)
+    return rounds

@@ -1,24 +1,33 @@
-"""Wires retention's requests into a service: purges (art. 1.2) and access exports (Bijlage 3)."""
+"""Wires retention's requests into a service: purges (art. 1.2) and access exports (Bijlage 3).
+
+Purge commands are consumed in batches (up to `BATCH_RECORDS` at a time): this service's purges of
+a batch run in one transaction, each case with its own counts, purge record, completion event and
+inbox entry (`CasePurger.purge_many`), so a mass purge does not pay a transaction per case. An
+export runs on its own, after the purges before it in the batch (a case's order is kept).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import structlog
-from faststream.kafka import KafkaRouter
+from faststream.kafka import KafkaMessage, KafkaRouter
 
-from shared.contracts.retention import PurgeCase
-from shared.contracts.rights import ExportCase
-from shared.contracts.topics import PURGE_COMMANDS
+from shared.contracts.retention import PurgeCase, PurgeCompleted
+from shared.contracts.rights import ExportCase, ExportCompleted
+from shared.contracts.topics import PURGE_COMMANDS, RETENTION_EVENTS
 from shared.crypto.hub_keys import HubKeys
-from shared.messaging.routing import of_type, reject_unknown_command
+from shared.messaging.batch import Poison, no_decoding, one_at_a_time, parse_record
 from shared.retention.categories import Category
 from shared.retention.export import CaseExporter, ExportSource
 from shared.retention.purge import CasePurger, Step, purge_records_table
 from shared.runtime import Runtime
-from shared.telemetry.processing import Activity, record_processing
+from shared.telemetry.processing import Activity, record_processing, record_processings
 
 log = structlog.get_logger(__name__)
+BATCH_RECORDS = 500
+REQUESTS: dict[str, Any] = {"retention.purge-case": PurgeCase, "retention.export-case": ExportCase}
 
 
 def install_retention(runtime: Runtime, steps: Mapping[Category, Step], source: ExportSource, keys: HubKeys) -> None:
@@ -29,27 +38,43 @@ def install_retention(runtime: Runtime, steps: Mapping[Category, Step], source: 
     )
     exporter = CaseExporter(runtime.service, source, keys, runtime.unit_of_work, runtime.outbox, inbox)
     router = KafkaRouter()
-    commands = runtime.subscriber(router, "purge", PURGE_COMMANDS.name)
+    # The batch handler takes raw records (it parses each itself), so AsyncAPI learns the
+    # contracts from these declarations instead of from the handler's signature.
+    router.publisher(RETENTION_EVENTS.name, schema=PurgeCompleted | ExportCompleted, title=f"{RETENTION_EVENTS.name}:{runtime.service}-answers")
+    requests = runtime.subscriber(
+        router, "purge", PURGE_COMMANDS.name, batch=True, max_records=BATCH_RECORDS, batch_timeout_ms=200,
+        decoder=no_decoding, include_in_schema=False,
+    )
 
-    @commands(filter=of_type("retention.purge-case"))
-    async def on_purge_case(body: PurgeCase) -> None:
-        if body.service != runtime.service:
+    async def purge(pending: list[tuple[Any, PurgeCase]]) -> None:
+        if not pending:
             return
         # Destroying personal data is itself a processing of it (LDV: one record per case).
-        with record_processing(runtime.tracer, "purge case", Activity.VERWIJDERING, runtime.pseudonymizer, body.case_id):
-            counts = await purger.purge(body)
-        runtime.relay.wake()
-        log.info("retention.purged", case_id=str(body.case_id), purge_id=str(body.command_id), done=counts is not None)
+        cases = [c.case_id for _, c in pending]
+        with record_processings(runtime.tracer, "purge case", Activity.VERWIJDERING, runtime.pseudonymizer, cases):
+            await one_at_a_time(pending, purger.purge_many, purger.purge, runtime.reliability)
+        log.info("retention.purged", service=runtime.service, purges=len(pending))
 
-    @commands(filter=of_type("retention.export-case"))
-    async def on_export_case(body: ExportCase) -> None:
-        if body.service != runtime.service:
-            return
+    async def export(record: Any, command: ExportCase) -> None:
         # An export opens the person's data and discloses it to a party: a processing of its own.
-        with record_processing(runtime.tracer, "export case", Activity.INZAGE, runtime.pseudonymizer, body.case_id):
-            count = await exporter.export(body)
-        runtime.relay.wake()
-        log.info("retention.exported", case_id=str(body.case_id), request_id=str(body.request_id), items=count)
+        with record_processing(runtime.tracer, "export case", Activity.INZAGE, runtime.pseudonymizer, command.case_id):
+            await one_at_a_time([(record, command)], lambda cs: exporter.export(cs[0]), exporter.export, runtime.reliability)
+        log.info("retention.exported", case_id=str(command.case_id), request_id=str(command.request_id))
 
-    commands(reject_unknown_command)
+    @requests
+    async def on_retention_requests(body: Any, msg: KafkaMessage) -> None:
+        pending: list[tuple[Any, PurgeCase]] = []
+        for record in msg.raw_message:
+            parsed = parse_record(record, REQUESTS, skip_unknown=False)
+            if isinstance(parsed, Poison):
+                await runtime.reliability.dead_letter(record, parsed.reason, parsed.detail)
+            elif isinstance(parsed, PurgeCase) and parsed.service == runtime.service:
+                pending.append((record, parsed))
+            elif isinstance(parsed, ExportCase) and parsed.service == runtime.service:
+                await purge(pending)  # the purges before it first: a case's order is kept
+                pending = []
+                await export(record, parsed)
+        await purge(pending)
+        runtime.relay.wake()
+
     runtime.include(router)

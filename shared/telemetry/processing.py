@@ -155,3 +155,26 @@ def record_processing(
             span.set_status(StatusCode.ERROR)
             raise
         span.set_status(StatusCode.OK)
+
+
+@contextmanager
+def record_processings(
+    tracer: Tracer, name: str, activity: str, pseudonymizer: Pseudonymizer, case_ids: list[UUID]
+) -> Iterator[None]:
+    """One processing record per data subject for work done on several at once (a batch in one
+    transaction): a span each, all children of the current span, ended together. LDV keeps one
+    data subject per record, so a batch is never one record about many."""
+    spans = [tracer.start_span(name, attributes={ACTIVITY: activity}, record_exception=False) for _ in case_ids]
+    for span, case_id in zip(spans, case_ids, strict=True):
+        Processing(span, pseudonymizer).subject(case_id)
+    try:
+        yield
+    except Exception as exc:
+        for span in spans:
+            span.set_attribute("exception.type", type(exc).__name__)
+            span.set_status(StatusCode.ERROR)
+            span.end()
+        raise
+    for span in spans:
+        span.set_status(StatusCode.OK)
+        span.end()

@@ -19,6 +19,7 @@ from services.intake.models import Case, Referral
 from services.triage.models import TriageCase
 from shared.contracts.topics import (
     AFSCHALING_EVENTS,
+    DEAD_LETTER,
     HUB_TOPICS,
     PURGE_COMMANDS,
     RETENTION_EVENTS,
@@ -85,6 +86,7 @@ async def test_afschaling_purges_every_services_personal_data_and_destroys_its_k
         case_id = await to_afschaling(hub, infra, namespace, {PARTY: police, OTHER_PARTY: vt, GGD: ggd})
         # The cleanse term after afschaling is 0 days: every service confirms on the same day.
         done = await eventually(lambda: at_least(lambda: completions(infra, namespace), 3), timeout_s=60)
+        await eventually(lambda: _personal_purges_confirmed(hub))
         (decided,) = await events_on(infra, TRIAGE_EVENTS, namespace, "triage.decided")
         intake_db, triage_db, meeting_db = hub.intake.database, hub.triage.database, hub.casemeeting.database  # type: ignore[union-attr]
         async with intake_db.sessions() as s:
@@ -119,6 +121,11 @@ async def test_afschaling_purges_every_services_personal_data_and_destroys_its_k
     for value in everything:
         assert all(v.encode() not in value for v in (*SEEDED_VALUES, GOAL, CRITERIA))
     assert all(str(case_id) not in json.dumps(d["counts"]) for d in done)
+
+
+async def _personal_purges_confirmed(hub: Hub) -> bool:
+    entries = [e for e in await ledger(hub) if e.category != Category.CASE_RECORD]
+    return bool(entries) and all(e.state == "confirmed" for e in entries)
 
 
 async def test_a_kafka_copy_of_a_hub_event_no_longer_opens_after_the_purge(infra: Infra, namespace: str) -> None:
@@ -178,7 +185,8 @@ async def erased_while_casemeeting_is_down(hub: Hub, infra: Infra, namespace: st
         (case,) = await hub.accept_all(1)
     async with hub.procesregisseur() as pr:
         await pr.send(pr.erasure(case.case_id))
-    await eventually(lambda: completed_by(infra, namespace, "triage"))
+    for service in ("intake", "triage"):  # both confirmed in the ledger; casemeeting's waits
+        await eventually(lambda s=service: all_confirmed(hub, s))
     return case.case_id
 
 
@@ -258,3 +266,22 @@ async def test_the_yearly_report_gives_the_same_figures_before_and_after_the_pur
     assert len(remaining) == 1  # the declined case is gone from intake entirely; the other is still open
 
 
+
+
+async def test_a_bad_record_among_purge_commands_is_dead_lettered_alone(infra: Infra, namespace: str) -> None:
+    async with running_hub(infra, namespace, retention_overrides={}) as hub, Partner(infra, namespace) as police:
+        await police.submit(a_referral())
+        (case,) = await hub.accept_all(1)
+        producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+        await producer.start()
+        try:  # in the same partition as the case's purges, just before them
+            await producer.send_and_wait(PURGE_COMMANDS.named(f"{namespace}."), b"{not json", key=str(case.case_id).encode())
+        finally:
+            await producer.stop()
+        async with hub.procesregisseur() as pr:
+            await pr.send(pr.erasure(case.case_id))
+        for service in ("intake", "triage"):
+            await eventually(lambda s=service: all_confirmed(hub, s))
+        dead = await read_topic(infra, DEAD_LETTER, namespace)
+    letters = sorted((dict(r.headers)["zt-dlq-consumer"], dict(r.headers)["zt-dlq-reason"], r.value) for r in dead)
+    assert letters == [(b"intake", b"undecodable", b"{not json"), (b"triage", b"undecodable", b"{not json")]

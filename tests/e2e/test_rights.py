@@ -69,7 +69,8 @@ async def test_staff_erase_a_case_and_read_its_ledger_through_the_cli(infra: Inf
         env = cli_env(hub)
         bad = await zorgtafel(env, "retention", "erase", str(case.case_id), "--reason", "because", "--by", "pr-cli")
         erased = await zorgtafel(env, "retention", "erase", str(case.case_id), "--reason", "granted", "--by", "pr-cli")
-        await eventually(lambda: all_confirmed(hub, "casemeeting"), timeout_s=60)
+        for service in ("intake", "triage", "casemeeting"):
+            await eventually(lambda s=service: all_confirmed(hub, s), timeout_s=60)
         shown = await zorgtafel(env, "retention", "ledger", str(case.case_id), "--by", "pr-cli")
         status = await zorgtafel(env, "retention", "status", "--json")
         views = await events_on(infra, AUDIT_EVENTS, namespace, "audit.dossier-viewed")

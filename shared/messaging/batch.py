@@ -1,0 +1,87 @@
+"""Batch consumption: many records, one transaction, and still no record lost or skipped silently.
+
+A batch subscriber (FastStream `batch=True`) hands its handler a tuple of records. The handler
+parses each itself, so one bad record is dead-lettered alone instead of taking its batch with it
+(`parse_record`), and runs the good ones together; when the batch's transaction fails for a reason
+that is not transient it falls back to one record at a time, dead-lettering only those that fail
+alone (`one_at_a_time`). Transient errors propagate: the reliability middleware then retries the
+whole batch from each partition's first offset, which the handlers' inboxes make safe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from faststream.message import StreamMessage
+from pydantic import BaseModel, ValidationError
+
+from shared.messaging.reliability import TRANSIENT_ERRORS, ReliableConsumption, describe_validation_error
+from shared.messaging.routing import message_type_of
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Poison:
+    """Why a record can never be processed; `detail` holds no personal data."""
+
+    reason: str
+    detail: str
+
+
+def parse_record(record: Any, models: dict[str, type[BaseModel]], *, skip_unknown: bool) -> BaseModel | Poison | None:
+    """The record's typed message; a Poison for bytes that are not a JSON object, an invalid
+    message of a known type, or (unless `skip_unknown`, as for events) an unknown type; None for
+    an unknown type that is skipped."""
+    try:
+        body = json.loads(record.value)
+    except (TypeError, ValueError) as exc:  # None (a tombstone), bad JSON, bad UTF-8
+        return Poison("undecodable", type(exc).__name__)
+    if not isinstance(body, dict):
+        return Poison("undecodable", "body is not a JSON object")
+    kind = message_type_of(body)
+    model = models.get(kind or "")
+    if model is None:
+        if skip_unknown:
+            return None
+        # The type string comes from outside: only say whether it was there.
+        return Poison("unknown-message-type", "type missing" if kind is None else "type unknown")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        return Poison("schema-invalid", describe_validation_error(exc))
+
+
+async def one_at_a_time(
+    items: Sequence[tuple[Any, T]],
+    together: Callable[[list[T]], Awaitable[Any]],
+    alone: Callable[[T], Awaitable[Any]],
+    reliability: ReliableConsumption,
+) -> None:
+    """Run `items` (record, message) together; if that fails for a reason that is not transient,
+    each alone, dead-lettering the records whose message fails on its own."""
+    if not items:
+        return
+    try:
+        await together([message for _, message in items])
+        return
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:  # noqa: S110 - the cause is found, and reported, one record at a time below
+        pass
+    for record, message in items:
+        try:
+            await alone(message)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:
+            await reliability.dead_letter(record, "handler-failed", type(exc).__name__)
+
+
+async def no_decoding(msg: StreamMessage[Any], original: Any) -> None:
+    """Decoder of a batch subscriber whose handler parses each record itself (`parse_record`)."""
+    return None

@@ -1,10 +1,13 @@
 """Each service purges its own rows of a case when retention asks (covenant art. 1.2, Bijlage 3).
 
 Services keep separate databases, so retention decides what is due and each service deletes its
-own: one `PurgeCase` command, carried out in one transaction — rows cleansed or deleted per
-category, the case's data key destroyed, the purge recorded in `purge_record`, the inbox entry
-written and `retention.purge-completed` staged with counts only. A redelivered command finds its
-inbox entry and changes nothing; a service that was down finds the command waiting on Kafka.
+own: one `PurgeCase` command per case, carried out in one transaction — rows cleansed or deleted
+per category, the case's data key destroyed, the purge recorded in `purge_record`, the inbox entry
+written and `retention.purge-completed` staged with counts only. A batch of commands (as the batch
+subscriber takes them, `shared/retention/wiring.py`) shares one transaction, statement by statement
+for all its cases, while each case keeps its own counts, record, event and inbox entry. A
+redelivered command finds its inbox entry and changes nothing; a service that was down finds the
+command waiting on Kafka.
 
 A service describes its rows as `CaseData` per category; the generic steps here know what
 cleansing and deleting mean for them.

@@ -14,7 +14,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, cast, delete, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.retention.config import SERVICE
@@ -65,16 +66,7 @@ class Purges(RetentionBase):
                     groups[(row.case_id, row.service)].append(row)
                 at = self.now()
                 commands = [self._command(entries, at) for entries in groups.values()]
-                marks = [
-                    {"entry": row.id, "purge": command.command_id}
-                    for command, entries in zip(commands, groups.values(), strict=True)
-                    for row in entries
-                ]
-                await session.execute(
-                    update(ledger).where(ledger.c.id == bindparam("entry"))
-                    .values(state=ISSUED, purge_id=bindparam("purge"), issued_at=at),
-                    marks,
-                )
+                await self._mark_issued(session, commands, list(groups.values()), at)
                 await self.outbox.stage_many(session, [(PURGE_COMMANDS, command) for command in commands])
                 issued += len(commands)
                 await uow.commit()
@@ -103,21 +95,7 @@ class Purges(RetentionBase):
             todo = list({e.event_id: e for e in events if e.event_id not in seen}.values())
             if not todo:
                 return {}
-            # Every category of a purge is answered with a count (0 when the service holds none).
-            confirmations = [
-                {"purge": e.purge_id, "svc": e.service, "cat": category, "n": count, "at": e.purged_at}
-                for e in todo
-                for category, count in e.counts.items()
-            ]
-            await session.execute(
-                update(ledger)
-                .where(
-                    ledger.c.purge_id == bindparam("purge"), ledger.c.service == bindparam("svc"),
-                    ledger.c.category == bindparam("cat"), ledger.c.state != CONFIRMED,
-                )
-                .values(state=CONFIRMED, confirmed_at=bindparam("at"), count=bindparam("n")),
-                confirmations,
-            )
+            await self._mark_confirmed(session, todo)
             known = set(await session.scalars(
                 select(ledger.c.purge_id).where(ledger.c.purge_id.in_({e.purge_id for e in todo})).distinct()
             ))
@@ -126,6 +104,41 @@ class Purges(RetentionBase):
             await inbox.record_many(session, [e.event_id for e in todo])
             await uow.commit()
             return {e.event_id: "confirmed" if e.purge_id in known else "unknown_purge" for e in todo}
+
+    @staticmethod
+    async def _mark_issued(session: AsyncSession, commands: list[PurgeCase], groups: list[list[Any]], at: datetime) -> None:
+        """Each command's ledger entries are issued under its purge id: one row per command."""
+        ledger = LedgerEntry.__table__
+        if session.get_bind().dialect.name == "postgresql":
+            marks = [{"purge": c.command_id, "ids": [row.id for row in rows]} for c, rows in zip(commands, groups, strict=True)]
+            wanted = ledger.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+        else:  # SQLite (local runs): one row per entry
+            marks = [{"purge": c.command_id, "ids": row.id} for c, rows in zip(commands, groups, strict=True) for row in rows]
+            wanted = ledger.c.id == bindparam("ids")
+        await session.execute(
+            update(ledger).where(wanted).values(state=ISSUED, purge_id=bindparam("purge"), issued_at=at), marks
+        )
+
+    @staticmethod
+    async def _mark_confirmed(session: AsyncSession, events: list[PurgeCompleted]) -> None:
+        """Every category of a purge is answered with a count (0 when the service holds none); on
+        PostgreSQL one row per purge takes its category's count from the event's counts."""
+        ledger = LedgerEntry.__table__
+        mine = [ledger.c.purge_id == bindparam("purge"), ledger.c.service == bindparam("svc"), ledger.c.state != CONFIRMED]
+        if session.get_bind().dialect.name == "postgresql":
+            counts = cast(bindparam("counts", type_=JSONB), JSONB)[ledger.c.category].astext
+            rows = [{"purge": e.purge_id, "svc": e.service, "counts": e.counts, "at": e.purged_at} for e in events]
+            values_ = {"count": cast(counts, Integer)}
+        else:  # SQLite (local runs): one row per category
+            rows = [
+                {"purge": e.purge_id, "svc": e.service, "cat": category, "n": n, "at": e.purged_at}
+                for e in events for category, n in e.counts.items()
+            ]
+            mine.append(ledger.c.category == bindparam("cat"))
+            values_ = {"count": bindparam("n")}
+        await session.execute(
+            update(ledger).where(*mine).values(state=CONFIRMED, confirmed_at=bindparam("at"), **values_), rows
+        )
 
     async def _forget_finished(self, session: AsyncSession, case_id: uuid.UUID) -> None:
         """Once every service confirmed the case record gone, retention forgets the case id too;

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import utcnow
@@ -33,11 +33,13 @@ class Inbox:
         """Which of these messages were processed already: one query for a batch."""
         if not message_ids:
             return set()
-        rows = await session.scalars(
-            select(self._table.c.message_id).where(
-                self._table.c.consumer == self._consumer, self._table.c.message_id.in_(message_ids)
-            )
-        )
+        column = self._table.c.message_id
+        if session.get_bind().dialect.name == "postgresql":
+            # One array parameter: an IN list of 500 is a new statement to plan for every batch size.
+            wanted = column == any_(bindparam("ids", message_ids, type_=ARRAY(Uuid)))
+        else:
+            wanted = column.in_(message_ids)
+        rows = await session.scalars(select(column).where(self._table.c.consumer == self._consumer, wanted))
         return set(rows)
 
     async def record_many(self, session: AsyncSession, message_ids: list[UUID]) -> None:

@@ -24,7 +24,7 @@ from shared.contracts.topics import (
     RETENTION_EVENTS,
     TRIAGE_EVENTS,
 )
-from shared.messaging.batch import Poison, no_decoding, one_at_a_time, parse_record
+from shared.messaging.batch import alone, no_decoding, one_at_a_time, usable
 from shared.messaging.reliability import PoisonMessageError, describe_validation_error
 from shared.messaging.routing import of_type, reject_unknown_command
 from shared.register.follow import follow_register
@@ -82,19 +82,14 @@ def build_router(
     @completions
     async def on_retention_events(body: Any, msg: KafkaMessage) -> None:
         pending: list[tuple[Any, PurgeCompleted]] = []
-        for record in msg.raw_message:
-            parsed = parse_record(record, CONFIRMATIONS, skip_unknown=True)  # other events are not ours
-            if isinstance(parsed, Poison):
-                await runtime.reliability.dead_letter(record, parsed.reason, parsed.detail)
-            elif isinstance(parsed, PurgeCompleted):
-                pending.append((record, parsed))
-            elif isinstance(parsed, ExportCompleted):
+        # Other retention events are not for this consumer: skipped, not dead-lettered.
+        for record, event in await usable(msg.raw_message, CONFIRMATIONS, runtime.reliability, skip_unknown=True):
+            if isinstance(event, PurgeCompleted):
+                pending.append((record, event))
+            else:
                 await confirm(pending)
                 pending = []
-                await one_at_a_time(
-                    [(record, parsed)], lambda events: rights.on_export_completed(completion_inbox, events[0]),
-                    lambda event: rights.on_export_completed(completion_inbox, event), runtime.reliability,
-                )
+                await alone(record, event, lambda e: rights.on_export_completed(completion_inbox, e), runtime.reliability)
         await confirm(pending)
 
     commands = runtime.subscriber(router, "commands", RETENTION_COMMANDS.name)

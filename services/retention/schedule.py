@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from shared.retention.categories import HELD_BY, Category, Phase
 from shared.retention.policy import RetentionPolicy
@@ -43,7 +44,7 @@ def earlier(current_due: date | None, planned: PlannedPurge) -> bool:
     return current_due is None or planned.due_on < current_due
 
 
-def phase_of(event_type: str, route: str | None = None) -> Phase | None:
+def phase_of(event_type: str, route: str | None = None, *, casusoverleg_running: bool = False) -> Phase | None:
     """The phase an event starts, if any: declined at intake (12.2a), not a Zorgtafel case or to
     a Zorg- en Veiligheidshuis (Bijlage 2), afgeschaald (1.2, 8.4d)."""
     if event_type == "intake.referral-declined":
@@ -51,10 +52,18 @@ def phase_of(event_type: str, route: str | None = None) -> Phase | None:
     if event_type == "triage.decided" and route == "not_a_zorgtafel_case":
         return Phase.NOT_A_ZORGTAFEL_CASE
     if event_type == "triage.case-escalated":
-        return Phase.OPGESCHAALD
+        # Opschaling does not end a running Casusoverleg (decision 0005): its afschaling will.
+        return None if casusoverleg_running else Phase.OPGESCHAALD
     if event_type == "afschaling.decided":
         return Phase.AFGESCHAALD
     return None
+
+
+def opgeschaald_clock(event_type: str, route: str | None = None) -> Literal["stop", "restart"]:
+    """An opgeschaald case still worked on at the Zorgtafel (Bijlage 2): a triage decision for a
+    Casusoverleg after all stops the hand-over clock (its afschaling will start one); any other
+    activity starts the clock again from that moment (the hand-over is not over yet)."""
+    return "stop" if event_type == "triage.decided" and route == "casusoverleg" else "restart"
 
 
 def inactive_since(policy: RetentionPolicy, now: datetime) -> datetime:

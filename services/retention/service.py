@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.retention.config import SERVICE
 from services.retention.models import PENDING, CaseFact, LedgerEntry, RetentionCase, RightsRequest
-from services.retention.schedule import earlier, first_due, phase_of, plan
+from services.retention.schedule import earlier, first_due, opgeschaald_clock, phase_of, plan
 from shared.contracts.aanmelding import ReferralReceived
 from shared.contracts.casemeeting_events import AfschalingDecided
 from shared.contracts.envelope import Event, utcnow
@@ -126,9 +126,8 @@ class CaseFollower(RetentionBase):
                 decided_by=f"party:{event.referrer_party}", decided_at=event.occurred_at, confirmations={},
             ))
         fact = await self._record_fact(session, case.case_ref, event)
-        phase = phase_of(event.event_type, getattr(event, "route", None))
-        if phase == Phase.OPGESCHAALD and fact is not None and fact.casusoverleg_at and not fact.afgeschaald_at:
-            phase = None  # opschaling does not end a running Casusoverleg (decision 0005); afschaling will
+        running = fact is not None and fact.casusoverleg_at is not None and fact.afgeschaald_at is None
+        phase = phase_of(event.event_type, getattr(event, "route", None), casusoverleg_running=running)
         if phase is not None:
             await self.enter_phase(session, case, phase, event.occurred_at)
             return f"phase:{phase.value}"
@@ -139,7 +138,7 @@ class CaseFollower(RetentionBase):
     async def _zorgtafel_goes_on(self, session: AsyncSession, case: RetentionCase, event: Event) -> str:
         """An opgeschaald case still worked on at the Zorgtafel: a Casusoverleg after all stops the
         hand-over clock (its afschaling will start one); other activity starts it again."""
-        if isinstance(event, TriageDecided) and event.route == "casusoverleg":
+        if opgeschaald_clock(event.event_type, getattr(event, "route", None)) == "stop":
             await session.execute(delete(LedgerEntry).where(
                 LedgerEntry.case_ref == case.case_ref, LedgerEntry.phase == Phase.OPGESCHAALD.value,
                 LedgerEntry.state == PENDING,

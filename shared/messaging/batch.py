@@ -4,7 +4,7 @@ A batch subscriber (FastStream `batch=True`) hands its handler a tuple of record
 parses each itself, so one bad record is dead-lettered alone instead of taking its batch with it
 (`parse_record`), and runs the good ones together; when the batch's transaction fails for a reason
 that is not transient it falls back to one record at a time, dead-lettering only those that fail
-alone (`one_at_a_time`). Transient errors propagate: the reliability middleware then retries the
+alone (`one_at_a_time`, `alone`); `usable` does the parsing and dead-lettering for a batch. Transient errors propagate: the reliability middleware then retries the
 whole batch from each partition's first offset, which the handlers' inboxes make safe.
 """
 
@@ -56,10 +56,36 @@ def parse_record(record: Any, models: dict[str, type[BaseModel]], *, skip_unknow
         return Poison("schema-invalid", describe_validation_error(exc))
 
 
+async def usable(
+    records: Sequence[Any], models: dict[str, type[BaseModel]], reliability: ReliableConsumption, *, skip_unknown: bool
+) -> list[tuple[Any, BaseModel]]:
+    """The batch's records with their typed messages, in order; the poison among them is
+    dead-lettered here, alone, and skipped types (events) are left out."""
+    found: list[tuple[Any, BaseModel]] = []
+    for record in records:
+        parsed = parse_record(record, models, skip_unknown=skip_unknown)
+        if isinstance(parsed, Poison):
+            await reliability.dead_letter(record, parsed.reason, parsed.detail)
+        elif parsed is not None:
+            found.append((record, parsed))
+    return found
+
+
+async def alone(record: Any, message: T, handle: Callable[[T], Awaitable[Any]], reliability: ReliableConsumption) -> None:
+    """One message of a batch handled on its own; dead-lettered if it fails for a reason that is
+    not transient (transient ones propagate, and the batch is retried)."""
+    try:
+        await handle(message)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:
+        await reliability.dead_letter(record, "handler-failed", type(exc).__name__)
+
+
 async def one_at_a_time(
     items: Sequence[tuple[Any, T]],
     together: Callable[[list[T]], Awaitable[Any]],
-    alone: Callable[[T], Awaitable[Any]],
+    each: Callable[[T], Awaitable[Any]],
     reliability: ReliableConsumption,
 ) -> None:
     """Run `items` (record, message) together; if that fails for a reason that is not transient,
@@ -74,12 +100,7 @@ async def one_at_a_time(
     except Exception:  # noqa: S110 - the cause is found, and reported, one record at a time below
         pass
     for record, message in items:
-        try:
-            await alone(message)
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception as exc:
-            await reliability.dead_letter(record, "handler-failed", type(exc).__name__)
+        await alone(record, message, each, reliability)
 
 
 async def no_decoding(msg: StreamMessage[Any], original: Any) -> None:

@@ -18,7 +18,7 @@ from shared.contracts.retention import PurgeCase, PurgeCompleted
 from shared.contracts.rights import ExportCase, ExportCompleted
 from shared.contracts.topics import PURGE_COMMANDS, RETENTION_EVENTS
 from shared.crypto.hub_keys import HubKeys
-from shared.messaging.batch import Poison, no_decoding, one_at_a_time, parse_record
+from shared.messaging.batch import alone, no_decoding, one_at_a_time, usable
 from shared.retention.categories import Category
 from shared.retention.export import CaseExporter, ExportSource
 from shared.retention.purge import CasePurger, Step, purge_records_table
@@ -58,22 +58,21 @@ def install_retention(runtime: Runtime, steps: Mapping[Category, Step], source: 
     async def export(record: Any, command: ExportCase) -> None:
         # An export opens the person's data and discloses it to a party: a processing of its own.
         with record_processing(runtime.tracer, "export case", Activity.INZAGE, runtime.pseudonymizer, command.case_id):
-            await one_at_a_time([(record, command)], lambda cs: exporter.export(cs[0]), exporter.export, runtime.reliability)
+            await alone(record, command, exporter.export, runtime.reliability)
         log.info("retention.exported", case_id=str(command.case_id), request_id=str(command.request_id))
 
     @requests
     async def on_retention_requests(body: Any, msg: KafkaMessage) -> None:
         pending: list[tuple[Any, PurgeCase]] = []
-        for record in msg.raw_message:
-            parsed = parse_record(record, REQUESTS, skip_unknown=False)
-            if isinstance(parsed, Poison):
-                await runtime.reliability.dead_letter(record, parsed.reason, parsed.detail)
-            elif isinstance(parsed, PurgeCase) and parsed.service == runtime.service:
-                pending.append((record, parsed))
-            elif isinstance(parsed, ExportCase) and parsed.service == runtime.service:
+        for record, message in await usable(msg.raw_message, REQUESTS, runtime.reliability, skip_unknown=False):
+            if message.service != runtime.service:  # type: ignore[attr-defined]
+                continue
+            if isinstance(message, PurgeCase):
+                pending.append((record, message))
+            else:
                 await purge(pending)  # the purges before it first: a case's order is kept
                 pending = []
-                await export(record, parsed)
+                await export(record, message)  # type: ignore[arg-type]
         await purge(pending)
         runtime.relay.wake()
 

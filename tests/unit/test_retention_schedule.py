@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 from services.retention.models import CaseFact
 from services.retention.report import MEASURES, yearly_counts
-from services.retention.schedule import PlannedPurge, earlier, phase_of, plan
+from services.retention.rights import erasure_refusal, export_refusal
+from services.retention.schedule import PlannedPurge, earlier, opgeschaald_clock, phase_of, plan
 from shared.retention.categories import HELD_BY, Category, Phase
 from shared.retention.policy import load_policy
 
@@ -45,6 +46,29 @@ def test_only_ends_of_a_case_start_a_retention_phase() -> None:
     assert phase_of("triage.case-escalated") == Phase.OPGESCHAALD
     assert phase_of("afschaling.decided") == Phase.AFGESCHAALD
     assert phase_of("intake.referral-accepted") is None
+
+
+def test_opschaling_during_a_running_casusoverleg_starts_no_phase() -> None:
+    assert phase_of("triage.case-escalated", casusoverleg_running=True) is None
+    assert phase_of("afschaling.decided", casusoverleg_running=True) == Phase.AFGESCHAALD
+
+
+def test_a_casusoverleg_stops_the_hand_over_clock_and_other_activity_restarts_it() -> None:
+    assert opgeschaald_clock("triage.decided", "casusoverleg") == "stop"
+    assert opgeschaald_clock("triage.decided", "not_a_zorgtafel_case") == "restart"
+    assert opgeschaald_clock("meeting.scheduled") == "restart"
+
+
+def test_an_erasure_is_granted_once_but_may_be_refused_after_it() -> None:
+    assert erasure_refusal(Phase.ERASURE.value, None) == "already_erased"
+    assert erasure_refusal(Phase.ERASURE.value, "safety") is None
+    assert erasure_refusal(Phase.AFGESCHAALD.value, None) is None
+
+
+def test_an_access_export_goes_only_to_an_involved_current_party() -> None:
+    assert export_refusal(["politie-oost-brabant"], "coa-grave", "party") == "party_not_involved"
+    assert export_refusal(["politie-oost-brabant"], "politie-oost-brabant", "party_left") == "party_not_current"
+    assert export_refusal(["politie-oost-brabant"], "politie-oost-brabant", "party") is None
 
 
 def fact(ref: str, sector: str, **dates: datetime) -> CaseFact:

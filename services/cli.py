@@ -20,8 +20,10 @@ from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
+from services.cli_audit import audit_typers, trail
 from services.cli_retention import retention_typers
 from services.cli_staff import staff_typers
+from services.cli_trace import trace
 from services.intake.config import IntakeSettings
 from shared.contracts.aanmelding import CorrectReferral, ReferralPersonalData, SubmitReferral
 from shared.contracts.intake import AnswerQuestion, InboxNotice
@@ -45,8 +47,10 @@ app = typer.Typer(
 topics_app = typer.Typer(help="The topic registry on the broker.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 console = Console(soft_wrap=True)
-for _name, _typer in {**staff_typers(), **retention_typers()}.items():
+for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers()}.items():
     app.add_typer(_typer, name=_name)
+app.command("trail")(trail)
+app.command("trace")(trace)
 
 
 class Service(StrEnum):
@@ -54,6 +58,7 @@ class Service(StrEnum):
     triage = "triage"
     casemeeting = "casemeeting"
     retention = "retention"
+    audit = "audit"
 
 
 def service_module(service: Service) -> ModuleType:

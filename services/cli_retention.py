@@ -40,16 +40,16 @@ def case_uuid(text: str) -> str:
 CASE_ID = typer.Argument(..., callback=case_uuid, help="the hub's opaque case id")
 
 
-def read_side(read: Any) -> Any:
-    """Run a read of retention's database; a missing database says where it looked instead of a traceback."""
+def read_side(read: Any, service: str = "retention") -> Any:
+    """Run a read of `service`'s database; a missing database says where it looked instead of a traceback."""
     from sqlalchemy.exc import DBAPIError
 
     try:
         return asyncio.run(read)
     except DBAPIError as exc:
-        where = RetentionSettings().database_url_for("retention").split("@")[-1]
+        where = RetentionSettings().database_url_for(service).split("@")[-1]
         console.print(
-            f"no retention data at {where} ({type(exc.orig).__name__}): set DATABASE_URL to the database the "
+            f"no {service} data at {where} ({type(exc.orig).__name__}): set DATABASE_URL to the database the "
             "services use (the demo: sqlite+aiosqlite:///.local/demo/zorgtafel.db)"
         )
         raise typer.Exit(1) from None

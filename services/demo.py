@@ -14,10 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from rich.console import Console
 from sqlalchemy import select
 
 from services.cli import Service, service_module
+from services.demo_audit import show_audit
 from services.demo_retention import demo_retention_settings, print_purge, wait_for_purge
 from services.intake.config import IntakeSettings
 from services.intake.models import Case, Referral
@@ -38,6 +40,7 @@ from shared.contracts.triage import DecisionType, consultation_question_aad
 from shared.crypto import MasterKey, Sealed
 from shared.runtime import Runtime
 from shared.telemetry.processing import InMemoryProcessingLog
+from shared.telemetry.tracing import setup_tracing
 
 DEMO_PARTIES = ("politie-oost-brabant", "veilig-thuis-zuidoost-brabant", "ggd-brabant-zuidoost")
 
@@ -67,6 +70,10 @@ async def run_demo(count: int, console: Console) -> int:
     master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
     partners = [PartnerSystem.local(p, settings.kafka_bootstrap_servers, master, prefix) for p in DEMO_PARTIES]
     run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    partner_traces = setup_tracing(
+        "partner-systems (demo)", otlp_endpoint=settings.otlp_endpoint, otlp_traces_endpoint=settings.otlp_traces_endpoint
+    )
+    partner_tracer = partner_traces.get_tracer("zorgtafel.demo.partners")
 
     async with contextlib.AsyncExitStack() as stack:
         for runtime in runtimes.values():
@@ -82,19 +89,21 @@ async def run_demo(count: int, console: Console) -> int:
             partner = partners[i % len(partners)]
             reference = f"DEMO-{run}-{i + 1}"
             references.append((partner, reference))
-            await partner.send(
-                partner.referral(
-                    reference,
-                    fictional_person(run, i + 1),
-                    municipality="gemeente-helmond" if i % 2 else "gemeente-oss",
-                    indicators=Indicators(
-                        serious_local_safety_problem=True,
-                        several_chains_needed=True,
-                        life_domains=(LifeDomain.SAFETY, LifeDomain.HOUSING),
-                    ),
-                    urgency="urgent" if i == 0 else "regular",
+            # The partner system's own span: the hub continues its trace (W3C traceparent header).
+            with partner_tracer.start_as_current_span(f"{partner.party} publishes a referral", kind=SpanKind.PRODUCER):
+                await partner.send(
+                    partner.referral(
+                        reference,
+                        fictional_person(run, i + 1),
+                        municipality="gemeente-helmond" if i % 2 else "gemeente-oss",
+                        indicators=Indicators(
+                            serious_local_safety_problem=True,
+                            several_chains_needed=True,
+                            life_domains=(LifeDomain.SAFETY, LifeDomain.HOUSING),
+                        ),
+                        urgency="urgent" if i == 0 else "regular",
+                    )
                 )
-            )
         await partners[0].send_raw(b"{ this is not json")  # lands in the dead-letter topic; nothing stops
         console.print(f"partner systems sent {count} referral(s) and 1 malformed message")
 
@@ -114,6 +123,8 @@ async def run_demo(count: int, console: Console) -> int:
         await _triage_first_case(settings, first, partners, console)
         await _casusoverleg(settings, first, partners, console)
         purged = await wait_for_purge(runtimes[Service.retention], first)
+        partner_traces.force_flush()
+        audited = await show_audit(settings, list(runtimes.values()), first, console)
         await asyncio.sleep(1)  # the last notices leave through the outboxes
         inboxes = {p.party: await p.read_inbox() for p in partners}
         triaged = await _triaged(triage, [c.case_id for c in cases.values()])
@@ -130,7 +141,7 @@ async def run_demo(count: int, console: Console) -> int:
         console.print(f"  {party}:")
         for notice in notices[already[party]:]:
             console.print(f"    {notice['event_type']} {_detail(notice)}")
-    console.print(f"processing records written (Logboek Dataverwerkingen shape): {len(records.records)}")
+    console.print(f"processing records (Logboek Dataverwerkingen), also in the audit store: {len(records.records)}")
     console.print("[bold]where to look[/]")
     console.print(f"  referral events:   {AANMELDING_EVENTS.named(prefix)}")
     console.print(f"  intake decisions:  {INTAKE_EVENTS.named(prefix)}")
@@ -141,10 +152,9 @@ async def run_demo(count: int, console: Console) -> int:
     console.print(f"  dead letters:      {DEAD_LETTER.named(prefix)} (reason and origin in zt-dlq-* headers)")
     console.print(f"  databases:         {', '.join(r.database.url.split('///')[-1] for r in runtimes.values())}")
     console.print("  broker log:        .local/kafka/broker.log   (deploy/kafka/kafka.sh logs)")
-    console.print("  traces:            set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector")
     console.print(f"  retention:         DATABASE_URL={settings.database_url} zorgtafel retention status")
     print_purge(first, purged, console)
-    return 0 if len(cases) == count and len(triaged) == expected_triage and purged else 1
+    return 0 if len(cases) == count and len(triaged) == expected_triage and purged and audited else 1
 
 
 async def _triage_first_case(

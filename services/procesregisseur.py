@@ -9,11 +9,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate
+from opentelemetry.context import Context
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from shared.audit.access import access_record
 from shared.contracts.casemeeting import (
     AdoptPlan,
     AppointCasusregisseur,
@@ -34,7 +37,6 @@ from shared.contracts.intake import (
     AcceptReferral,
     AskReferrer,
     DeclineReferral,
-    DossierViewed,
     decline_aad,
     question_aad,
 )
@@ -65,6 +67,7 @@ class Procesregisseur:
         master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
         self._hub_key = party_key(master, HUB_READER)
         self._producer: AIOKafkaProducer | None = None
+        self._meetings: dict[uuid.UUID, uuid.UUID] = {}  # meetings this tool scheduled, by case
 
     async def __aenter__(self) -> Self:
         self._producer = AIOKafkaProducer(bootstrap_servers=self._settings.kafka_bootstrap_servers, acks="all")
@@ -156,9 +159,11 @@ class Procesregisseur:
     # --- the Casusoverleg (art. 8, 12.2c-h) ---
 
     def schedule(self, case_id: uuid.UUID, scheduled_at: datetime) -> ScheduleMeeting:
-        return ScheduleMeeting(
+        command = ScheduleMeeting(
             **self._envelope(), case_id=case_id, meeting_id=uuid.uuid4(), scheduled_at=scheduled_at, by=self.staff_id  # type: ignore[arg-type]
         )
+        self._meetings[command.meeting_id] = case_id  # its later commands continue the case's trace
+        return command
 
     def invite(self, meeting_id: uuid.UUID, parties: Sequence[str]) -> InviteParties:
         return InviteParties(**self._envelope(), meeting_id=meeting_id, parties=tuple(parties), by=self.staff_id)  # type: ignore[arg-type]
@@ -208,11 +213,16 @@ class Procesregisseur:
         """The person asks to see their data; `for_party` receives it sealed for it (Bijlage 3)."""
         return RequestAccessExport(**self._envelope(), case_id=case_id, requested_by=self.staff_id, for_party=for_party)  # type: ignore[arg-type]
 
-    async def log_view(self, case_id: uuid.UUID, view: str) -> None:
-        """Record a look into the dossier before it is shown (Bijlage 3: every look is logged)."""
+    async def log_view(self, case_id: uuid.UUID, view: str, *, kind: Literal["view", "trail"] = "view") -> None:
+        """Record a look into the dossier before it is shown (Bijlage 3: every look is logged; NEN
+        7513: who, which dossier, when, in which role). Waits for the broker's acknowledgement
+        (acks=all): when the record cannot be written, nothing is shown."""
         if self._producer is None:
             raise RuntimeError("use `async with` first")
-        record = DossierViewed(case_id=case_id, producer="cli", correlation_id=uuid.uuid4(), viewer=self.staff_id, view=view)
+        record = access_record(
+            case_id, kind=kind, actor=self.staff_id, actor_type="staff", role="procesregisseur", view=view,
+            purpose="zorgtafel-casus", authorisation="art. 12.2 (Procesregisseur)", source="cli",
+        )
         await self._producer.send_and_wait(
             AUDIT_EVENTS.named(self._settings.topic_prefix),
             record.model_dump_json().encode(),
@@ -224,10 +234,12 @@ class Procesregisseur:
         return seal_text(text, self._hub_key, kid=party_kid(HUB_READER), aad=aad)
 
     async def send(self, command: Command) -> None:
+        """Publish `command` (acks=all). A command about a case continues the case's trace (the
+        referral's, kept by intake), so one trace holds the case from the partner's publish on."""
         if self._producer is None:
             raise RuntimeError("use `async with` first")
         headers = {"content-type": "application/json"}
-        propagate.inject(headers)
+        propagate.inject(headers, context=await self._case_context(command))
         case_id = getattr(command, "case_id", None)
         topic = {"triage": TRIAGE_COMMANDS, "meeting": MEETING_COMMANDS, "retention": RETENTION_COMMANDS}.get(
             command.command_type.split(".")[0], INTAKE_COMMANDS
@@ -238,3 +250,22 @@ class Procesregisseur:
             key=str(case_id).encode() if case_id else None,
             headers=[(k, v.encode()) for k, v in headers.items()],
         )
+
+    async def _case_context(self, command: Command) -> Context | None:
+        """The trace context of the command's case, through intake's and the Casusoverleg's read
+        sides; None (the command starts its own trace) when the case or its trace is not known
+        here, e.g. when this tool cannot reach those databases."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from services.casemeeting.view import case_of_meeting
+        from services.intake.view import case_trace
+
+        try:
+            case_id = getattr(command, "case_id", None)
+            meeting_id = getattr(command, "meeting_id", None)
+            if case_id is None and meeting_id is not None:
+                case_id = self._meetings.get(meeting_id) or await case_of_meeting(meeting_id, self._settings)
+            parent = await case_trace(case_id, self._settings) if case_id else None
+        except (SQLAlchemyError, OSError):
+            return None
+        return TraceContextTextMapPropagator().extract({"traceparent": parent}) if parent else None

@@ -19,6 +19,8 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import Tracer
 from sqlalchemy import MetaData
 
+from shared.audit.activities import load_register
+from shared.audit.logboek import Logboek
 from shared.contracts.envelope import utcnow
 from shared.contracts.topics import HUB_TOPICS, Topic
 from shared.messaging.admin import ensure_topics
@@ -34,6 +36,7 @@ from shared.retention.policy import RetentionPolicy, load_policy
 from shared.settings import ServiceSettings
 from shared.telemetry.logging import configure_logging
 from shared.telemetry.processing import (
+    Activity,
     ProcessingLog,
     ProcessingRecordProcessor,
     Pseudonymizer,
@@ -61,6 +64,8 @@ class Runtime:
     policy: RetentionPolicy
     # Delivery semantics of every subscriber; batch handlers use it to dead-letter one record.
     reliability: ReliableConsumption
+    # Stages each processing's LDV record in the transaction that records its message processed.
+    logboek: Logboek
     topics: tuple[Topic, ...] = HUB_TOPICS
     # Run after the schema exists and before consuming starts (e.g. seeding reference data).
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -75,7 +80,8 @@ class Runtime:
         return UnitOfWork(self.database.sessions)
 
     def inbox(self, handler: str) -> Inbox:
-        return Inbox(self.tables, f"{self.service}.{handler}")
+        """The handler's inbox; recording a message as processed also records the processing."""
+        return Inbox(self.tables, f"{self.service}.{handler}", on_processed=self.logboek.record)
 
     def subscriber(self, router: KafkaRouter, handler: str, *topics: str, **options: Any) -> Any:
         """A hub subscriber: its own consumer group, manual acks (at-least-once), from the start.
@@ -190,10 +196,14 @@ def build_runtime(
     configure_logging()
     settings.check_secrets()
     policy = load_policy(settings.retention_policy)
+    # Every activity the code records must be in the register in force (LDV: a record points at
+    # a defined, versioned activity); a register that lacks one stops the service here.
+    load_register(settings.processing_activities, required=Activity.ALL)
     tables = messaging_tables(metadata)
     tracer_provider = setup_tracing(
         service,
         otlp_endpoint=settings.otlp_endpoint,
+        otlp_traces_endpoint=settings.otlp_traces_endpoint,
         exporter=span_exporter,
         processors=[ProcessingRecordProcessor(processing_log or StructlogProcessingLog())],
     )
@@ -209,6 +219,7 @@ def build_runtime(
         max_backoff_s=settings.retry_max_delay_s,
         lock_rows=database.is_postgres,
     )
+    outbox = Outbox(tables, settings.topic_prefix)
     runtime = Runtime(
         service=service,
         settings=settings,
@@ -217,11 +228,12 @@ def build_runtime(
         tracer_provider=tracer_provider,
         broker=broker,
         database=database,
-        outbox=Outbox(tables, settings.topic_prefix),
+        outbox=outbox,
         relay=relay,
         pseudonymizer=Pseudonymizer(settings.pseudonym_key.get_secret_value().encode()),
         policy=policy,
         reliability=reliability,
+        logboek=Logboek(outbox, service),
         topics=tuple(topics),
     )
     # Every service keeps its operational rows only for the policy's term; hourly is plenty.

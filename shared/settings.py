@@ -26,7 +26,9 @@ class ServiceSettings(BaseSettings):
     fixtures and deployments share them; everything else has the `ZT_` prefix.
     """
 
-    model_config = SettingsConfigDict(env_prefix="ZT_", frozen=True, extra="ignore")
+    # populate_by_name: code (tests, tools) may pass a field by its name even where the environment
+    # uses a standard name (DATABASE_URL, OTEL_EXPORTER_OTLP_ENDPOINT).
+    model_config = SettingsConfigDict(env_prefix="ZT_", frozen=True, extra="ignore", populate_by_name=True)
 
     service_name: str = "zorgtafel"
     # "production" refuses to start with any of the built-in local-only keys.
@@ -44,6 +46,12 @@ class ServiceSettings(BaseSettings):
     otlp_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "ZT_OTLP_ENDPOINT"),
+    )
+    # The OTLP exporter spec: the base above gets `/v1/traces` appended; this full traces URL is
+    # used as is and wins (shared/telemetry/tracing.py: traces_endpoint).
+    otlp_traces_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ZT_OTLP_TRACES_ENDPOINT"),
     )
     # Key for pseudonymising data-subject ids in processing records (Logboek Dataverwerkingen).
     # The default only suits a local run; a deployment sets its own secret.
@@ -71,6 +79,9 @@ class ServiceSettings(BaseSettings):
     # The retention policy in force (shared/retention/data/retention-policy.v1.json when unset):
     # a deployment's own file replaces it whole. Services and `topics create` read the same file.
     retention_policy: str | None = None
+    # The register of processing activities in force (shared/audit/data/processing-activities.v1.json
+    # when unset); a deployment's own file replaces it whole.
+    processing_activities: str | None = None
     metadata_max_age_ms: int = 10_000
 
     def check_secrets(self) -> None:

@@ -8,9 +8,10 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from tests import infra as infra_module
-from tests.infra import Infra
+from tests.infra import Infra, Jaeger
 
 INFRA_USED = pytest.StashKey[str]()
+JAEGER_USED = pytest.StashKey[str]()
 
 
 @pytest.fixture(scope="session")
@@ -21,9 +22,20 @@ def infra(request: pytest.FixtureRequest) -> Iterator[Infra]:
     provided.close()
 
 
+@pytest.fixture(scope="session")
+def jaeger(request: pytest.FixtureRequest) -> Jaeger:
+    """A real OTLP receiver and trace store, for the tests that export spans; left running after
+    the session, like Kafka and PostgreSQL from the local scripts."""
+    provided = infra_module.provide_jaeger()
+    request.config.stash[JAEGER_USED] = provided.source
+    return provided
+
+
 def pytest_terminal_summary(terminalreporter, config) -> None:  # type: ignore[no-untyped-def]
     used = config.stash.get(INFRA_USED, "none (no test needed Kafka or PostgreSQL)")
     terminalreporter.write_line(f"real infrastructure used: {used}")
+    if JAEGER_USED in config.stash:
+        terminalreporter.write_line(f"trace receiver used: {config.stash[JAEGER_USED]}")
 
 
 @pytest.fixture

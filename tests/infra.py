@@ -4,6 +4,9 @@
 2. testcontainers, when a Docker engine answers;
 3. the project's own scripts (deploy/kafka/kafka.sh, deploy/postgres/postgres.sh), which start
    Apache Kafka from Maven Central jars and PostgreSQL from Debian's package.
+
+Jaeger (the OTLP receiver and trace store) is provided apart, by `provide_jaeger`, only to the
+tests that ask for it: building it on a fresh machine takes minutes.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,3 +70,37 @@ def provide() -> Infra:
     if _docker_engine_answers():
         return _from_testcontainers()
     return _from_local_scripts()
+
+
+@dataclass(frozen=True)
+class Jaeger:
+    """A running Jaeger v2: `otlp_endpoint` is the OTLP/HTTP base URL (what
+    `OTEL_EXPORTER_OTLP_ENDPOINT` holds, e.g. `http://127.0.0.1:4318`), `query_url` the base of its
+    query API (e.g. `http://127.0.0.1:16686`; a trace is at `/api/traces/<32 hex>`)."""
+
+    otlp_endpoint: str
+    query_url: str
+    source: str
+
+
+def _jaeger_answers(query_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{query_url}/api/services", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def provide_jaeger() -> Jaeger:
+    """A Jaeger that answers, in this order: one already answering on the configured ports (a
+    demo's, an earlier session's), else one started by deploy/jaeger/jaeger.sh, which builds the
+    binary once per machine and reuses the one it started before.
+
+    Ports are the script's: `JAEGER_OTLP_HTTP_PORT` (4318) and `JAEGER_UI_PORT` (16686).
+    """
+    otlp = f"http://127.0.0.1:{os.environ.get('JAEGER_OTLP_HTTP_PORT', '4318')}"
+    query = f"http://127.0.0.1:{os.environ.get('JAEGER_UI_PORT', '16686')}"
+    if _jaeger_answers(query):
+        return Jaeger(otlp, query, f"Jaeger already running at {query}")
+    subprocess.run([str(ROOT / "deploy/jaeger/jaeger.sh"), "start"], check=True)
+    return Jaeger(otlp, query, f"local script (Jaeger built from the Go module proxy) at {query}")

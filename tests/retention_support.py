@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from services.retention.models import LedgerEntry
 from shared.contracts.topics import RETENTION_EVENTS
+from shared.retention.categories import Category
 from shared.runtime import Runtime
 from tests.infra import Infra
 from tests.support import Hub, Partner, a_referral, at_least, events_on, eventually
@@ -34,6 +35,12 @@ async def ledger(hub: Hub) -> list[LedgerEntry]:
 
 async def all_confirmed(hub: Hub, service: str) -> bool:
     return {e.state for e in await ledger(hub) if e.service == service} == {"confirmed"}
+
+
+async def personal_purges_confirmed(hub: Hub) -> bool:
+    """Every purge of personal data is confirmed (the case record waits for its own, later term)."""
+    entries = [e for e in await ledger(hub) if e.category != Category.CASE_RECORD]
+    return bool(entries) and all(e.state == "confirmed" for e in entries)
 
 
 def amsterdam_midnight(day: date) -> datetime:

@@ -20,6 +20,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from services.audit.app import create_runtime as create_audit
+from services.audit.config import AuditSettings
 from services.casemeeting.app import create_runtime as create_casemeeting
 from services.casemeeting.config import CasemeetingSettings
 from services.intake.app import create_runtime as create_intake
@@ -214,6 +216,7 @@ class Hub:
     records: InMemoryProcessingLog
     casemeeting: Runtime | None = None
     retention: Runtime | None = None
+    audit: Runtime | None = None
 
     async def referrals(self) -> list[Referral]:
         async with self.intake.database.sessions() as s:
@@ -275,10 +278,12 @@ async def running_hub(
     meeting_overrides: dict[str, Any] | None = None,
     retention_overrides: dict[str, Any] | None = None,
     retention_clock: Callable[[], datetime] | None = None,
+    audit_overrides: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Hub]:
     """With `meeting_overrides` (even empty) the casemeeting service runs too; with
-    `retention_overrides` retention too, on `retention_clock` when given."""
+    `retention_overrides` retention too, on `retention_clock` when given; with `audit_overrides`
+    the audit service too."""
     triage_overrides = triage_overrides or {}
     spans, records = InMemorySpanExporter(), InMemoryProcessingLog()
     intake_settings = settings_for(
@@ -305,7 +310,11 @@ async def running_hub(
             clock = {"clock": retention_clock} if retention_clock else {}
             retention = create_retention(retention_settings, span_exporter=spans, processing_log=records, **clock)
             await stack.enter_async_context(retention.app())
-        yield Hub(intake, triage, spans, records, meeting, retention)
+        audit = None
+        if audit_overrides is not None:
+            audit = create_audit(settings_for(AuditSettings, infra, namespace, **{**overrides, **audit_overrides}))
+            await stack.enter_async_context(audit.app())
+        yield Hub(intake, triage, spans, records, meeting, retention, audit)
 
 
 def cli_env(hub: Hub) -> dict[str, str]:

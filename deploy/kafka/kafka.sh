@@ -5,6 +5,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=deploy/lib.sh
+. "$HERE/../lib.sh"
 ROOT="$(cd "$HERE/../.." && pwd)"
 STATE="${ZT_STATE_DIR:-$ROOT/.local}/kafka"
 LIBS="$STATE/libs"
@@ -76,15 +78,8 @@ wait_ready() {
   log "ready on 127.0.0.1:$PORT"
 }
 
-stop() {
-  if ! running; then rm -f "$PIDFILE"; log "not running"; return 0; fi
-  local pid; pid="$(cat "$PIDFILE")"
-  kill "$pid"   # SIGTERM: the broker's shutdown hook closes logs cleanly
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-  if kill -0 "$pid" 2>/dev/null; then log "forcing stop"; kill -9 "$pid"; fi
-  rm -f "$PIDFILE"
-  log "stopped"
-}
+# SIGTERM first: the broker's shutdown hook closes logs cleanly.
+stop() { stop_pidfile "$PIDFILE" 60; }
 
 case "${1:-}" in
   install) install ;;

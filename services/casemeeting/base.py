@@ -13,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.casemeeting.config import SERVICE
 from services.casemeeting.models import DECLINED, Invitation, MeetingCase
+from shared.audit.access import deliver
 from shared.contracts.envelope import Notice
-from shared.contracts.topics import MEETING_EVENTS, Topic, partner_inbox
+from shared.contracts.topics import MEETING_EVENTS, Topic
 from shared.crypto.hub_keys import HubKeys
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
+from shared.telemetry.processing import about
 
 
 class Refused(Exception):  # noqa: N818 - a refusal is an outcome, not an error
@@ -51,18 +53,21 @@ class CasemeetingBase:
         topic: Topic = MEETING_EVENTS, **fields: Any,
     ) -> Any:
         event = cls(case_id=case.case_id, producer=SERVICE, correlation_id=case.correlation_id, causation_id=causation, **fields)
+        about(case.case_id)  # a fact about the case: the processing in progress concerns it
         await self.outbox.stage(session, topic, event)
         return event
 
-    async def notify(self, session: AsyncSession, party: str, notice: Notice) -> None:
-        """To a party's inbox, and only while it is a party (art. 21.3, 23.2)."""
+    async def notify(self, session: AsyncSession, party: str, notice: Notice, *, case_id: uuid.UUID) -> None:
+        """To a party's inbox, and only while it is a party (art. 21.3, 23.2); what it discloses of
+        case `case_id` is recorded in the access log (NEN 7513, Bijlage 3) in the same transaction."""
         if await self.register.standing(session, party, self.today()) == "party":
-            await self.outbox.stage(session, partner_inbox(party), notice)
+            await deliver(self.outbox, session, party, notice, case_id=case_id, source=SERVICE)
 
     async def case_of(self, session: AsyncSession, case_id: uuid.UUID) -> MeetingCase:
         case = await session.get(MeetingCase, case_id)
         if case is None:
             raise Refused("unknown_case")
+        about(case_id)
         if case.status != "preparing":
             raise Refused("case_afgeschaald")
         return case

@@ -55,6 +55,15 @@ COMMANDS: dict[str, Any] = {
     "meeting.carry-over": CarryOver,
     "meeting.decide-afschaling": DecideAfschaling,
 }
+# The processing activity of each command (the register's activities follow the covenant's steps:
+# the plan van aanpak, art. 8.4b-c, 13; afschaling, art. 1.2, 8.4d; the rest prepares and holds
+# the Casusoverleg, art. 8, 9, 12.2c-f).
+ACTIVITIES: dict[str, str] = {
+    "meeting.adopt-plan": Activity.PLAN_VAN_AANPAK,
+    "meeting.carry-over": Activity.PLAN_VAN_AANPAK,
+    "meeting.set-afschaling-criteria": Activity.AFSCHALING,
+    "meeting.decide-afschaling": Activity.AFSCHALING,
+}
 
 
 def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStore) -> KafkaRouter:
@@ -84,7 +93,8 @@ def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStor
 
     def register_command(command_type: str, model: Any) -> None:
         async def on_command(body: Any) -> None:
-            with record_processing(runtime.tracer, command_type, Activity.CASUSOVERLEG, runtime.pseudonymizer):
+            activity = ACTIVITIES.get(command_type, Activity.CASUSOVERLEG)
+            with record_processing(runtime.tracer, command_type, activity, runtime.pseudonymizer):
                 refusal = await overleg.handle(body)
             runtime.relay.wake()
             log.info("meeting.command", command_type=command_type, refusal=refusal)

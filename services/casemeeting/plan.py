@@ -112,7 +112,7 @@ class PlanOfAction(Preparation):
             await self.notify(session, party, YourActions(
                 producer=SERVICE, correlation_id=case.correlation_id, causation_id=cmd.command_id,
                 meeting_id=meeting.meeting_id, plan_version=version, actions=own,
-            ))
+            ), case_id=case.case_id)
 
     async def set_criteria(self, session: AsyncSession, cmd: SetAfschalingCriteria) -> None:
         meeting, case = await self.meeting_and_case(session, cmd.meeting_id)
@@ -169,7 +169,7 @@ class PlanOfAction(Preparation):
                     await self.notify(session, case.casusregisseur, ActionOverdueNotice(
                         producer=SERVICE, correlation_id=case.correlation_id, action_id=action.action_id,
                         responsible_party=action.responsible_party, deadline=action.deadline,
-                    ))
+                    ), case_id=case.case_id)
                 flagged += 1
             await uow.commit()
         return flagged

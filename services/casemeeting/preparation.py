@@ -118,7 +118,7 @@ class Preparation(CasemeetingBase):
                 producer=SERVICE, correlation_id=case.correlation_id, causation_id=cmd.command_id,
                 invitation_id=invitation.invitation_id, meeting_id=meeting.meeting_id,
                 scheduled_at=meeting.scheduled_at, themes=tuple(case.themes),
-            ))
+            ), case_id=case.case_id)
 
     async def own_invitation(self, session: AsyncSession, party: str, invitation_id: uuid.UUID) -> Invitation:
         invitation = await session.get(Invitation, invitation_id)
@@ -174,7 +174,7 @@ class Preparation(CasemeetingBase):
                 await self.notify(session, item.supplier, ConsentRequest(
                     producer=SERVICE, correlation_id=case.correlation_id, causation_id=cmd.command_id,
                     consent_id=consent.consent_id, item_id=item.item_id, recipient=recipient, meeting_id=meeting.meeting_id,
-                ))
+                ), case_id=case.case_id)
 
     async def answer_consent(self, session: AsyncSession, party: str, msg: AnswerConsentRequest) -> None:
         consent = await session.get(Consent, msg.consent_id)
@@ -192,6 +192,6 @@ class Preparation(CasemeetingBase):
                 producer=SERVICE, correlation_id=case.correlation_id, causation_id=msg.command_id,
                 meeting_id=consent.meeting_id, item_id=item.item_id, supplied_by=party,
                 content=self.keys.seal_text_for_party(consent.recipient, text, aad=item_aad(item.item_id)),
-            ))
+            ), case_id=case.case_id)
 
 

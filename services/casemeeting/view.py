@@ -6,10 +6,12 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.casemeeting.config import SERVICE, CasemeetingSettings
 from services.casemeeting.models import Action, Consent, InformationItem, Invitation, Meeting, MeetingCase
-from shared.persistence.database import Database
+from shared.persistence.database import Database, read_once
+from shared.settings import ServiceSettings
 
 
 async def meeting_state(case_id: uuid.UUID, settings: CasemeetingSettings | None = None) -> dict[str, Any] | None:
@@ -60,3 +62,13 @@ async def meeting_state(case_id: uuid.UUID, settings: CasemeetingSettings | None
             for a in actions
         ],
     }
+
+
+async def case_of_meeting(meeting_id: uuid.UUID, settings: ServiceSettings | None = None) -> uuid.UUID | None:
+    """The case a meeting belongs to (an opaque id), or None for an unknown meeting."""
+
+    async def read(session: AsyncSession) -> uuid.UUID | None:
+        meeting = await session.get(Meeting, meeting_id)
+        return meeting.case_id if meeting is not None else None
+
+    return await read_once((settings or CasemeetingSettings()).database_url_for(SERVICE), read)

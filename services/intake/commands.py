@@ -18,6 +18,7 @@ from services.intake import register_service
 from services.intake.config import SERVICE
 from services.intake.models import ACCEPTED, DECLINED, RECEIVED, Case, Question
 from services.intake.service import today_utc
+from shared.audit.access import deliver
 from shared.contracts.envelope import Command, utcnow
 from shared.contracts.intake import (
     AcceptReferral,
@@ -34,7 +35,7 @@ from shared.contracts.intake import (
     question_aad,
 )
 from shared.contracts.register import AdmitParty, ExcludeParty, RecordPartyLeaving
-from shared.contracts.topics import INTAKE_EVENTS, partner_inbox
+from shared.contracts.topics import INTAKE_EVENTS
 from shared.crypto.hub_keys import HubKeys
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
@@ -111,12 +112,12 @@ class IntakeCommands:
                 referrer_party=case.referrer_party, decided_by=command.decided_by,
             ))
         if await self.register.standing(session, case.referrer_party, self.today()) == "party":
-            await self.outbox.stage(session, partner_inbox(case.referrer_party), ReferralOutcome(
+            await deliver(self.outbox, session, case.referrer_party, ReferralOutcome(
                 producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
                 referrer_reference=case.referrer_reference,
                 outcome="accepted" if isinstance(command, AcceptReferral) else "declined",
                 reason=reason_for_referrer,
-            ))
+            ), case_id=case.case_id, source=SERVICE)
 
     async def _ask(self, uow: UnitOfWork, case: Case, command: AskReferrer) -> None:
         session = uow.session
@@ -131,11 +132,11 @@ class IntakeCommands:
             case_id=case.case_id, producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
             question_id=command.question_id, asked_by=command.asked_by, referrer_party=case.referrer_party,
         ))
-        await self.outbox.stage(session, partner_inbox(case.referrer_party), QuestionToReferrer(
+        await deliver(self.outbox, session, case.referrer_party, QuestionToReferrer(
             producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
             referrer_reference=case.referrer_reference, question_id=command.question_id,
             question=self.keys.seal_text_for_party(case.referrer_party, text, aad=question_aad(command.question_id)),
-        ))
+        ), case_id=case.case_id, source=SERVICE)
 
     async def _finish(self, uow: UnitOfWork, command: Command, refusal: str | None) -> None:
         if refusal is not None:

@@ -10,12 +10,12 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 from services.intake.commands import IntakeCommands
 from services.intake.service import Intake
 from shared.contracts.aanmelding import ReferralReceived, SubmitReferral
+from shared.contracts.audit import AccessRecorded, ProcessingRecorded
 from shared.contracts.intake import (
     AcceptReferral,
     AnswerQuestion,
     AskReferrer,
     DeclineReferral,
-    DossierViewed,
     InboundRefused,
     InboxNotice,
     IntakeEvent,
@@ -118,7 +118,7 @@ def _document(router: KafkaRouter) -> None:
         (AANMELDING_EVENTS.name, "ReferralReceived", ReferralReceived),
         (INTAKE_EVENTS.name, "intake-events", IntakeEvent),
         (REGISTER_EVENTS.name, "register-events", RegisterEvent),
-        (AUDIT_EVENTS.name, "audit-records", InboundRefused | DossierViewed),
+        (AUDIT_EVENTS.name, "audit-records", InboundRefused | ProcessingRecorded | AccessRecorded),
         (PARTNER_INBOX_PATTERN, "partner-inbox", InboxNotice),
         (PARTNER_INBOUND_PATTERN, "partner-inbound", SubmitReferral | AnswerQuestion),
     ]

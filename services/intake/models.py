@@ -48,6 +48,10 @@ class Case(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decline_reason: Mapped[dict[str, str] | None] = mapped_column(JSON)  # Sealed under the case key
+    # W3C traceparent of the referral's processing: every later command about the case continues
+    # this trace, so one trace runs from the partner's publish through the Casusoverleg (LDV: the
+    # trace groups the processings serving one original processing). Ids only, no data.
+    trace_parent: Mapped[str | None] = mapped_column(String(64))
 
 
 class Referral(Base):

@@ -50,6 +50,7 @@ from shared.messaging.reliability import PoisonMessageError
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.gate import admitted, message_id_of
 from shared.register.store import RegisterStore
+from shared.telemetry.processing import about, current_traceparent
 
 Outcome = Literal[
     "received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "corrected", "not_ours"
@@ -147,6 +148,7 @@ class Intake:
                 municipality=command.municipality, age_group=rules.age_group(personal.person.date_of_birth, on),
                 urgency=command.urgency, indicators=command.indicators.model_dump(mode="json"),
                 match_bsn=keys.get("bsn"), match_name=keys["name_and_date_of_birth"], opened_at=utcnow(),
+                trace_parent=current_traceparent(),
             ))
             await session.flush()
             await self._stage(uow, AANMELDING_EVENTS, ReferralReceived(
@@ -236,6 +238,8 @@ class Intake:
         self, uow: UnitOfWork, message_id: uuid.UUID | None, result: tuple[Outcome, uuid.UUID | None]
     ) -> tuple[Outcome, uuid.UUID | None]:
         if message_id is not None:
+            if result[1] is not None:
+                about(result[1])  # the processing's data subject: the case it created, linked or found
             await self.inbox.record(uow.session, message_id)
         await uow.commit()
         return result

@@ -14,7 +14,7 @@ from services.retention.config import SERVICE, RetentionSettings
 from services.retention.models import CONFIRMED, ISSUED, PENDING, CaseFact, LedgerEntry, RightsRequest
 from services.retention.report import yearly_counts
 from shared.contracts.envelope import utcnow
-from shared.persistence.database import Database
+from shared.persistence.database import read_once
 from shared.retention.policy import RetentionPolicy, load_policy
 from shared.telemetry.processing import Pseudonymizer
 
@@ -36,12 +36,7 @@ def policy_rows(policy: RetentionPolicy) -> list[dict[str, Any]]:
 
 
 async def _read(settings: RetentionSettings, read: Any) -> Any:
-    database = Database(settings.database_url_for(SERVICE))
-    try:
-        async with database.sessions() as s:
-            return await read(s)
-    finally:
-        await database.dispose()
+    return await read_once(settings.database_url_for(SERVICE), read)
 
 
 async def purge_status(settings: RetentionSettings | None = None, now: datetime | None = None) -> dict[str, Any]:

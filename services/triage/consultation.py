@@ -34,6 +34,7 @@ from shared.contracts.triage import (
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
 from shared.register.gate import admitted, message_id_of
+from shared.telemetry.processing import about
 
 
 class Consultations:
@@ -71,7 +72,7 @@ class Consultations:
                         question=self.keys.seal_text_for_party(
                             party, question, aad=consultation_question_aad(consultation.consultation_id)
                         ),
-                    ))
+                    ), case.case_id)
             await self._finish(uow, command, refusal)
             return refusal
 
@@ -131,6 +132,7 @@ class Consultations:
                 session, party, command.consultation_id, message_id, [reason("answer", "personal_data_unreadable")]
             )
         case = await session.get(TriageCase, consultation.case_id)
+        about(consultation.case_id)
         consultation.answer = await self.keys.seal_for_case(session, case.case_id, "answer", text)
         consultation.assessment = command.assessment.model_dump(mode="json")
         consultation.status, consultation.closed_at = ANSWERED, self.now()
@@ -179,7 +181,7 @@ class Consultations:
                     await self._notify(session, c.party, ConsultationReminder(
                         producer=SERVICE, correlation_id=case.correlation_id, consultation_id=c.consultation_id,
                         answer_before=c.answer_before,
-                    ))
+                    ), c.case_id)
                 else:
                     continue
                 changed += 1

@@ -19,6 +19,7 @@ from services.triage import criteria, routing
 from services.triage.config import SERVICE
 from services.triage.consultation import Consultations
 from services.triage.models import ANSWERED, OPEN, Consultation, TriageCase
+from shared.audit.access import deliver
 from shared.contracts.aanmelding import Indicators
 from shared.contracts.envelope import Command, Notice, utcnow
 from shared.contracts.intake import ReferralAccepted, outcome_aad
@@ -41,6 +42,7 @@ from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
+from shared.telemetry.processing import about
 
 
 def utc_now() -> datetime:
@@ -191,15 +193,21 @@ class Triage(Consultations):
         await self._notify(session, case.referrer_party, TriageOutcome(
             producer=SERVICE, correlation_id=case.correlation_id, causation_id=command.command_id,
             referrer_reference=case.referrer_reference, outcome=outcome, reason=sealed,  # type: ignore[arg-type]
-        ))
+        ), case.case_id)
 
     async def _event(self, session: Any, case: TriageCase, cls: Any, causation: uuid.UUID | None = None, **fields: Any) -> Any:
         event = cls(case_id=case.case_id, producer=SERVICE, correlation_id=case.correlation_id, causation_id=causation, **fields)
+        about(case.case_id)  # a fact about the case: the processing in progress concerns it
         await self.outbox.stage(session, TRIAGE_EVENTS, event)
         return event
 
-    async def _notify(self, session: Any, party: str, notice: Notice) -> None:
-        await self.outbox.stage(session, partner_inbox(party), notice)
+    async def _notify(self, session: Any, party: str, notice: Notice, case_id: uuid.UUID | None = None) -> None:
+        """To a party's inbox; with `case_id`, what it discloses of that case goes into the access
+        log (NEN 7513, Bijlage 3) in the same transaction."""
+        if case_id is None:
+            await self.outbox.stage(session, partner_inbox(party), notice)
+        else:
+            await deliver(self.outbox, session, party, notice, case_id=case_id, source=SERVICE)
 
     async def _finish(self, uow: UnitOfWork, command: Command, refusal: str | None) -> None:
         if refusal is not None:

@@ -186,15 +186,6 @@ class ReferralOutcome(Notice):
 # --- audit (zorgtafel.audit.events.v1) ---
 
 
-class DossierViewed(Event):
-    """Every look into a dossier is logged: who, which dossier, when, what (Bijlage 3; NEN 7513)."""
-
-    event_type: Literal["audit.dossier-viewed"] = "audit.dossier-viewed"
-    schema_version: Literal[1] = 1
-    viewer: str = Field(pattern=STAFF_ID, max_length=64, description="pseudonymous staff id")
-    view: str = Field(description="which view of the dossier, e.g. triage-state")
-
-
 class InboundRefused(Notice):
     """A message on an inbound topic whose owner may not refer (not, or no longer, a party)."""
 

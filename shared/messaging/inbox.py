@@ -7,6 +7,8 @@ state change, there is no window in which the change exists without the record o
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ARRAY, Uuid, any_, bindparam, insert, select
@@ -15,11 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts.envelope import utcnow
 from shared.messaging.tables import MessagingTables
 
+# Called with the session and the cases processed (None: whatever is in progress) when a message
+# is recorded as processed: the Logboek stages the processing records there (shared/audit/logboek.py).
+OnProcessed = Callable[[AsyncSession, Collection[UUID] | None], Awaitable[Any]]
+
 
 class Inbox:
-    def __init__(self, tables: MessagingTables, consumer: str) -> None:
+    def __init__(self, tables: MessagingTables, consumer: str, on_processed: OnProcessed | None = None) -> None:
         self._table = tables.inbox
         self._consumer = consumer
+        self._on_processed = on_processed
 
     async def seen(self, session: AsyncSession, message_id: UUID) -> bool:
         row = await session.scalar(
@@ -42,16 +49,24 @@ class Inbox:
         rows = await session.scalars(select(column).where(self._table.c.consumer == self._consumer, wanted))
         return set(rows)
 
-    async def record_many(self, session: AsyncSession, message_ids: list[UUID]) -> None:
-        """Record a batch as processed in one statement (ids must be distinct and unseen)."""
+    async def record_many(
+        self, session: AsyncSession, message_ids: list[UUID], cases: Collection[UUID] | None = None
+    ) -> None:
+        """Record a batch as processed in one statement (ids must be distinct and unseen); `cases`
+        are the data subjects these messages processed."""
         if message_ids:
+            if self._on_processed is not None:
+                await self._on_processed(session, cases)
             now = utcnow()
             await session.execute(
                 insert(self._table), [{"consumer": self._consumer, "message_id": m, "processed_at": now} for m in message_ids]
             )
 
-    async def record(self, session: AsyncSession, message_id: UUID) -> None:
-        """Record the message as processed; a concurrent duplicate fails on the primary key."""
+    async def record(self, session: AsyncSession, message_id: UUID, case: UUID | None = None) -> None:
+        """Record the message as processed; a concurrent duplicate fails on the primary key.
+        `case`: the data subject it processed, when other processings are in progress too."""
+        if self._on_processed is not None:
+            await self._on_processed(session, None if case is None else (case,))
         await session.execute(
             insert(self._table).values(consumer=self._consumer, message_id=message_id, processed_at=utcnow())
         )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,6 +60,16 @@ class Database:
 
 class SchemaOutdatedError(RuntimeError):
     pass
+
+
+async def read_once(url: str, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """A tool's one read of a service's database (its read side): connect, read, let go."""
+    database = Database(url)
+    try:
+        async with database.sessions() as session:
+            return await read(session)
+    finally:
+        await database.dispose()
 
 
 def _missing_columns(sync_conn: Any, metadata: MetaData) -> list[str]:

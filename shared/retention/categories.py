@@ -24,7 +24,8 @@ class Category(StrEnum):
     CASE_RECORD = "case_record"  # what is left of the case: statuses, parties, dates, references
     OPERATIONAL = "operational"  # inbox rows (ids of processed messages), by age
     DEAD_LETTERS = "dead_letters"  # the dead-letter topic (original bytes, maybe sealed by a party)
-    AUDIT_RECORDS = "audit_records"  # processing and access records (pseudonymous)
+    AUDIT_RECORDS = "audit_records"  # processing records (LDV) in the audit store, and the audit topic
+    ACCESS_LOG = "access_log"  # access records (NEN 7513) in the audit store
     REPORT_FACTS = "report_facts"  # non-personal counts' source for the yearly report (art. 11.3d)
     TRANSPORT_COPIES = "transport_copies"  # party inbound/inbox and command topics: sealed with transport keys
     HUB_EVENTS = "hub_events"  # the hub's event topics: opaque ids, texts only under a case key
@@ -83,6 +84,7 @@ ALLOWED_ACTIONS: dict[Category, frozenset[Action]] = {
     Category.OPERATIONAL: frozenset({Action.DELETE}),
     Category.DEAD_LETTERS: frozenset({Action.DELETE}),
     Category.AUDIT_RECORDS: frozenset({Action.KEEP_WITHOUT_PERSONAL_DATA}),
+    Category.ACCESS_LOG: frozenset({Action.KEEP_WITHOUT_PERSONAL_DATA}),
     Category.REPORT_FACTS: frozenset({Action.KEEP_WITHOUT_PERSONAL_DATA}),
     Category.TRANSPORT_COPIES: frozenset({Action.DELETE}),
     Category.HUB_EVENTS: frozenset({Action.DELETE}),

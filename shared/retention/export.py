@@ -16,8 +16,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.audit.access import deliver
 from shared.contracts.rights import AccessExport, ExportCase, ExportCompleted, access_export_aad
-from shared.contracts.topics import RETENTION_EVENTS, partner_inbox
+from shared.contracts.topics import RETENTION_EVENTS
 from shared.crypto.hub_keys import HubKeys
 from shared.crypto.keystore import KeyDestroyedError, UnknownCaseKeyError
 from shared.messaging.inbox import Inbox
@@ -64,10 +65,10 @@ class CaseExporter:
             content = self.keys.seal_text_for_party(
                 command.for_party, document, aad=access_export_aad(command.request_id, self.service)
             )
-            await self.outbox.stage(session, partner_inbox(command.for_party), AccessExport(
+            await deliver(self.outbox, session, command.for_party, AccessExport(
                 producer=self.service, correlation_id=command.conversation_id, causation_id=command.command_id,
                 request_id=command.request_id, service=command.service, item_count=len(items), content=content,
-            ))
+            ), case_id=command.case_id, source=self.service)
             await self.outbox.stage(session, RETENTION_EVENTS, ExportCompleted(
                 case_id=command.case_id, producer=self.service, correlation_id=command.conversation_id,
                 causation_id=command.command_id, request_id=command.request_id, service=command.service,

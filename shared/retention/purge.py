@@ -205,7 +205,7 @@ class CasePurger:
                 causation_id=c.command_id, purge_id=c.command_id, service=c.service,
                 policy_version=c.policy_version, counts=counts[c.command_id], purged_at=purged_at,
             )) for c in todo])
-            await self.inbox.record_many(session, [c.command_id for c in todo])
+            await self.inbox.record_many(session, [c.command_id for c in todo], {c.case_id for c in todo})
             await uow.commit()
             return counts
 

@@ -6,24 +6,31 @@ processing activity (a versioned URI, one per step of the covenant's flow) and a
 data-subject id. The data subject is identified by an HMAC of the opaque case id under a key
 that stays with the hub, so a leaked log cannot be joined to case data without that key.
 
-This is the hook that every handler processing personal data uses (covenant Bijlage 3: every
-look into a dossier is logged). Storing and querying records is later work; for now a
-`ProcessingLog` receives each record as it ends.
+Every handler that processes personal data runs inside `record_processing` (or
+`record_processings` for a batch, one per data subject). While it runs, the processing is "in
+progress" in this task's context; when the use case records the message as processed in its inbox,
+the `Logboek` (shared/audit/logboek.py) stages the processing's record into that same transaction,
+so the durable record commits with the processing or not at all. The span processor below also
+hands every ended record to a `ProcessingLog` (in memory for tests; failed attempts, whose
+transaction rolled back and so left no durable record, as a log line).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
 import structlog
+from opentelemetry import propagate
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
-from opentelemetry.trace import Span, StatusCode, Tracer
+from opentelemetry.trace import Span, StatusCode, Tracer, format_span_id, format_trace_id
 
 ACTIVITY = "dpl.core.processing_activity_id"
 SUBJECT = "dpl.core.data_subject_id"
@@ -32,7 +39,8 @@ SUBJECT_TYPE_VALUE = "urn:zorgtafel:pseudoniem:casus:v1"
 
 
 class Activity:
-    """Verwerkingsactiviteiten of the hub, versioned so a record points at one definition."""
+    """Verwerkingsactiviteiten of the hub, versioned so a record points at one definition; what
+    each is for and on what basis is in the register (shared/audit/activities.py)."""
 
     AANMELDING = "urn:zorgtafel:verwerkingsactiviteit:aanmelding:v1"
     INTAKE = "urn:zorgtafel:verwerkingsactiviteit:intake:v1"
@@ -43,6 +51,8 @@ class Activity:
     SCHONING = "urn:zorgtafel:verwerkingsactiviteit:schoning:v1"
     VERWIJDERING = "urn:zorgtafel:verwerkingsactiviteit:verwijdering:v1"
     INZAGE = "urn:zorgtafel:verwerkingsactiviteit:inzage:v1"  # the person's access export (Bijlage 3)
+    # Each must be defined in the register in force (shared/audit/data/processing-activities.v1.json).
+    ALL = frozenset({AANMELDING, INTAKE, TRIAGE, CASUSOVERLEG, PLAN_VAN_AANPAK, AFSCHALING, SCHONING, VERWIJDERING, INZAGE})
 
 
 @dataclass(frozen=True)
@@ -73,13 +83,16 @@ class InMemoryProcessingLog:
 
 
 class StructlogProcessingLog:
-    """Default sink until the audit store exists: one structured log line per record."""
+    """Default sink: a log line for each failed processing. Successful ones are durable records
+    in the audit store (through the outbox); a failed attempt rolled its transaction back, so this
+    line is what operations see of it (ids and the exception's type only)."""
 
     def __init__(self) -> None:
         self._log = structlog.get_logger("zorgtafel.processing")
 
     def write(self, record: ProcessingRecord) -> None:
-        self._log.info("processing_record", **record.__dict__)
+        if record.status == "Error":
+            self._log.warning("processing.failed", **record.__dict__)
 
 
 class Pseudonymizer:
@@ -119,15 +132,69 @@ class ProcessingRecordProcessor(SpanProcessor):
 
 
 class Processing:
-    """Handle inside `record_processing`: name the data subject once it is known."""
+    """One processing in progress (inside `record_processing`): name its data subject once known.
 
-    def __init__(self, span: Span, pseudonymizer: Pseudonymizer) -> None:
+    `case_id` stays in memory only (the Logboek matches a batch's records to the cases it
+    processed); records and spans carry the pseudonym.
+    """
+
+    def __init__(self, span: Span, pseudonymizer: Pseudonymizer, name: str, activity: str) -> None:
         self._span = span
         self._pseudonymizer = pseudonymizer
+        self._name = name
+        self._activity = activity
+        self.case_id: UUID | None = None
+        self.recorded = False  # its durable record is staged (one per processing)
 
     def subject(self, case_id: UUID) -> None:
+        self.case_id = case_id
         self._span.set_attribute(SUBJECT, self._pseudonymizer.subject_id(case_id))
         self._span.set_attribute(SUBJECT_TYPE, SUBJECT_TYPE_VALUE)
+
+    def record(self, service: str) -> ProcessingRecord:
+        """The LDV record of this processing as it stands now: status Ok (it is about to commit),
+        ended now (milliseconds since the epoch)."""
+        context = self._span.get_span_context()
+        parent = getattr(self._span, "parent", None)
+        return ProcessingRecord(
+            trace_id=format_trace_id(context.trace_id),
+            span_id=format_span_id(context.span_id),
+            parent_span_id=format_span_id(parent.span_id) if parent is not None else None,
+            name=self._name,
+            status="Ok",
+            start_time_ms=(getattr(self._span, "start_time", None) or time.time_ns()) // 1_000_000,
+            end_time_ms=time.time_ns() // 1_000_000,
+            service=service,
+            processing_activity_id=self._activity,
+            data_subject_id=self._pseudonymizer.subject_id(self.case_id) if self.case_id else None,
+            data_subject_id_type=SUBJECT_TYPE_VALUE if self.case_id else None,
+        )
+
+
+# The processings in progress in this task (asyncio copies the context per task, so concurrent
+# handlers never see each other's).
+_IN_PROGRESS: ContextVar[tuple[Processing, ...]] = ContextVar("zorgtafel_processings", default=())
+
+
+def in_progress() -> tuple[Processing, ...]:
+    """The processings in progress in the current context, outermost first."""
+    return _IN_PROGRESS.get()
+
+
+def current_traceparent() -> str | None:
+    """The W3C `traceparent` of the current span (ids only), or None outside a trace."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def about(case_id: UUID) -> None:
+    """Name the data subject of the innermost processing in progress, for a use case that learns
+    its case only while it runs (a referral creates it, a party's answer names its question).
+    Nothing happens outside a processing."""
+    for processing in reversed(_IN_PROGRESS.get()):
+        processing.subject(case_id)
+        return
 
 
 @contextmanager
@@ -145,15 +212,18 @@ def record_processing(
     with tracer.start_as_current_span(
         name, attributes={ACTIVITY: activity}, record_exception=False, set_status_on_exception=False
     ) as span:
-        handle = Processing(span, pseudonymizer)
+        handle = Processing(span, pseudonymizer, name, activity)
         if case_id is not None:
             handle.subject(case_id)
+        token = _IN_PROGRESS.set((*_IN_PROGRESS.get(), handle))
         try:
             yield handle
         except Exception as exc:
             span.set_attribute("exception.type", type(exc).__name__)
             span.set_status(StatusCode.ERROR)
             raise
+        finally:
+            _IN_PROGRESS.reset(token)
         span.set_status(StatusCode.OK)
 
 
@@ -165,16 +235,20 @@ def record_processings(
     transaction): a span each, all children of the current span, ended together. LDV keeps one
     data subject per record, so a batch is never one record about many."""
     spans = [tracer.start_span(name, attributes={ACTIVITY: activity}, record_exception=False) for _ in case_ids]
-    for span, case_id in zip(spans, case_ids, strict=True):
-        Processing(span, pseudonymizer).subject(case_id)
+    handles = [Processing(span, pseudonymizer, name, activity) for span in spans]
+    for handle, case_id in zip(handles, case_ids, strict=True):
+        handle.subject(case_id)
+    token = _IN_PROGRESS.set((*_IN_PROGRESS.get(), *handles))
     try:
         yield
     except Exception as exc:
+        _IN_PROGRESS.reset(token)
         for span in spans:
             span.set_attribute("exception.type", type(exc).__name__)
             span.set_status(StatusCode.ERROR)
             span.end()
         raise
+    _IN_PROGRESS.reset(token)
     for span in spans:
         span.set_status(StatusCode.OK)
         span.end()

@@ -25,6 +25,7 @@ from tests.support import (
     a_referral,
     at_least,
     bodies,
+    events_on,
     eventually,
     personal_data,
     read_topic,
@@ -236,7 +237,9 @@ async def test_referrals_from_an_excluded_a_departed_or_a_non_party_are_refused_
         await police.submit(a_referral())
         await veilig_thuis.submit(a_referral(party=OTHER_PARTY))
         await impostor.submit(a_referral(party="nep-partij"))
-        refused = bodies(await eventually(lambda: at_least(lambda: read_topic(infra, AUDIT_EVENTS, namespace), 3)))
+        refused = await eventually(
+            lambda: at_least(lambda: events_on(infra, AUDIT_EVENTS, namespace, "audit.inbound-refused"), 3)
+        )
         assert await hub.cases() == []
         assert await police.read_inbox() == [] and await veilig_thuis.read_inbox() == []
     assert sorted((e["claimed_party"], e["reason"]) for e in refused) == [

@@ -37,6 +37,7 @@ from tests.retention_support import (
     completions,
     declined_case,
     ledger,
+    personal_purges_confirmed,
     started,
 )
 from tests.support import (
@@ -86,7 +87,7 @@ async def test_afschaling_purges_every_services_personal_data_and_destroys_its_k
         case_id = await to_afschaling(hub, infra, namespace, {PARTY: police, OTHER_PARTY: vt, GGD: ggd})
         # The cleanse term after afschaling is 0 days: every service confirms on the same day.
         done = await eventually(lambda: at_least(lambda: completions(infra, namespace), 3), timeout_s=60)
-        await eventually(lambda: _personal_purges_confirmed(hub))
+        await eventually(lambda: personal_purges_confirmed(hub))
         (decided,) = await events_on(infra, TRIAGE_EVENTS, namespace, "triage.decided")
         intake_db, triage_db, meeting_db = hub.intake.database, hub.triage.database, hub.casemeeting.database  # type: ignore[union-attr]
         async with intake_db.sessions() as s:
@@ -121,11 +122,6 @@ async def test_afschaling_purges_every_services_personal_data_and_destroys_its_k
     for value in everything:
         assert all(v.encode() not in value for v in (*SEEDED_VALUES, GOAL, CRITERIA))
     assert all(str(case_id) not in json.dumps(d["counts"]) for d in done)
-
-
-async def _personal_purges_confirmed(hub: Hub) -> bool:
-    entries = [e for e in await ledger(hub) if e.category != Category.CASE_RECORD]
-    return bool(entries) and all(e.state == "confirmed" for e in entries)
 
 
 async def test_a_kafka_copy_of_a_hub_event_no_longer_opens_after_the_purge(infra: Infra, namespace: str) -> None:

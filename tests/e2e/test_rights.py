@@ -73,7 +73,7 @@ async def test_staff_erase_a_case_and_read_its_ledger_through_the_cli(infra: Inf
             await eventually(lambda s=service: all_confirmed(hub, s), timeout_s=60)
         shown = await zorgtafel(env, "retention", "ledger", str(case.case_id), "--by", "pr-cli")
         status = await zorgtafel(env, "retention", "status", "--json")
-        views = await events_on(infra, AUDIT_EVENTS, namespace, "audit.dossier-viewed")
+        views = await events_on(infra, AUDIT_EVENTS, namespace, "audit.access-recorded")
     assert bad.returncode == 2 and erased.returncode == 0, erased.stderr[-500:]
     state = json.loads(shown.stdout)
     assert {p["state"] for p in state["purges"]} == {"confirmed"}
@@ -81,7 +81,8 @@ async def test_staff_erase_a_case_and_read_its_ledger_through_the_cli(infra: Inf
     assert [(r["kind"], r["outcome"], r["decided_by"]) for r in state["rights_requests"]] == [("erasure", "granted", "pr-cli")]
     assert str(case.case_id) not in shown.stdout  # the ledger keeps a pseudonymous reference only
     assert json.loads(status.stdout)["services"]["intake"]["done"] == 6
-    assert [(v["view"], v["viewer"]) for v in views] == [("retention-ledger", "pr-cli")]
+    looks = [(v["kind"], v["view"], v["actor"], v["role"]) for v in views if v["actor_type"] == "staff"]
+    assert looks == [("view", "retention-ledger", "pr-cli", "procesregisseur")]
 
 
 async def test_an_access_export_gives_the_persons_data_sealed_for_the_referrer_only(infra: Infra, namespace: str) -> None:

@@ -20,12 +20,10 @@ from tests.support import (
     Partner,
     a_referral,
     at_least,
-    bodies,
     cli_env,
     events_on,
     eventually,
     inbox_of,
-    read_topic,
     running_hub,
     zorgtafel,
 )
@@ -204,9 +202,12 @@ async def test_the_cli_drives_triage_and_shows_its_state(infra: Infra, namespace
         assert (await zorgtafel(env, *consult)).returncode == 0
         await eventually(lambda: events(infra, namespace, "triage.consultation-sent"))
         shown = await zorgtafel(env, "triage", "show", str(case_id), "--by", "pr-cli")
-        (viewed,) = bodies(await read_topic(infra, AUDIT_EVENTS, namespace))
+        recorded = await events_on(infra, AUDIT_EVENTS, namespace, "audit.access-recorded")
+    (viewed,) = [r for r in recorded if r["kind"] == "view"]
+    (asked,) = [r for r in recorded if r["view"] == "triage.consultation-request"]  # disclosed to the GGD
     state = json.loads(shown.stdout)
-    assert (viewed["case_id"], viewed["viewer"], viewed["view"]) == (str(case_id), "pr-cli", "triage-state")
+    assert (viewed["case_id"], viewed["actor"], viewed["view"]) == (str(case_id), "pr-cli", "triage-state")
+    assert (asked["actor"], asked["role"], asked["view"]) == (GGD, "consulted-party", "triage.consultation-request")
     assert state["status"] == "open" and state["criteria"]["qualifies"] == "holds"
     assert [(c["party"], c["status"]) for c in state["consultations"]] == [(GGD, "asked")]
     assert QUESTION not in shown.stdout

@@ -342,3 +342,9 @@ def test_due_is_never_a_microsecond_before_amsterdam_midnight_and_always_from_it
 def test_a_naive_datetime_is_refused(call: Any) -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         call()
+
+
+def test_an_access_log_kept_shorter_than_nen_7513s_five_years_is_refused() -> None:
+    raw = shipped()
+    raw["by_age"]["access_log"]["term_days"] = 365
+    assert "access_log must be kept at least 5 years (1826 days, NEN 7513)" in refusal(raw)

@@ -1,0 +1,152 @@
+"""`zorgtafel trail` and `zorgtafel audit …`: a case's whole history, and the audit store's queries.
+
+The trail puts in time order, for one case, every processing step (LDV records: service, activity,
+status, time, trace id), every access and disclosure (NEN 7513 records) and every retention purge
+with its proof (retention's ledger). It reads through the audit service's and retention's read
+sides (services/audit/view.py, services/retention/view.py), never their tables, and it is itself a
+look into the dossier: it is recorded before anything is shown (Bijlage 3).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.audit.config import AuditSettings
+from services.cli_retention import CASE_ID, STAFF, read_side
+
+# Piped or captured output gets the whole row (trace ids are 32 characters), not a fold at 80 columns.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+audit_app = typer.Typer(help="The audit store: processing records (LDV), access records (NEN 7513).", no_args_is_help=True)
+ACTIVITY_PREFIX = "urn:zorgtafel:verwerkingsactiviteit:"
+
+
+def audit_typers() -> dict[str, typer.Typer]:
+    return {"audit": audit_app}
+
+
+def _iso_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def trail_rows(audit: dict[str, Any], ledger: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One time-ordered list of a case's steps: processing records, access records and purges.
+
+    `audit` is `services.audit.view.case_audit`'s answer, `ledger` retention's `case_ledger` (None
+    when the case has no ledger yet). Each row: at (ISO 8601, UTC), kind (processing | access |
+    purge), service, what, outcome, trace_id. A purge is one row per purge and service: its
+    categories with their counts, confirmed or still open.
+    """
+    rows = [
+        {"at": _iso_ms(r["start_time_ms"]), "kind": "processing", "service": r["service"],
+         "what": f'{r["processing_activity_id"].removeprefix(ACTIVITY_PREFIX)}: {r["name"]}', "outcome": r["status"],
+         "trace_id": r["trace_id"]}
+        for r in audit["processing"]
+    ]
+    rows += [
+        {"at": datetime.fromisoformat(r["occurred_at"]).astimezone(UTC).isoformat(timespec="milliseconds"),
+         "kind": "access", "service": r["source"],
+         "what": f'{r["kind"]} {r["view"]} by {r["actor_type"]} {r["actor"]} as {r["role"]}'
+                 + (f' for {r["on_behalf_of"]}' if r["on_behalf_of"] else ""),
+         "outcome": r["result"], "trace_id": r["trace_id"]}
+        for r in audit["access"]
+    ]
+    purges = sorted((ledger or {}).get("purges", []), key=lambda p: (p["purge_id"] or "", p["service"]))
+    for (purge_id, service), group in groupby(purges, key=lambda p: (p["purge_id"], p["service"])):
+        entries = list(group)
+        if purge_id is None:  # scheduled, not yet issued: no step has happened
+            continue
+        confirmed = all(e["state"] == "confirmed" for e in entries)
+        at = max((e["confirmed_at"] or e["issued_at"]) for e in entries)
+        counts = ", ".join(f'{e["category"]} {e["count"] if e["count"] is not None else "?"}' for e in entries)
+        rows.append({
+            "at": datetime.fromisoformat(at).astimezone(UTC).isoformat(timespec="milliseconds"), "kind": "purge",
+            "service": service, "what": f'purge ({entries[0]["phase"]}, {entries[0]["policy_version"]}): {counts}',
+            "outcome": "confirmed" if confirmed else "overdue" if any(e["overdue"] for e in entries) else "issued",
+            "trace_id": None,
+        })
+    return sorted(rows, key=lambda r: r["at"])
+
+
+def trail_of(case_id: uuid.UUID, staff_id: str) -> dict[str, Any]:
+    """Record the look (kind `trail`), then read the audit store and the ledger."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.audit.view import case_audit
+    from services.intake.config import IntakeSettings
+    from services.procesregisseur import Procesregisseur
+    from services.retention.view import case_ledger
+
+    async def look() -> dict[str, Any]:
+        async with Procesregisseur(IntakeSettings(), staff_id) as pr:
+            await pr.log_view(case_id, "trail", kind="trail")
+        audit = await case_audit(case_id)
+        try:
+            ledger = await case_ledger(case_id)
+        except (SQLAlchemyError, OSError):  # no retention database (yet) here: a trail without purges
+            ledger = None
+        return {"case_id": str(case_id), "data_subject_id": audit["data_subject_id"], "steps": trail_rows(audit, ledger)}
+
+    return read_side(look(), "audit")  # type: ignore[no-any-return]
+
+
+def trail(case_id: str = CASE_ID, by: str = STAFF, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """A case's whole history across all services, in time order (Bijlage 3; LDV; NEN 7513)."""
+    found = trail_of(uuid.UUID(case_id), by)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    print_trail(found)
+
+
+def print_trail(found: dict[str, Any]) -> None:
+    """The trail (`trail_of`'s answer) as a table, one row per step."""
+    table = Table(title=f"trail of case {found['case_id']} (subject {found['data_subject_id'][:12]}…)")
+    for column in ("at (UTC)", "kind", "service", "what", "outcome", "trace id"):
+        table.add_column(column)
+    for row in found["steps"]:
+        table.add_row(row["at"], row["kind"], row["service"], row["what"], row["outcome"], row["trace_id"] or "")
+    console.print(table)
+
+
+@audit_app.command("activities")
+def activities(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The register of processing activities in force (ZT_PROCESSING_ACTIVITIES or the shipped one)."""
+    from shared.audit.activities import load_register
+
+    register = load_register(AuditSettings().processing_activities)
+    if as_json:
+        typer.echo(register.model_dump_json(indent=2))
+        return
+    table = Table(title=f"{register.register_version}: {register.controller}")
+    for column in ("id", "name", "legal basis", "valid from"):
+        table.add_column(column)
+    for a in register.activities:
+        table.add_row(a.id, a.name, a.legal_basis, a.valid_from.isoformat())
+    console.print(table)
+
+
+@audit_app.command("records")
+def records(
+    trace_id: str = typer.Option("", "--trace", help="a trace id (32 hex digits)"),
+    activity: str = typer.Option("", help="a processing activity id (urn:zorgtafel:verwerkingsactiviteit:…)"),
+    limit: int = typer.Option(100, min=1, help="at most this many (the service caps it too)"),
+) -> None:
+    """Processing records (LDV) as JSON, by --trace or --activity (the LDV read extension requires a
+    filter). A case's records are its trail (`zorgtafel trail`), which records the look first."""
+    from services.audit.view import NoFilterError, processing_records
+
+    try:
+        found = read_side(processing_records(trace_id=trace_id or None, activity=activity or None, limit=limit), "audit")
+    except NoFilterError as exc:
+        console.print(f"{exc}: --trace or --activity")
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(found, indent=2))

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 
+import structlog
 import typer
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -25,6 +26,7 @@ from services.cli_retention import retention_typers
 from services.cli_staff import staff_typers
 from services.cli_trace import trace
 from services.intake.config import IntakeSettings
+from shared.audit.activities import RegisterError
 from shared.contracts.aanmelding import CorrectReferral, ReferralPersonalData, SubmitReferral
 from shared.contracts.intake import AnswerQuestion, InboxNotice
 from shared.contracts.topics import (
@@ -34,8 +36,9 @@ from shared.contracts.topics import (
 )
 from shared.messaging.admin import ensure_topics
 from shared.register.history import load_seed
-from shared.retention.policy import load_policy
+from shared.retention.policy import PolicyError, load_policy
 from shared.retention.topics import retention_category, retention_days
+from shared.settings import InsecureSettingsError
 from shared.telemetry.logging import configure_logging
 
 # Rich tracebacks would print local variables, which may hold personal data.
@@ -69,7 +72,15 @@ def service_module(service: Service) -> ModuleType:
 def run(service: Service) -> None:
     """Run one service until SIGINT/SIGTERM (in-flight messages finish, offsets are committed)."""
     configure_logging()
-    asyncio.run(service_module(service).create_app().run())
+    try:
+        asyncio.run(service_module(service).create_app().run())
+    except Exception as exc:  # one structured line, not a traceback that may quote SQL or data
+        # Configuration errors list their problems and hold no personal data: say them.
+        said = {"detail": str(exc)} if isinstance(exc, (PolicyError, RegisterError, InsecureSettingsError)) else {}
+        structlog.get_logger("zorgtafel.cli").critical(
+            "service.failed", service_name=service.value, error_type=type(exc).__name__, **said
+        )
+        raise typer.Exit(1) from None
 
 
 def _registry(settings: IntakeSettings) -> tuple[Topic, ...]:

@@ -24,12 +24,15 @@ from shared.audit.logboek import Logboek
 from shared.contracts.envelope import utcnow
 from shared.contracts.topics import HUB_TOPICS, Topic
 from shared.messaging.admin import ensure_topics
+from shared.messaging.batch import BATCH_FETCH_BYTES
 from shared.messaging.broker import create_broker, group_id
+from shared.messaging.errors import sqlstate
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox, OutboxRelay
 from shared.messaging.reliability import ReliableConsumption
+from shared.messaging.routing import strict_decoder
 from shared.messaging.tables import MessagingTables, messaging_tables
-from shared.persistence.database import Database
+from shared.persistence.database import Database, SchemaOutdatedError
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.operational import prune_operational
 from shared.retention.policy import RetentionPolicy, load_policy
@@ -89,6 +92,12 @@ class Runtime:
         `earliest` matters for a new consumer group: a service deployed after events were
         published must still see them.
         """
+        options.setdefault("decoder", strict_decoder)  # parser refusals are PERMANENT, not retried
+        # Fairness: aiokafka hands out one partition's fetched records before the next's, so the
+        # size of a partition's fetch is the turn each party's backlog gets (issue 10, case 8).
+        # A batch subscriber wants whole batches instead.
+        fetch = BATCH_FETCH_BYTES if options.get("batch") else self.settings.fetch_bytes_per_partition
+        options.setdefault("max_partition_fetch_bytes", fetch)
         return router.subscriber(
             *topics,
             group_id=group_id(self.settings, self.service, handler),
@@ -126,13 +135,30 @@ class Runtime:
         )
 
     async def _on_startup(self) -> None:
-        await self.database.create_schema(self.metadata)
+        # Started before its database or broker (a reboot, a rollout): wait for them, saying so in
+        # one structured line per try (the error's type and SQLSTATE, never its message or SQL).
+        await self._until_ready("database", lambda: self.database.create_schema(self.metadata))
         for hook in self.startup_hooks:
-            await hook()
+            await self._until_ready("database", hook)
         # The topics' retention follows the policy in force; a changed policy re-configures them here.
-        await ensure_topics(
+        await self._until_ready("broker", lambda: ensure_topics(
             self.settings.kafka_bootstrap_servers, self.topics, policy=self.policy, prefix=self.settings.topic_prefix
-        )
+        ))
+
+    async def _until_ready(self, what: str, step: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `step` until it succeeds, with capped backoff. Errors that no wait will mend (a
+        schema older than the code) stop the start at once."""
+        delay = self.settings.retry_base_delay_s
+        while True:
+            try:
+                return await step()
+            except SchemaOutdatedError:
+                raise
+            except Exception as exc:
+                log.warning("startup.waiting", service_name=self.service, waiting_for=what,
+                            error_type=type(exc).__name__, sqlstate=sqlstate(exc), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.settings.retry_max_delay_s)
 
     async def _prune_operational(self) -> None:
         await prune_operational(self.unit_of_work, self.metadata, self.policy, utcnow())
@@ -208,7 +234,11 @@ def build_runtime(
         processors=[ProcessingRecordProcessor(processing_log or StructlogProcessingLog())],
     )
     broker, reliability = create_broker(settings, service, tracer_provider)
-    database = Database(settings.database_url_for(service))
+    database = Database(
+        settings.database_url_for(service),
+        statement_timeout_s=settings.statement_timeout_s,
+        lock_timeout_s=settings.lock_timeout_s,
+    )
     relay = OutboxRelay(
         tables,
         database.sessions,
@@ -218,6 +248,9 @@ def build_runtime(
         batch_size=settings.outbox_batch_size,
         max_backoff_s=settings.retry_max_delay_s,
         lock_rows=database.is_postgres,
+        dead_letter_topic=reliability.dead_letter_topic,
+        service=service,
+        on_fatal=reliability.on_fatal,
     )
     outbox = Outbox(tables, settings.topic_prefix)
     runtime = Runtime(

@@ -76,6 +76,12 @@ class ServiceSettings(BaseSettings):
     # dead-letter topic (transient errors retry without limit, with capped backoff).
     max_handler_attempts: int = 5
     graceful_timeout_s: float = 15.0
+    # Bounds (PostgreSQL): a statement, a wait for a lock, and a whole handler. A statement or lock
+    # timeout is TRANSIENT (retried, not an attempt); a handler over its bound is a BUG (bounded
+    # attempts, then a dead letter). See shared/messaging/errors.py.
+    statement_timeout_s: float = Field(default=30.0, gt=0)
+    lock_timeout_s: float = Field(default=10.0, gt=0)
+    handler_timeout_s: float = Field(default=120.0, gt=0)
     # The retention policy in force (shared/retention/data/retention-policy.v1.json when unset):
     # a deployment's own file replaces it whole. Services and `topics create` read the same file.
     retention_policy: str | None = None
@@ -83,6 +89,9 @@ class ServiceSettings(BaseSettings):
     # when unset); a deployment's own file replaces it whole.
     processing_activities: str | None = None
     metadata_max_age_ms: int = 10_000
+    # How much a consumer fetches from one partition at a time: its turn before the next
+    # partition's records (about 25 referrals). A record larger than this is still fetched whole.
+    fetch_bytes_per_partition: int = Field(default=32_768, ge=1024)
 
     def check_secrets(self) -> None:
         """In production, refuse the built-in keys. Checked at start, not as a pydantic validator:

@@ -33,6 +33,17 @@ class Infra:
         for container in self._containers:
             container.stop()
 
+    @property
+    def restartable(self) -> bool:
+        """Whether the tests may stop and start the database (only the project's own one)."""
+        return self.source.startswith("local scripts")
+
+    def stop_database(self) -> None:
+        subprocess.run([str(ROOT / "deploy/postgres/postgres.sh"), "stop"], check=True, capture_output=True)
+
+    def start_database(self) -> None:
+        subprocess.run([str(ROOT / "deploy/postgres/postgres.sh"), "start"], check=True, capture_output=True)
+
 
 def _docker_engine_answers() -> bool:
     if shutil.which("docker") is None:

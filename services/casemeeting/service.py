@@ -33,7 +33,7 @@ from shared.contracts.casemeeting import (
 from shared.contracts.casemeeting_events import MeetingCommandRefused
 from shared.contracts.envelope import Command
 from shared.contracts.inbound import INBOUND_OWNERS
-from shared.contracts.rejections import reason, reasons_from
+from shared.contracts.rejections import bounded, reason, reasons_from
 from shared.contracts.topics import MEETING_EVENTS, partner_inbox
 from shared.contracts.triage import TriageDecided
 from shared.crypto import CryptoError
@@ -122,7 +122,7 @@ class Casusoverleg(PlanOfAction):
             reasons = [reason("content", "personal_data_unreadable")]
         await self.outbox.stage(session, partner_inbox(party), MeetingMessageRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
-            rejected_message_id=str(message_id) if message_id else None, reasons=tuple(reasons),
+            rejected_message_id=str(message_id) if message_id else None, reasons=bounded(reasons),
         ))
         return "rejected"
 

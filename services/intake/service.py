@@ -40,7 +40,7 @@ from shared.contracts.intake import (
     RepeatReferralLinked,
     answer_aad,
 )
-from shared.contracts.rejections import RejectionReason, reason, reasons_from
+from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from
 from shared.contracts.topics import AANMELDING_EVENTS, INTAKE_EVENTS, partner_inbox
 from shared.crypto import CryptoError
 from shared.crypto.hub_keys import HubKeys
@@ -224,7 +224,7 @@ class Intake:
         await self._notify(uow, party, ReferralRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
             referrer_reference=reference if _is_reference(reference) else None,
-            rejected_message_id=str(message_id) if message_id else None, reasons=tuple(reasons),
+            rejected_message_id=str(message_id) if message_id else None, reasons=bounded(reasons),
         ))
         return "rejected", None
 

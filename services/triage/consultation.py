@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from services.triage.config import SERVICE
 from services.triage.models import ANSWERED, ASKED, NO_ANSWER, OPEN, Consultation, TriageCase
-from shared.contracts.rejections import RejectionReason, reason, reasons_from
+from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from
 from shared.contracts.triage import (
     AnswerConsultation,
     ConsultationAnswered,
@@ -150,7 +150,7 @@ class Consultations:
         await self._notify(session, party, ConsultationAnswerRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
             consultation_id=consultation_id, rejected_message_id=str(message_id) if message_id else None,
-            reasons=tuple(reasons),
+            reasons=bounded(reasons),
         ))
         return "rejected"
 

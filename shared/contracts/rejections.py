@@ -22,6 +22,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "contact_missing": ("Geef een telefoonnummer of e-mailadres.", "Give a phone number or an e-mail address."),
     "life_domains_repeated": ("Een leefgebied staat er dubbel in.", "A life domain is listed twice."),
     "not_json": ("Het bericht is geen JSON-object.", "The message is not a JSON object."),
+    "more_reasons": (
+        "Er zijn nog meer fouten; herstel eerst deze.",
+        "There are more errors; correct these first.",
+    ),
     "personal_data_unreadable": (
         "De versleutelde persoonsgegevens konden niet worden geopend.",
         "The sealed personal data could not be opened.",
@@ -105,6 +109,18 @@ class RejectionReason(BaseModel):
 def reason(path: str, code: str) -> RejectionReason:
     nl, en = MESSAGES.get(code, ("Deze waarde is ongeldig.", "This value is not valid."))
     return RejectionReason(path=path, code=code, message_nl=nl, message_en=en)
+
+
+# A rejection names at most this many reasons, then one `more_reasons`: thousands of bad entries
+# must not make a notice larger than Kafka takes (it would block the outbox behind it).
+MAX_REASONS = 50
+
+
+def bounded(reasons: list[RejectionReason]) -> tuple[RejectionReason, ...]:
+    """At most `MAX_REASONS` reasons, and a final `more_reasons` when some were left out."""
+    if len(reasons) <= MAX_REASONS:
+        return tuple(reasons)
+    return (*reasons[:MAX_REASONS], reason("", "more_reasons"))
 
 
 def reasons_from(exc: ValidationError, prefix: str = "") -> list[RejectionReason]:

@@ -18,8 +18,13 @@ from typing import Any, TypeVar
 from faststream.message import StreamMessage
 from pydantic import BaseModel, ValidationError
 
-from shared.messaging.reliability import TRANSIENT_ERRORS, ReliableConsumption, describe_validation_error
+from shared.messaging.errors import is_transient
+from shared.messaging.reliability import ReliableConsumption, describe_validation_error
 from shared.messaging.routing import message_type_of
+
+# A batch subscriber's fetch per partition: whole batches, not the small fair turn the hub's
+# record-at-a-time consumers take (Runtime.subscriber).
+BATCH_FETCH_BYTES = 1_048_576
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -76,9 +81,9 @@ async def alone(record: Any, message: T, handle: Callable[[T], Awaitable[Any]], 
     not transient (transient ones propagate, and the batch is retried)."""
     try:
         await handle(message)
-    except TRANSIENT_ERRORS:
-        raise
     except Exception as exc:
+        if is_transient(exc):
+            raise
         await reliability.dead_letter(record, "handler-failed", type(exc).__name__)
 
 
@@ -95,10 +100,9 @@ async def one_at_a_time(
     try:
         await together([message for _, message in items])
         return
-    except TRANSIENT_ERRORS:
-        raise
-    except Exception:  # noqa: S110 - the cause is found, and reported, one record at a time below
-        pass
+    except Exception as exc:  # a non-transient cause is found, and reported, one record at a time below
+        if is_transient(exc):
+            raise
     for record, message in items:
         await alone(record, message, each, reliability)
 

@@ -26,6 +26,7 @@ def create_broker(
         base_delay_s=settings.retry_base_delay_s,
         max_delay_s=settings.retry_max_delay_s,
         max_attempts=settings.max_handler_attempts,
+        handler_timeout_s=settings.handler_timeout_s,
         dead_letter_topic=DEAD_LETTER.named(settings.topic_prefix),
     )
     broker = KafkaBroker(

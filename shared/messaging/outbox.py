@@ -7,27 +7,38 @@ again; consumers drop the duplicate by its `event_id` (see `shared.messaging.inb
 
 Deleting relayed rows at once keeps payloads (which may carry encrypted personal data) out of a
 second store longer than necessary.
+
+One relay publishes at a time per service (a PostgreSQL advisory lock held for its transaction),
+so the rows of one key (a case) reach Kafka in the order they were staged however many processes
+run the service. A row Kafka refuses for good (too large, a non-retriable error) is parked: kept
+with its reason, alerted on the dead-letter topic and in the log, and the rows behind it go on. A
+broken producer (a FATAL error, see shared.messaging.errors) stops the service for a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, TracerProvider
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts.envelope import Message, utcnow
 from shared.contracts.topics import Topic
+from shared.messaging.errors import Kind, kind_of
 from shared.messaging.tables import MessagingTables
 
 log = structlog.get_logger(__name__)
 
 Publish = Callable[..., Awaitable[Any]]
+# PostgreSQL advisory lock key of the relay ("ZTOUTBOX"); each service has its own database.
+RELAY_LOCK = 0x5A544F5554424F58
 
 
 class Outbox:
@@ -79,6 +90,9 @@ class OutboxRelay:
         batch_size: int = 100,
         max_backoff_s: float = 30.0,
         lock_rows: bool = True,
+        dead_letter_topic: str | None = None,
+        service: str = "",
+        on_fatal: Callable[[], None] | None = None,
     ) -> None:
         self._table = tables.outbox
         self._sessions = sessions
@@ -88,6 +102,9 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._max_backoff_s = max_backoff_s
         self._lock_rows = lock_rows
+        self._dead_letter_topic = dead_letter_topic
+        self._service = service
+        self._on_fatal = on_fatal
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -123,6 +140,9 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if kind_of(exc) is Kind.FATAL and self._on_fatal is not None:
+                    log.critical("outbox.producer_broken", service=self._service, error_type=type(exc).__name__)
+                    self._on_fatal()
                 failures += 1
                 delay = min(self._poll_interval_s * 2**failures, self._max_backoff_s)
                 log.warning("outbox.relay_failed", error_type=type(exc).__name__, retry_in_s=delay)
@@ -136,28 +156,54 @@ class OutboxRelay:
                     pass
 
     async def relay_once(self) -> int:
-        """Publish up to one batch in id order; returns how many rows left the outbox."""
+        """Publish up to one batch in id order; returns how many rows left the outbox (parked
+        rows included). Raises the first error that is not PERMANENT, after the rows before it."""
         failure: Exception | None = None
+        parked: list[tuple[Any, Exception]] = []
         async with self._sessions() as session, session.begin():
-            query = select(self._table).order_by(self._table.c.id).limit(self._batch_size)
-            if self._lock_rows:
-                # Two relays of the same service never publish one row twice at the same time.
-                query = query.with_for_update(skip_locked=True)
+            if self._lock_rows and not await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK))):
+                return 0  # another process's relay is active: one at a time keeps each key's order
+            query = (
+                select(self._table).where(self._table.c.parked_at.is_(None)).order_by(self._table.c.id).limit(self._batch_size)
+            )
             rows = (await session.execute(query)).mappings().all()
             done: list[int] = []
             for row in rows:
                 try:
                     await self._publish_row(row)
                 except Exception as exc:
+                    if kind_of(exc) is Kind.PERMANENT:
+                        parked.append((row, exc))  # never publishable: out of the way of the rows behind it
+                        continue
                     # Order is kept: the failed row and everything after it stay for the next pass.
                     failure = exc
                     break
                 done.append(row["id"])
             if done:
                 await session.execute(delete(self._table).where(self._table.c.id.in_(done)))
+            for row, exc in parked:
+                await self._park(session, row, exc)
         if failure is not None:
             raise failure
-        return len(done)
+        return len(done) + len(parked)
+
+    async def _park(self, session: AsyncSession, row: Any, exc: Exception) -> None:
+        """Flag the row, and alert: a log line and a stub on the dead-letter topic (ids, size and
+        digest; never the payload). A failed alert raises, and the row is tried again next pass."""
+        reason = type(exc).__name__
+        await session.execute(
+            update(self._table).where(self._table.c.id == row["id"]).values(parked_at=utcnow(), park_reason=reason[:64])
+        )
+        log.error("outbox.row_parked", service=self._service, topic=row["topic"], message_id=str(row["message_id"]),
+                  size=len(row["payload"]), error_type=reason)
+        if self._dead_letter_topic is None:
+            return
+        alert = {"message_id": str(row["message_id"]), "topic": row["topic"], "size": len(row["payload"]),
+                 "sha256": hashlib.sha256(row["payload"]).hexdigest()}
+        await self._publish(json.dumps(alert).encode(), topic=self._dead_letter_topic, key=None, headers={
+            "content-type": "application/json", "zt-dlq-reason": "outbox-unpublishable", "zt-dlq-detail": reason,
+            "zt-dlq-topic": row["topic"], "zt-dlq-consumer": self._service, "zt-dlq-failed-at": utcnow().isoformat(),
+        })
 
     async def _publish_row(self, row: Any) -> None:
         headers = dict(row["headers"])

@@ -3,10 +3,16 @@
 - At-least-once: the offset is committed only after the handler returned, i.e. after its
   database transaction committed (subscribers use `AckPolicy.MANUAL`; FastStream's Kafka
   default, ACK_FIRST, is at-most-once).
-- Bad messages (undecodable, schema-invalid, unknown type) go to the dead-letter topic with the
-  reason and their origin (topic/partition/offset) in headers; the consumer moves on.
-- Transient failures (database or broker unreachable) retry with capped exponential backoff,
-  without limit; other handler errors retry a bounded number of times, then dead-letter.
+- Failures are treated by their kind (`shared.messaging.errors`): PERMANENT ones go to the
+  dead-letter topic with the reason and their origin in headers, and the consumer moves on;
+  TRANSIENT ones retry with capped exponential backoff, without limit and without counting as
+  attempts; BUGs retry a bounded number of times, then dead-letter; FATAL ones (a broken producer)
+  stop the service for its supervisor to restart.
+- Never past a message that was not handled: when its dead letter cannot be written, the offset
+  is not committed and the message is tried again after a backoff. A message too large to carry
+  the dead-letter headers is dead-lettered as a stub (origin, size, SHA-256) that always fits.
+- A dead letter carries only headers the hub wrote: a validated `traceparent`, a bare media type,
+  its own `zt-dlq-*`; never what a partner put in (nor the consumed message's baggage).
 - No personal data escapes through errors: exceptions are swallowed here, before FastStream's
   logging and tracing middlewares would record their messages (a pydantic ValidationError or a
   SQLAlchemy error quotes its input). Only exception types and field paths are logged.
@@ -15,33 +21,35 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import os
 import re
+import signal
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaError
 from faststream import BaseMiddleware
-from pydantic import ValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from opentelemetry import context as otel_context
 
 from shared.contracts.envelope import utcnow
 from shared.contracts.topics import DEAD_LETTER
-from shared.crypto import CryptoError
+from shared.messaging.errors import (
+    HandlerTimeoutError,
+    Kind,
+    PoisonMessageError,
+    describe_validation_error,
+    kind_of,
+    poison_reason,
+)
+
+__all__ = ["DLQ_HEADERS", "PoisonMessageError", "ReliableConsumption", "classify", "describe_validation_error", "safe_headers"]
 
 log = structlog.get_logger(__name__)
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    ConnectionError,
-    TimeoutError,
-    KafkaError,
-)
-_KEPT_HEADERS = frozenset({"traceparent", "tracestate", "content-type"})
-_SAFE_LOC = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 
 DLQ_HEADERS = (
     "zt-dlq-reason",
@@ -52,39 +60,36 @@ DLQ_HEADERS = (
     "zt-dlq-consumer",
     "zt-dlq-failed-at",
 )
-
-
-class PoisonMessageError(Exception):
-    """A message that can never be processed. `detail` must hold no personal data."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """Field paths and error types only; never the input (`loc` may echo unknown keys)."""
-    parts = []
-    for err in exc.errors(include_input=False, include_url=False, include_context=False):
-        loc = [str(p) if isinstance(p, int) or _SAFE_LOC.match(str(p)) else "?" for p in err["loc"]]
-        if err["type"] == "extra_forbidden" and loc:
-            loc[-1] = "<unknown-field>"
-        parts.append(f"{'.'.join(loc) or '<root>'}:{err['type']}")
-    return ";".join(parts)[:1000]
+# The producer's max.request.size (aiokafka's default, 1 MiB): a dead letter must fit in it with
+# its headers and the record batch's overhead.
+MAX_REQUEST_BYTES = 1_048_576
+_OVERHEAD_BYTES = 4096
+_TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
+_MEDIA_TYPE = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]{0,62}$")
 
 
 def classify(exc: BaseException) -> tuple[str, str] | None:
     """(reason, detail) for a message that can never succeed, or None when a retry may help."""
-    if isinstance(exc, PoisonMessageError):
-        return exc.reason, exc.detail
-    if isinstance(exc, ValidationError):
-        return "schema-invalid", describe_validation_error(exc)
-    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
-        return "undecodable", type(exc).__name__
-    if isinstance(exc, CryptoError):
-        return "sealed-data-unreadable", type(exc).__name__
-    return None
+    return poison_reason(exc) if kind_of(exc) is Kind.PERMANENT else None
+
+
+def safe_headers(headers: Any) -> dict[str, str]:
+    """Of a consumed record's headers, only what the hub can vouch for: a well-formed W3C
+    `traceparent` and the bare media type of `content-type` (parameters dropped). A partner may
+    have put anything anywhere else (tracestate, baggage, its own headers, the key)."""
+    found = {k: v.decode(errors="replace") for k, v in (headers or ())}
+    kept: dict[str, str] = {}
+    if _TRACEPARENT.match(found.get("traceparent", "")):
+        kept["traceparent"] = found["traceparent"]
+    media = found.get("content-type", "").split(";", 1)[0].strip().lower()
+    if _MEDIA_TYPE.match(media):
+        kept["content-type"] = media
+    return kept
+
+
+def stub_of(value: bytes) -> bytes:
+    """What stands in for an original too large to dead-letter: its size and digest."""
+    return json.dumps({"stub": True, "original_size": len(value), "sha256": hashlib.sha256(value).hexdigest()}).encode()
 
 
 @dataclass
@@ -96,8 +101,14 @@ class ReliableConsumption:
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
     max_attempts: int = 5
+    # A handler running longer is stopped and counts as a failed attempt (None: unbounded).
+    handler_timeout_s: float | None = None
     broker: Any = None
-    attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)  # BUG failures: bounded
+    retries: dict[tuple[str, int, int], int] = field(default_factory=dict)  # every retry: the backoff grows
+    # What a FATAL error does: by default SIGTERM to this process (a graceful stop; the
+    # supervisor, systemd or Kubernetes, starts it again with a fresh producer).
+    on_fatal: Callable[[], None] = field(default=lambda: os.kill(os.getpid(), signal.SIGTERM))
 
     def bind(self, broker: Any) -> None:
         self.broker = broker
@@ -110,11 +121,11 @@ class ReliableConsumption:
 
     async def dead_letter(self, record: Any, reason: str, detail: str) -> None:
         """Put one consumed record on the dead-letter topic with its reason and origin; `detail`
-        must hold no personal data. Also for batch handlers that set one record aside."""
+        must hold no personal data. Also for batch handlers that set one record aside. Raises
+        what publishing raises: the caller must then not commit past the record."""
         r = record
-        # Only headers the hub understands travel on: a partner may have put anything in the
-        # others (and in the key, which is dropped for the same reason).
-        headers = {k: v.decode(errors="replace") for k, v in (r.headers or ()) if k in _KEPT_HEADERS}
+        value = r.value or b""
+        headers = safe_headers(r.headers)
         headers.update(
             {
                 "zt-dlq-reason": reason,
@@ -126,7 +137,20 @@ class ReliableConsumption:
                 "zt-dlq-failed-at": utcnow().isoformat(),
             }
         )
-        await self.broker.publish(r.value or b"", topic=self.dead_letter_topic, key=None, headers=headers)
+        if len(value) + sum(len(k) + len(v) for k, v in headers.items()) + _OVERHEAD_BYTES > MAX_REQUEST_BYTES:
+            headers["zt-dlq-original-size"] = str(len(value))
+            value = stub_of(value)
+        # An empty trace context and no FastStream baggage: its telemetry would otherwise add the
+        # consumed message's baggage (a partner's) to the dead letter's headers. The correlation
+        # id is a new one of the hub's, not whatever the partner sent.
+        token = otel_context.attach(otel_context.Context())
+        try:
+            with self.broker.context.scope("baggage", None):
+                await self.broker.publish(
+                    value, topic=self.dead_letter_topic, key=None, headers=headers, correlation_id=str(uuid.uuid4())
+                )
+        finally:
+            otel_context.detach(token)
         log.error(
             "consume.dead_lettered",
             consumer=self.consumer_name,
@@ -152,10 +176,12 @@ class _ReliabilityMiddleware(BaseMiddleware):
         self.policy = policy
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        bound = asyncio.timeout(self.policy.handler_timeout_s)
         try:
-            result = await call_next(msg)
+            async with bound:
+                result = await call_next(msg)
         except Exception as exc:
-            await self._on_failure(exc)
+            await self._on_failure(HandlerTimeoutError() if bound.expired() else exc)
             return None
         await self._commit()
         return result
@@ -190,6 +216,7 @@ class _ReliabilityMiddleware(BaseMiddleware):
         if not self._records:
             return
         self.policy.attempts.pop(self._key(), None)
+        self.policy.retries.pop(self._key(), None)
         last: dict[TopicPartition, int] = {}
         for r in self._records:
             tp = TopicPartition(r.topic, r.partition)
@@ -199,32 +226,62 @@ class _ReliabilityMiddleware(BaseMiddleware):
     async def _on_failure(self, exc: Exception) -> None:
         if not self._records:
             return
-        r = self._records[0]
-        poison = classify(exc)
-        if poison is None:
-            attempt = self.policy.attempts.get(self._key(), 0) + 1
+        kind = kind_of(exc)
+        if kind is Kind.FATAL:
+            await self._stop_service(exc)
+            return
+        if kind is Kind.PERMANENT:
+            poison = poison_reason(exc)
+        else:
+            # Transient failures retry without limit and are not attempts: an outage of the
+            # database or the broker must never make a good message a dead letter.
+            attempt = self.policy.attempts.get(self._key(), 0) + (kind is Kind.BUG)
             self.policy.attempts[self._key()] = attempt
-            transient = isinstance(exc, TRANSIENT_ERRORS)
-            if transient or attempt < self.policy.max_attempts:
-                delay = self.policy.backoff(attempt)
-                log.warning(
-                    "consume.retry",
-                    consumer=self.policy.consumer_name,
-                    topic=r.topic,
-                    partition=r.partition,
-                    offset=r.offset,
-                    records=len(self._records),
-                    error_type=type(exc).__name__,
-                    transient=transient,
-                    attempt=attempt,
-                    retry_in_s=delay,
-                )
-                await asyncio.sleep(delay)
-                # Seek back: the same records are fetched again, nothing after them is committed.
-                for tp, offset in self._first_offsets().items():
-                    self._consumer().seek(tp, offset)
+            if kind is Kind.TRANSIENT or attempt < self.policy.max_attempts:
+                await self._retry_later(type(exc).__name__, kind, attempt)
                 return
             poison = ("handler-failed", type(exc).__name__)
-        for record in self._records:
-            await self.policy.dead_letter(record, *poison)
+        try:
+            for record in self._records:
+                await self.policy.dead_letter(record, *poison)
+        except Exception as failure:  # the dead letter did not go out: do not move past the record
+            if kind_of(failure) is Kind.FATAL:
+                await self._stop_service(failure)
+                return
+            log.error(
+                "consume.dead_letter_failed", consumer=self.policy.consumer_name, topic=self._records[0].topic,
+                partition=self._records[0].partition, offset=self._records[0].offset, error_type=type(failure).__name__,
+            )
+            await self._retry_later(type(failure).__name__, Kind.TRANSIENT, self.policy.attempts.get(self._key(), 0))
+            return
         await self._commit()
+
+    async def _retry_later(self, error_type: str, kind: Kind, attempt: int) -> None:
+        r = self._records[0]
+        retry = self.policy.retries.get(self._key(), 0) + 1
+        self.policy.retries[self._key()] = retry
+        delay = self.policy.backoff(retry)
+        log.warning(
+            "consume.retry",
+            consumer=self.policy.consumer_name,
+            topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            records=len(self._records),
+            error_type=error_type,
+            transient=kind is Kind.TRANSIENT,
+            attempt=attempt,
+            retry_in_s=delay,
+        )
+        await asyncio.sleep(delay)
+        # Seek back: the same records are fetched again, nothing after them is committed.
+        for tp, offset in self._first_offsets().items():
+            self._consumer().seek(tp, offset)
+
+    async def _stop_service(self, exc: BaseException) -> None:
+        """A broken producer: stop consuming (seek back, commit nothing) and ask the process to
+        stop, so its supervisor starts it afresh with a new producer."""
+        log.critical("service.producer_broken", consumer=self.policy.consumer_name, error_type=type(exc).__name__)
+        for tp, offset in self._first_offsets().items():
+            self._consumer().seek(tp, offset)
+        self.policy.on_fatal()

@@ -33,12 +33,23 @@ def of_type(message_type: str) -> Callable[[StreamMessage[Any]], Awaitable[bool]
     return matches
 
 
-async def lenient_decoder(msg: StreamMessage[Any], original: Callable[[StreamMessage[Any]], Awaitable[Any]]) -> Any:
-    """For a consumer that shares a topic it does not own: what it cannot decode is someone
-    else's to dead-letter (on inbound topics, intake's), so it reads as None and is skipped."""
+async def strict_decoder(msg: StreamMessage[Any], original: Callable[[StreamMessage[Any]], Awaitable[Any]]) -> Any:
+    """Every hub subscriber's decoder: what the JSON parser refuses is undecodable, a PERMANENT
+    error, whatever the parser raised for it (JSONDecodeError, UnicodeDecodeError, the ValueError
+    of a number with thousands of digits, the RecursionError of deep nesting): never retried."""
     try:
         return await original(msg)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    except (ValueError, RecursionError) as exc:
+        raise PoisonMessageError("undecodable", type(exc).__name__) from None
+
+
+async def lenient_decoder(msg: StreamMessage[Any], original: Callable[[StreamMessage[Any]], Awaitable[Any]]) -> Any:
+    """For a consumer that shares a topic it does not own: what it cannot decode is the owner's
+    to dead-letter (on inbound topics, intake's), so it reads as None and is skipped; one message,
+    one dead letter."""
+    try:
+        return await strict_decoder(msg, original)
+    except PoisonMessageError:
         return None
 
 

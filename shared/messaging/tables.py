@@ -33,6 +33,10 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         # W3C trace context and content type, captured when the event was staged.
         Column("headers", JSON, nullable=False),
         Column("created_at", UTCDateTime, nullable=False),
+        # Set when the row can never be published (e.g. larger than Kafka takes): it is kept for
+        # operations, counted and alerted, and no longer blocks the rows behind it.
+        Column("parked_at", UTCDateTime, nullable=True),
+        Column("park_reason", String(64), nullable=True),
     )
     inbox = Table(
         "inbox",

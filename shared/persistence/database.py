@@ -27,9 +27,19 @@ def new_metadata() -> MetaData:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    """One service's database. On PostgreSQL every statement is bounded (`statement_timeout_s`)
+    and so is every wait for a lock (`lock_timeout_s`): a blocked handler fails with a TRANSIENT
+    error (SQLSTATE 57014 / 55P03, shared/messaging/errors.py) and is retried, never hangs."""
+
+    def __init__(self, url: str, *, statement_timeout_s: float = 30.0, lock_timeout_s: float = 10.0) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        connect_args: dict[str, Any] = {}
+        if make_url(url).get_backend_name() == "postgresql":
+            connect_args["server_settings"] = {
+                "statement_timeout": str(int(statement_timeout_s * 1000)),
+                "lock_timeout": str(int(lock_timeout_s * 1000)),
+            }
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )

@@ -2,6 +2,11 @@
 
 Log calls pass opaque ids only. Should a field named like personal data slip into a log call
 anyway, its value is replaced before the line is written.
+
+Libraries log through the standard `logging` module (aiokafka, SQLAlchemy, asyncpg, FastStream).
+Their records go through the same JSON renderer, with an exception's type but never its traceback
+or message, and rate-limited per logger and message: a broker outage makes aiokafka repeat itself
+thousands of times, which drowns the lines that matter (issue 10, case 11).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 from typing import Any
 
 import structlog
@@ -27,19 +33,85 @@ def redact_personal_fields(_: Any, __: str, event_dict: dict[str, Any]) -> dict[
     return event_dict
 
 
+def exception_type_only(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A library's exc_info becomes the exception's type: its message or traceback may quote data."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info:
+        exc = exc_info[1] if isinstance(exc_info, tuple) else exc_info
+        if isinstance(exc, BaseException):
+            event_dict["error_type"] = type(exc).__name__
+    return event_dict
+
+
+class RateLimit(logging.Filter):
+    """At most `per_window` records per logger and message template in each `window_s`; the next
+    one let through says how many were left out (`suppressed`)."""
+
+    def __init__(self, per_window: int = 5, window_s: float = 60.0, clock: Any = time.monotonic) -> None:
+        super().__init__()
+        self.per_window, self.window_s, self._clock = per_window, window_s, clock
+        self._windows: dict[tuple[str, str], list[float]] = {}  # key -> [window start, passed, suppressed]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg)[:200])
+        now = self._clock()
+        window = self._windows.get(key)
+        if window is None or now - window[0] >= self.window_s:
+            suppressed = int(window[2]) if window else 0
+            self._windows[key] = [now, 1, 0]
+            if suppressed:
+                record.suppressed = suppressed
+            return True
+        if window[1] < self.per_window:
+            window[1] += 1
+            return True
+        window[2] += 1
+        return False
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is now (a test's capture, a daemon's redirect)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
+_SHARED = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    redact_personal_fields,
+]
+
+
+def _library_handler(level: int) -> logging.Handler:
+    handler = _StderrHandler()
+    handler.setLevel(level)
+    handler.addFilter(RateLimit())
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(("suppressed",)),
+                           exception_type_only, *_SHARED],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.JSONRenderer()],
+    ))
+    handler.set_name("zorgtafel-json")
+    return handler
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Idempotent; called by every service factory and the CLI."""
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level)
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if h.get_name() != "zorgtafel-json"]  # once, however often called
+    root.addHandler(_library_handler(level))
+    root.setLevel(level)
     # aiokafka narrates every rebalance at INFO; operators need its warnings only.
     logging.getLogger("aiokafka").setLevel(max(level, logging.WARNING))
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact_personal_fields,
-            structlog.processors.JSONRenderer(),
-        ],
+        processors=[*_SHARED, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         # The stream is looked up per line, not bound once: a process whose stderr was swapped (a
         # test's capture, a daemon's redirect) must not keep writing to a closed file.

@@ -1,69 +1,19 @@
 """The outbox and inbox on a real PostgreSQL (the relay's Kafka side is faked at its boundary)."""
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from shared.contracts import TriageCaseOpened
 from shared.contracts.topics import TRIAGE_EVENTS
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox, OutboxRelay
-from shared.messaging.tables import MessagingTables, messaging_tables
-from shared.persistence.database import Database, new_metadata
 from shared.persistence.unit_of_work import UnitOfWork
-from shared.settings import ServiceSettings
 from shared.telemetry.tracing import setup_tracing
-from tests.infra import Infra
-from tests.support import settings_for
+from tests.integration.outbox_support import RecordingPublisher, an_event, outbox_rows, stage_three
 
 pytestmark = pytest.mark.infra
-
-
-@pytest.fixture
-async def store(infra: Infra, namespace: str) -> AsyncIterator[tuple[Database, MessagingTables]]:
-    metadata = new_metadata()
-    tables = messaging_tables(metadata)
-    database = Database(settings_for(ServiceSettings, infra, namespace).database_url_for("probe"))
-    await database.create_schema(metadata)
-    yield database, tables
-    await database.dispose()
-
-
-def an_event() -> TriageCaseOpened:
-    return TriageCaseOpened(
-        case_id=uuid.uuid4(), producer="probe", correlation_id=uuid.uuid4(), referrer_party="coa-budel"
-    )
-
-
-async def stage_three(database: Database, tables: MessagingTables) -> list[TriageCaseOpened]:
-    events = [an_event() for _ in range(3)]
-    async with UnitOfWork(database.sessions) as uow:
-        for event in events:
-            await Outbox(tables).stage(uow.session, TRIAGE_EVENTS, event)
-        await uow.commit()
-    return events
-
-
-async def outbox_rows(database: Database, tables: MessagingTables) -> int:
-    async with database.sessions() as s:
-        return int(await s.scalar(select(func.count()).select_from(tables.outbox)) or 0)
-
-
-class RecordingPublisher:
-    """Fake of the Kafka boundary: records what would be published, can fail on one message."""
-
-    def __init__(self, fail_on: uuid.UUID | None = None) -> None:
-        self.published: list[dict[str, Any]] = []
-        self.fail_on = fail_on
-
-    async def __call__(self, payload: bytes, *, topic: str, key: bytes | None, headers: dict[str, str]) -> None:
-        if self.fail_on is not None and str(self.fail_on).encode() in payload:
-            raise ConnectionError("broker unreachable")
-        self.published.append({"payload": payload, "topic": topic, "key": key, "headers": headers})
 
 
 async def test_events_staged_in_a_rolled_back_transaction_are_never_published(store) -> None:  # type: ignore[no-untyped-def]

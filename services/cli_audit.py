@@ -10,6 +10,7 @@ look into the dossier: it is recorded before anything is shown (Bijlage 3).
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -37,26 +38,36 @@ def _iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
+def _access_text(r: dict[str, Any]) -> str:
+    """An access record in words: who looked into or was given what, in which role, on what basis."""
+    who = f'{r["actor_type"]} {r["actor"]} as {r["role"]}' + (f' for {r["on_behalf_of"]}' if r["on_behalf_of"] else "")
+    items = f' ({", ".join(r["items"])})' if r["items"] else ""
+    if r["kind"] == "disclosure":
+        return f'{r["view"]}{items} disclosed to {who}, {r["authorisation"]}'
+    if r["kind"] == "export":
+        return f'access export{items} to {who}, {r["authorisation"]}'
+    return f'{r["kind"]} of {r["view"]} by {who}, {r["authorisation"]}'
+
+
 def trail_rows(audit: dict[str, Any], ledger: dict[str, Any] | None) -> list[dict[str, Any]]:
     """One time-ordered list of a case's steps: processing records, access records and purges.
 
     `audit` is `services.audit.view.case_audit`'s answer, `ledger` retention's `case_ledger` (None
     when the case has no ledger yet). Each row: at (ISO 8601, UTC), kind (processing | access |
-    purge), service, what, outcome, trace_id. A purge is one row per purge and service: its
-    categories with their counts, confirmed or still open.
+    purge), service, what (in words), outcome, trace_id, and record: the fields it was made from,
+    for `--json`. A purge is one row per purge and service: its categories with their counts,
+    confirmed or still open.
     """
     rows = [
         {"at": _iso_ms(r["start_time_ms"]), "kind": "processing", "service": r["service"],
          "what": f'{r["processing_activity_id"].removeprefix(ACTIVITY_PREFIX)}: {r["name"]}', "outcome": r["status"],
-         "trace_id": r["trace_id"]}
+         "trace_id": r["trace_id"], "record": r}
         for r in audit["processing"]
     ]
     rows += [
         {"at": datetime.fromisoformat(r["occurred_at"]).astimezone(UTC).isoformat(timespec="milliseconds"),
-         "kind": "access", "service": r["source"],
-         "what": f'{r["kind"]} {r["view"]} by {r["actor_type"]} {r["actor"]} as {r["role"]}'
-                 + (f' for {r["on_behalf_of"]}' if r["on_behalf_of"] else ""),
-         "outcome": r["result"], "trace_id": r["trace_id"]}
+         "kind": "access", "service": r["source"], "what": _access_text(r), "outcome": r["result"],
+         "trace_id": r["trace_id"], "record": r}
         for r in audit["access"]
     ]
     purges = sorted((ledger or {}).get("purges", []), key=lambda p: (p["purge_id"] or "", p["service"]))
@@ -71,7 +82,7 @@ def trail_rows(audit: dict[str, Any], ledger: dict[str, Any] | None) -> list[dic
             "at": datetime.fromisoformat(at).astimezone(UTC).isoformat(timespec="milliseconds"), "kind": "purge",
             "service": service, "what": f'purge ({entries[0]["phase"]}, {entries[0]["policy_version"]}): {counts}',
             "outcome": "confirmed" if confirmed else "overdue" if any(e["overdue"] for e in entries) else "issued",
-            "trace_id": None,
+            "trace_id": None, "record": {"purge_id": purge_id, "entries": entries},
         })
     return sorted(rows, key=lambda r: r["at"])
 
@@ -93,7 +104,8 @@ def trail_of(case_id: uuid.UUID, staff_id: str) -> dict[str, Any]:
             ledger = await case_ledger(case_id)
         except (SQLAlchemyError, OSError):  # no retention database (yet) here: a trail without purges
             ledger = None
-        return {"case_id": str(case_id), "data_subject_id": audit["data_subject_id"], "steps": trail_rows(audit, ledger)}
+        return {"case_id": str(case_id), "data_subject_id": audit["data_subject_id"], "truncated": audit["truncated"],
+                "steps": trail_rows(audit, ledger)}
 
     return read_side(look(), "audit")  # type: ignore[no-any-return]
 
@@ -103,8 +115,11 @@ def trail(case_id: str = CASE_ID, by: str = STAFF, as_json: bool = typer.Option(
     found = trail_of(uuid.UUID(case_id), by)
     if as_json:
         typer.echo(json.dumps(found, indent=2))
-        return
-    print_trail(found)
+    else:
+        print_trail(found)
+    if not found["steps"]:
+        console.print(f"no audit records for case {case_id} (unknown here, or not yet stored)")
+        raise typer.Exit(1)
 
 
 def print_trail(found: dict[str, Any]) -> None:
@@ -115,6 +130,9 @@ def print_trail(found: dict[str, Any]) -> None:
     for row in found["steps"]:
         table.add_row(row["at"], row["kind"], row["service"], row["what"], row["outcome"], row["trace_id"] or "")
     console.print(table)
+    if found.get("truncated"):
+        console.print(f"[red]truncated:[/] more records than ZT_MAX_RESULTS ({AuditSettings().max_results}) hold for this "
+                      "case; the oldest are shown. Raise ZT_MAX_RESULTS to see them all.")
 
 
 @audit_app.command("activities")
@@ -127,10 +145,10 @@ def activities(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
         typer.echo(register.model_dump_json(indent=2))
         return
     table = Table(title=f"{register.register_version}: {register.controller}")
-    for column in ("id", "name", "legal basis", "valid from"):
+    for column in ("id", "name", "purpose", "legal basis", "valid from"):
         table.add_column(column)
     for a in register.activities:
-        table.add_row(a.id, a.name, a.legal_basis, a.valid_from.isoformat())
+        table.add_row(a.id, a.name, a.purpose, a.legal_basis, a.valid_from.isoformat())
     console.print(table)
 
 
@@ -143,7 +161,13 @@ def records(
     """Processing records (LDV) as JSON, by --trace or --activity (the LDV read extension requires a
     filter). A case's records are its trail (`zorgtafel trail`), which records the look first."""
     from services.audit.view import NoFilterError, processing_records
+    from shared.audit.activities import load_register
 
+    if trace_id and not re.fullmatch(r"[0-9a-f]{32}", trace_id):
+        raise typer.BadParameter("a trace id is 32 lower-case hex digits", param_hint="--trace")
+    if activity and load_register(AuditSettings().processing_activities).get(activity) is None:
+        raise typer.BadParameter("not in the register of processing activities (zorgtafel audit activities)",
+                                 param_hint="--activity")
     try:
         found = read_side(processing_records(trace_id=trace_id or None, activity=activity or None, limit=limit), "audit")
     except NoFilterError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -17,11 +18,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from services.retention.config import RetentionSettings
+from shared.contracts.intake import STAFF_ID
 
 console = Console(soft_wrap=True)
 retention_app = typer.Typer(help="Retention: the policy, purges, the ledger, erasure (art. 1.2, Bijlage 3).", no_args_is_help=True)
 report_app = typer.Typer(help="Reports of the Zorgtafel (art. 11.3d).", no_args_is_help=True)
-STAFF = typer.Option(..., "--by", help="Your pseudonymous staff id, e.g. pr-01 (never a name)")
+def staff_id(text: str) -> str:
+    """Typer callback: a pseudonymous staff id (lower case, digits, `-`, `.`, `:`), never a name;
+    a bad one is a usage error that does not repeat what was typed (it may be a name)."""
+    if not re.fullmatch(STAFF_ID, text) or len(text) > 64:
+        raise typer.BadParameter("a staff id is lower case letters, digits and '-', e.g. pr-01 (never a name)")
+    return text
+
+
+STAFF = typer.Option(..., "--by", callback=staff_id, help="Your pseudonymous staff id, e.g. pr-01 (never a name)")
 DECISIONS = ("granted", "legal_duty_to_keep", "safety", "ongoing_complaint")
 
 

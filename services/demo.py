@@ -141,7 +141,6 @@ async def run_demo(count: int, console: Console) -> int:
         console.print(f"  {party}:")
         for notice in notices[already[party]:]:
             console.print(f"    {notice['event_type']} {_detail(notice)}")
-    console.print(f"processing records (Logboek Dataverwerkingen), also in the audit store: {len(records.records)}")
     console.print("[bold]where to look[/]")
     console.print(f"  referral events:   {AANMELDING_EVENTS.named(prefix)}")
     console.print(f"  intake decisions:  {INTAKE_EVENTS.named(prefix)}")

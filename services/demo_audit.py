@@ -20,6 +20,7 @@ from shared.runtime import Runtime
 from shared.telemetry.processing import Activity
 
 PURGING_SERVICES = 3  # intake, triage and casemeeting each record their purge
+PURGES = (Activity.SCHONING, Activity.VERWIJDERING)
 
 
 async def show_audit(settings: IntakeSettings, runtimes: list[Runtime], case_id: uuid.UUID, console: Console) -> bool:
@@ -33,24 +34,25 @@ async def show_audit(settings: IntakeSettings, runtimes: list[Runtime], case_id:
     found = {"case_id": str(case_id), "data_subject_id": audit["data_subject_id"], "steps": trail_rows(audit, ledger)}
     print_trail(found)
     console.print(f"  again, later: zorgtafel trail {case_id} --by <staff-id> (with the DATABASE_URL above)")
+    purged = [r for r in audit["processing"] if r["processing_activity_id"] in PURGES]
     first = next((r for r in audit["processing"] if r["processing_activity_id"] == Activity.AANMELDING), None)
     if first is None or not settings.otlp_endpoint and not settings.otlp_traces_endpoint:
         console.print("  traces: set OTEL_EXPORTER_OTLP_ENDPOINT (scripts/demo starts Jaeger and does) to see them")
-        return len([r for r in audit["processing"] if r["processing_activity_id"] == Activity.VERWIJDERING]) >= PURGING_SERVICES
+        return len(purged) >= PURGING_SERVICES
     for runtime in runtimes:
         runtime.tracer_provider.force_flush()
     await _wait_for_trace(first["trace_id"])
     console.print(f"[bold]the case's trace[/] (partner -> intake -> triage -> Casusoverleg): {trace_url(first['trace_id'])}")
     show_trace(first["trace_id"])
     console.print(f"  again, later: zorgtafel trace {first['trace_id']}")
-    return True
+    return len(purged) >= PURGING_SERVICES
 
 
 async def _wait_for_purge_records(case_id: uuid.UUID, settings: AuditSettings, timeout_s: float = 60) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         audit = await case_audit(case_id, settings)
-        purged = [r for r in audit["processing"] if r["processing_activity_id"] == Activity.VERWIJDERING]
+        purged = [r for r in audit["processing"] if r["processing_activity_id"] in PURGES]
         if len(purged) >= PURGING_SERVICES or asyncio.get_running_loop().time() > deadline:
             return audit
         await asyncio.sleep(0.5)

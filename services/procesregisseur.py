@@ -58,6 +58,7 @@ from shared.contracts.triage import (
 )
 from shared.crypto import MasterKey, Sealed, party_key, party_kid, seal_text
 from shared.settings import ServiceSettings
+from shared.telemetry.processing import Pseudonymizer
 
 
 class Procesregisseur:
@@ -219,14 +220,15 @@ class Procesregisseur:
         (acks=all): when the record cannot be written, nothing is shown."""
         if self._producer is None:
             raise RuntimeError("use `async with` first")
+        subject = Pseudonymizer(self._settings.pseudonym_key.get_secret_value().encode()).subject_id(case_id)
         record = access_record(
-            case_id, kind=kind, actor=self.staff_id, actor_type="staff", role="procesregisseur", view=view,
+            subject, kind=kind, actor=self.staff_id, actor_type="staff", role="procesregisseur", view=view,
             purpose="zorgtafel-casus", authorisation="art. 12.2 (Procesregisseur)", source="cli",
         )
         await self._producer.send_and_wait(
             AUDIT_EVENTS.named(self._settings.topic_prefix),
             record.model_dump_json().encode(),
-            key=str(case_id).encode(),
+            key=subject.encode(),  # the pseudonym, never the case id (docs/decisions/0008)
             headers=[("content-type", b"application/json")],
         )
 

@@ -113,7 +113,9 @@ class Runtime:
     async def _repeat(self, interval_s: float, name: str, job: Callable[[], Awaitable[None]]) -> None:
         while True:
             try:
-                await job()
+                # Each run is a trace of its own: what it records and discloses carries its ids.
+                with self.tracer.start_as_current_span(f"job {name}"):
+                    await job()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the job runs again next time; its exception may quote data
@@ -253,6 +255,7 @@ def build_runtime(
         on_fatal=reliability.on_fatal,
     )
     outbox = Outbox(tables, settings.topic_prefix)
+    pseudonymizer = Pseudonymizer(settings.pseudonym_key.get_secret_value().encode())
     runtime = Runtime(
         service=service,
         settings=settings,
@@ -263,12 +266,14 @@ def build_runtime(
         database=database,
         outbox=outbox,
         relay=relay,
-        pseudonymizer=Pseudonymizer(settings.pseudonym_key.get_secret_value().encode()),
+        pseudonymizer=pseudonymizer,
         policy=policy,
         reliability=reliability,
-        logboek=Logboek(outbox, service),
+        logboek=Logboek(outbox, service, tracer_provider.get_tracer(f"zorgtafel.{service}"), pseudonymizer),
         topics=tuple(topics),
     )
+    # A message dead-lettered after its processing failed leaves the processing's Error record.
+    reliability.before_dead_letter = lambda technical: runtime.logboek.record_failures(runtime.unit_of_work, technical)
     # Every service keeps its operational rows only for the policy's term; hourly is plenty.
     runtime.every(3600.0, "prune-operational", runtime._prune_operational)
     return runtime

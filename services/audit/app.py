@@ -32,7 +32,7 @@ def create_runtime(
 ) -> Runtime:
     settings = settings or AuditSettings()
     runtime = build_runtime(SERVICE, settings, Base.metadata, span_exporter=span_exporter, processing_log=processing_log)
-    store = AuditStore(runtime.unit_of_work, runtime.pseudonymizer, now=clock)
+    store = AuditStore(runtime.unit_of_work, now=clock)
 
     async def prune() -> None:
         await store.prune(runtime.policy)

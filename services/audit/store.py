@@ -22,7 +22,6 @@ from shared.contracts.envelope import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.categories import Category
 from shared.retention.policy import RetentionPolicy
-from shared.telemetry.processing import Pseudonymizer
 
 _PROCESSING_FIELDS = (
     "trace_id", "span_id", "parent_span_id", "name", "status", "start_time_ms", "end_time_ms", "service",
@@ -38,11 +37,11 @@ def processing_row(record: ProcessingRecorded, stored_at: datetime) -> dict[str,
     return {"record_id": record.event_id, "stored_at": stored_at, **{f: getattr(record, f) for f in _PROCESSING_FIELDS}}
 
 
-def access_row(record: AccessRecorded, pseudonymizer: Pseudonymizer) -> dict[str, Any]:
-    """The access record with the case replaced by its pseudonym: the store holds no case id."""
+def access_row(record: AccessRecorded) -> dict[str, Any]:
+    """The access record as stored: the case only as its pseudonym, as it arrived."""
     return {
         "record_id": record.event_id, "occurred_at": record.occurred_at, "items": list(record.items),
-        "data_subject_id": pseudonymizer.subject_id(record.case_id), **{f: getattr(record, f) for f in _ACCESS_FIELDS},
+        "data_subject_id": record.data_subject_id, **{f: getattr(record, f) for f in _ACCESS_FIELDS},
     }
 
 
@@ -54,11 +53,8 @@ async def _insert_new(session: AsyncSession, table: Any, rows: list[dict[str, An
 
 
 class AuditStore:
-    def __init__(
-        self, unit_of_work: Callable[[], UnitOfWork], pseudonymizer: Pseudonymizer, now: Callable[[], datetime] = utcnow
-    ) -> None:
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], now: Callable[[], datetime] = utcnow) -> None:
         self.unit_of_work = unit_of_work
-        self.pseudonymizer = pseudonymizer
         self.now = now
 
     async def store(self, records: Sequence[ProcessingRecorded | AccessRecorded]) -> None:
@@ -69,7 +65,7 @@ class AuditStore:
                 processing_row(r, stored_at) for r in records if isinstance(r, ProcessingRecorded)
             ])
             await _insert_new(uow.session, AccessRecord.__table__, [
-                access_row(r, self.pseudonymizer) for r in records if isinstance(r, AccessRecorded)
+                access_row(r) for r in records if isinstance(r, AccessRecorded)
             ])
             await uow.commit()
 

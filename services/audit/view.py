@@ -123,11 +123,13 @@ async def access_records(
 
 async def case_audit(case_id: uuid.UUID, settings: AuditSettings | None = None) -> dict[str, Any]:
     """Everything the audit store holds about one case: its processing records and access records,
-    each in time order (capped like any query), under the case's pseudonym."""
+    each in time order (capped like any query, `truncated` then true), under the case's pseudonym."""
     settings = settings or AuditSettings()
     subject = subject_of(case_id, settings)
+    processing = await processing_records(subject=subject, settings=settings)
+    access = await access_records(subject=subject, settings=settings)
     return {
-        "data_subject_id": subject,
-        "processing": await processing_records(subject=subject, settings=settings),
-        "access": await access_records(subject=subject, settings=settings),
+        "data_subject_id": subject, "processing": processing, "access": access,
+        # A list as long as the cap may have been cut off: say so, never show a trail as whole that is not.
+        "truncated": max(len(processing), len(access)) >= settings.max_results,
     }

@@ -27,7 +27,8 @@ def create_runtime(
     runtime = build_runtime(SERVICE, settings, Base.metadata, span_exporter=span_exporter, processing_log=processing_log)
     store = RegisterStore(register)
     overleg = Casusoverleg(
-        runtime.unit_of_work, runtime.outbox, HubKeys.from_settings(settings, case_keys), store, runtime.inbox("commands")
+        runtime.unit_of_work, runtime.outbox, HubKeys.from_settings(settings, case_keys), store, runtime.inbox("commands"),
+        logboek=runtime.logboek,
     )
 
     async def watch_overdue() -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.casemeeting.config import SERVICE
 from services.casemeeting.models import DECLINED, Invitation, MeetingCase
-from shared.audit.access import deliver
+from shared.audit.logboek import Logboek
 from shared.contracts.envelope import Notice
 from shared.contracts.topics import MEETING_EVENTS, Topic
 from shared.crypto.hub_keys import HubKeys
@@ -43,6 +43,8 @@ class CasemeetingBase:
     keys: HubKeys
     register: RegisterStore
     command_inbox: Inbox
+    # Records disclosures and the scheduled work on cases (overdue actions), in their transactions.
+    logboek: Logboek
     now: Callable[[], datetime] = utc_now
 
     def today(self) -> date:
@@ -61,7 +63,7 @@ class CasemeetingBase:
         """To a party's inbox, and only while it is a party (art. 21.3, 23.2); what it discloses of
         case `case_id` is recorded in the access log (NEN 7513, Bijlage 3) in the same transaction."""
         if await self.register.standing(session, party, self.today()) == "party":
-            await deliver(self.outbox, session, party, notice, case_id=case_id, source=SERVICE)
+            await self.logboek.deliver(session, party, notice, case_id=case_id)
 
     async def case_of(self, session: AsyncSession, case_id: uuid.UUID) -> MeetingCase:
         case = await session.get(MeetingCase, case_id)

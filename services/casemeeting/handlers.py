@@ -117,8 +117,10 @@ def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStor
     async def on_inbound(msg: KafkaMessage) -> None:
         party, origin = inbound_sender(msg, runtime.settings.topic_prefix)
         body = await msg.decode()
-        with record_processing(runtime.tracer, "receive from party", Activity.CASUSOVERLEG, runtime.pseudonymizer):
+        with record_processing(runtime.tracer, "receive from party", Activity.CASUSOVERLEG, runtime.pseudonymizer) as p:
             outcome = await overleg.receive(party_inbox, party, body, origin)
+            if outcome == "not_ours":
+                p.discard()  # another service's message on the shared topic, left untouched
         if outcome != "not_ours":
             runtime.relay.wake()
             log.info("meeting.party_message", party=party, outcome=outcome)

@@ -11,6 +11,8 @@ version of the plan and the old one is kept. Afschaling names what retention mus
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +45,7 @@ from shared.contracts.casemeeting_events import (
 )
 from shared.contracts.topics import AFSCHALING_EVENTS, PLAN_OF_ACTION_EVENTS
 from shared.retention.categories import HELD_BY, Category
+from shared.telemetry.processing import Activity
 
 # What each service keeps about a case that afschaling makes unnecessary (art. 1.2): the retention
 # categories it holds, personal ones and its case key. Retention's policy says when and how.
@@ -143,6 +146,7 @@ class PlanOfAction(Preparation):
     async def watch_overdue(self) -> int:
         """An action past its deadline raises an overdue event to the Casusregisseur and Procesregisseur."""
         today, flagged = self.today(), 0
+        flagged_cases: list[uuid.UUID] = []
         async with self.unit_of_work() as uow:
             session = uow.session
             latest = (
@@ -171,6 +175,10 @@ class PlanOfAction(Preparation):
                         responsible_party=action.responsible_party, deadline=action.deadline,
                     ), case_id=case.case_id)
                 flagged += 1
+                flagged_cases.append(case.case_id)
+            # Flagging a case's overdue action is a processing of it (LDV), recorded with it.
+            cases = list(dict.fromkeys(flagged_cases))
+            await self.logboek.record_cases(session, "action overdue", Activity.PLAN_VAN_AANPAK, cases)
             await uow.commit()
         return flagged
 

@@ -39,6 +39,7 @@ from shared.contracts.triage import TriageDecided
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
 from shared.register.gate import admitted, message_id_of
+from shared.telemetry.processing import not_carried_out
 
 PARTY_MESSAGES: dict[str, type[Command]] = {
     "meeting.respond-to-invitation": RespondToInvitation,
@@ -75,6 +76,7 @@ class Casusoverleg(PlanOfAction):
                     await steps[type(command)](session, command)
             except Refused as refused:
                 refusal = refused.reason
+                not_carried_out()
                 await self.outbox.stage(session, MEETING_EVENTS, MeetingCommandRefused(
                     producer=SERVICE, correlation_id=command.conversation_id, causation_id=command.command_id,
                     command_id=command.command_id, command_type=command.command_type, reason=refusal,  # type: ignore[arg-type]
@@ -120,6 +122,7 @@ class Casusoverleg(PlanOfAction):
             reasons = [reason("", refused.reason)]
         except CryptoError:
             reasons = [reason("content", "personal_data_unreadable")]
+        not_carried_out()  # LDV: input handled as invalid is Unset
         await self.outbox.stage(session, partner_inbox(party), MeetingMessageRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
             rejected_message_id=str(message_id) if message_id else None, reasons=bounded(reasons),

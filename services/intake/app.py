@@ -41,7 +41,7 @@ def create_runtime(
     store = RegisterStore(register)
     matching_secret = settings.matching_key.get_secret_value().encode()
     intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, store, matching_secret)
-    commands = IntakeCommands(runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys, store)
+    commands = IntakeCommands(runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys, store, runtime.logboek)
 
     runtime.startup_hooks.append(seed_hook(runtime, store))
     runtime.include(build_router(runtime, intake, commands))

@@ -18,7 +18,7 @@ from services.intake import register_service
 from services.intake.config import SERVICE
 from services.intake.models import ACCEPTED, DECLINED, RECEIVED, Case, Question
 from services.intake.service import today_utc
-from shared.audit.access import deliver
+from shared.audit.logboek import Logboek
 from shared.contracts.envelope import Command, utcnow
 from shared.contracts.intake import (
     AcceptReferral,
@@ -41,6 +41,7 @@ from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
+from shared.telemetry.processing import not_carried_out
 
 Judgement = AcceptReferral | DeclineReferral | AskReferrer
 RegisterChange = AdmitParty | RecordPartyLeaving | ExcludeParty
@@ -53,6 +54,8 @@ class IntakeCommands:
     inbox: Inbox
     keys: HubKeys
     register: RegisterStore
+    # Records what a judgement discloses to the referrer (NEN 7513), in its transaction.
+    logboek: Logboek
     today: Callable[[], date] = today_utc
 
     async def judge(self, command: Judgement) -> str | None:
@@ -112,12 +115,12 @@ class IntakeCommands:
                 referrer_party=case.referrer_party, decided_by=command.decided_by,
             ))
         if await self.register.standing(session, case.referrer_party, self.today()) == "party":
-            await deliver(self.outbox, session, case.referrer_party, ReferralOutcome(
+            await self.logboek.deliver(session, case.referrer_party, ReferralOutcome(
                 producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
                 referrer_reference=case.referrer_reference,
                 outcome="accepted" if isinstance(command, AcceptReferral) else "declined",
                 reason=reason_for_referrer,
-            ), case_id=case.case_id, source=SERVICE)
+            ), case_id=case.case_id)
 
     async def _ask(self, uow: UnitOfWork, case: Case, command: AskReferrer) -> None:
         session = uow.session
@@ -132,14 +135,15 @@ class IntakeCommands:
             case_id=case.case_id, producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
             question_id=command.question_id, asked_by=command.asked_by, referrer_party=case.referrer_party,
         ))
-        await deliver(self.outbox, session, case.referrer_party, QuestionToReferrer(
+        await self.logboek.deliver(session, case.referrer_party, QuestionToReferrer(
             producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
             referrer_reference=case.referrer_reference, question_id=command.question_id,
             question=self.keys.seal_text_for_party(case.referrer_party, text, aad=question_aad(command.question_id)),
-        ), case_id=case.case_id, source=SERVICE)
+        ), case_id=case.case_id)
 
     async def _finish(self, uow: UnitOfWork, command: Command, refusal: str | None) -> None:
         if refusal is not None:
+            not_carried_out()  # LDV: a refused request is Unset
             await self.outbox.stage(uow.session, INTAKE_EVENTS, IntakeCommandRefused(
                 producer=SERVICE, correlation_id=command.conversation_id,
                 causation_id=command.command_id, command_id=command.command_id,

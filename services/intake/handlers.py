@@ -58,6 +58,8 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
             outcome, case_id = await intake.receive(party, body, origin)
             if case_id is not None:
                 p.subject(case_id)
+            if outcome == "not_ours":
+                p.discard()  # another service's message on the shared topic, left untouched
         runtime.relay.wake()
         log.info("inbound.handled", referrer_party=party, outcome=outcome, case_id=str(case_id) if case_id else None)
 

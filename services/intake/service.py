@@ -50,7 +50,7 @@ from shared.messaging.reliability import PoisonMessageError
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.gate import admitted, message_id_of
 from shared.register.store import RegisterStore
-from shared.telemetry.processing import about, current_traceparent
+from shared.telemetry.processing import about, current_traceparent, not_carried_out
 
 Outcome = Literal[
     "received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "corrected", "not_ours"
@@ -220,6 +220,7 @@ class Intake:
         self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None,
         reasons: list[RejectionReason],
     ) -> tuple[Outcome, None]:
+        not_carried_out()  # LDV: input handled as invalid is Unset
         reference = body.get("referrer_reference")
         await self._notify(uow, party, ReferralRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,

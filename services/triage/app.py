@@ -38,6 +38,7 @@ def create_runtime(
         load_regions(settings.zvh_regions or None),
         deadline=timedelta(seconds=settings.consultation_deadline_s),
         reminder_before=timedelta(seconds=settings.reminder_before_s),
+        logboek=runtime.logboek,
     )
 
     async def watch_deadlines() -> None:

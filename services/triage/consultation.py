@@ -34,7 +34,7 @@ from shared.contracts.triage import (
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
 from shared.register.gate import admitted, message_id_of
-from shared.telemetry.processing import about
+from shared.telemetry.processing import Activity, about, not_carried_out
 
 
 class Consultations:
@@ -147,6 +147,7 @@ class Consultations:
         self, session: Any, party: str, consultation_id: uuid.UUID | None, message_id: uuid.UUID | None,
         reasons: list[RejectionReason],
     ) -> str:
+        not_carried_out()  # LDV: input handled as invalid is Unset
         await self._notify(session, party, ConsultationAnswerRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
             consultation_id=consultation_id, rejected_message_id=str(message_id) if message_id else None,
@@ -187,6 +188,9 @@ class Consultations:
                 changed += 1
             for case in to_evaluate.values():
                 await self._evaluate(session, case)
+            # The deadlines' work on each case is a processing of it (LDV), recorded with it.
+            touched = list(dict.fromkeys(c.case_id for c in due if c.closed_at == now or c.reminded_at == now))
+            await self.logboek.record_cases(session, "consultation deadline", Activity.TRIAGE, touched)
             await uow.commit()
         return changed
 

@@ -19,7 +19,7 @@ from services.triage import criteria, routing
 from services.triage.config import SERVICE
 from services.triage.consultation import Consultations
 from services.triage.models import ANSWERED, OPEN, Consultation, TriageCase
-from shared.audit.access import deliver
+from shared.audit.logboek import Logboek
 from shared.contracts.aanmelding import Indicators
 from shared.contracts.envelope import Command, Notice, utcnow
 from shared.contracts.intake import ReferralAccepted, outcome_aad
@@ -42,7 +42,7 @@ from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
-from shared.telemetry.processing import about
+from shared.telemetry.processing import about, not_carried_out
 
 
 def utc_now() -> datetime:
@@ -59,6 +59,8 @@ class Triage(Consultations):
     regions: Mapping[str, str]
     deadline: timedelta
     reminder_before: timedelta
+    # Records disclosures and the scheduled work on cases (deadlines), in their transactions.
+    logboek: Logboek
     now: Callable[[], datetime] = utc_now
 
     def _today(self) -> date:
@@ -207,10 +209,11 @@ class Triage(Consultations):
         if case_id is None:
             await self.outbox.stage(session, partner_inbox(party), notice)
         else:
-            await deliver(self.outbox, session, party, notice, case_id=case_id, source=SERVICE)
+            await self.logboek.deliver(session, party, notice, case_id=case_id)
 
     async def _finish(self, uow: UnitOfWork, command: Command, refusal: str | None) -> None:
         if refusal is not None:
+            not_carried_out()  # LDV: a refused request is Unset
             await self.outbox.stage(uow.session, TRIAGE_EVENTS, TriageCommandRefused(
                 producer=SERVICE, correlation_id=command.conversation_id, causation_id=command.command_id,
                 command_id=command.command_id, command_type=command.command_type, reason=refusal,  # type: ignore[arg-type]

@@ -3,8 +3,8 @@
 Covenant Bijlage 3 (MO Den Bosch): every look into a dossier is logged — which employee, which
 dossier, when — so a breach's impact can be determined; NEN 7513:2018 ch. 5-7 adds the role, the
 responsible user, the authorisation and the result. Disclosures to parties are recorded by the
-hub itself when it stages the delivery (`deliver`), in the same transaction, not left to the
-recipient. What a party is told in answer to its own message (an acknowledgement, a rejection of
+hub itself when it stages the delivery (`Logboek.deliver`), in the same transaction, not left to
+the recipient. What a party is told in answer to its own message (an acknowledgement, a rejection of
 its message) discloses nothing of the dossier and is not a disclosure.
 """
 
@@ -15,12 +15,9 @@ from typing import Any, Literal
 
 from opentelemetry import trace
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.audit import AccessRecorded
 from shared.contracts.envelope import Notice
-from shared.contracts.topics import AUDIT_EVENTS, partner_inbox
-from shared.messaging.outbox import Outbox
 
 # What each notice to a party discloses: the party's role in the case and the article that allows
 # it (NEN 7513's autorisatieprotocol). A notice type missing here is not a disclosure.
@@ -63,7 +60,7 @@ def _current_ids() -> dict[str, Any]:
 
 
 def access_record(
-    case_id: uuid.UUID,
+    data_subject_id: str,
     *,
     kind: Literal["view", "disclosure", "export", "trail"],
     actor: str,
@@ -83,33 +80,24 @@ def access_record(
     """
     ids = _current_ids()
     return AccessRecorded(
-        case_id=case_id, producer=source, source=source,
+        data_subject_id=data_subject_id, producer=source, source=source,
         correlation_id=uuid.UUID(hex=ids["trace_id"]) if ids else uuid.uuid4(),
         kind=kind, actor=actor, actor_type=actor_type, role=role, on_behalf_of=on_behalf_of, view=view,
         items=items, purpose=purpose, authorisation=authorisation, **ids,
     )
 
 
-def disclosure(case_id: uuid.UUID, party: str, notice: Notice, source: str) -> AccessRecorded | None:
-    """The access record of delivering `notice` about `case_id` to `party`, or None when the notice
-    discloses nothing of the dossier (not in `DISCLOSURES`)."""
+def disclosure(data_subject_id: str, party: str, notice: Notice, source: str) -> AccessRecorded | None:
+    """The access record of delivering `notice` about the case whose pseudonym is
+    `data_subject_id` to `party`, or None when the notice discloses nothing of the dossier (not in
+    `DISCLOSURES`)."""
     known = DISCLOSURES.get(notice.event_type)
     if known is None:
         return None
     role, authorisation = known
     export = notice.event_type == "retention.access-export"
     return access_record(
-        case_id, kind="export" if export else "disclosure", actor=party, actor_type="party", role=role,
+        data_subject_id, kind="export" if export else "disclosure", actor=party, actor_type="party", role=role,
         view=notice.event_type, purpose="inzage-betrokkene" if export else "zorgtafel-casus",
         authorisation=authorisation, source=source, items=items_of(notice),
     )
-
-
-async def deliver(outbox: Outbox, session: AsyncSession, party: str, notice: Notice, *, case_id: uuid.UUID, source: str) -> None:
-    """Stage `notice` for `party`'s inbox and, if it discloses case information, its access record,
-    in the caller's transaction: the delivery and its record commit together."""
-    record = disclosure(case_id, party, notice, source)
-    staged: list[tuple[Any, Any]] = [(partner_inbox(party), notice)]
-    if record is not None:
-        staged.append((AUDIT_EVENTS, record))
-    await outbox.stage_many(session, staged)

@@ -21,7 +21,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.contracts.envelope import Event, Notice
+from shared.contracts.envelope import Notice
 from shared.contracts.intake import STAFF_ID
 
 HEX32, HEX16, HEX64 = r"^[0-9a-f]{32}$", r"^[0-9a-f]{16}$", r"^[0-9a-f]{64}$"
@@ -58,7 +58,7 @@ class ProcessingRecorded(Notice):
         return self.data_subject_id
 
 
-class AccessRecorded(Event):
+class AccessRecorded(Notice):
     """One NEN 7513 access event about one case (covenant Bijlage 3; NEN 7513:2018 ch. 7).
 
     `kind`: view (a person looked, e.g. a CLI show command), disclosure (the hub delivered case
@@ -66,11 +66,13 @@ class AccessRecorded(Event):
     person's access export, Bijlage 3), trail (the audit trail itself was opened). `actor` is a
     pseudonymous staff id or a party code; `on_behalf_of` the responsible user when the actor acts
     for someone else. `authorisation` names the covenant article that allows the access
-    (NEN 7513's autorisatieprotocol). The audit store keeps the case only as a pseudonym.
+    (NEN 7513's autorisatieprotocol). The case appears only as its pseudonym (`data_subject_id`,
+    as in the processing records), here and in the Kafka key.
     """
 
     event_type: Literal["audit.access-recorded"] = "audit.access-recorded"
     schema_version: Literal[1] = 1
+    data_subject_id: str = Field(pattern=HEX64)
     kind: Literal["view", "disclosure", "export", "trail"]
     actor: str = Field(pattern=STAFF_ID, max_length=64)
     actor_type: Literal["staff", "party"]
@@ -84,6 +86,11 @@ class AccessRecorded(Event):
     source: str = Field(max_length=32, description="the service or tool that recorded it")
     trace_id: str | None = Field(default=None, pattern=HEX32)
     span_id: str | None = Field(default=None, pattern=HEX16)
+
+    @property
+    def key(self) -> str | None:
+        """Keyed by the pseudonymous subject, like the processing records: never the case id."""
+        return self.data_subject_id
 
 
 

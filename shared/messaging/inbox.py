@@ -7,7 +7,7 @@ state change, there is no window in which the change exists without the record o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts.envelope import utcnow
 from shared.messaging.tables import MessagingTables
 
-# Called with the session and the cases processed (None: whatever is in progress) when a message
-# is recorded as processed: the Logboek stages the processing records there (shared/audit/logboek.py).
-OnProcessed = Callable[[AsyncSession, Collection[UUID] | None], Awaitable[Any]]
+# Called with the session when a message is recorded as processed: the Logboek stages the records
+# of the processings in progress there (shared/audit/logboek.py).
+OnProcessed = Callable[[AsyncSession], Awaitable[Any]]
 
 
 class Inbox:
@@ -49,24 +49,20 @@ class Inbox:
         rows = await session.scalars(select(column).where(self._table.c.consumer == self._consumer, wanted))
         return set(rows)
 
-    async def record_many(
-        self, session: AsyncSession, message_ids: list[UUID], cases: Collection[UUID] | None = None
-    ) -> None:
-        """Record a batch as processed in one statement (ids must be distinct and unseen); `cases`
-        are the data subjects these messages processed."""
+    async def record_many(self, session: AsyncSession, message_ids: list[UUID]) -> None:
+        """Record a batch as processed in one statement (ids must be distinct and unseen)."""
         if message_ids:
             if self._on_processed is not None:
-                await self._on_processed(session, cases)
+                await self._on_processed(session)
             now = utcnow()
             await session.execute(
                 insert(self._table), [{"consumer": self._consumer, "message_id": m, "processed_at": now} for m in message_ids]
             )
 
-    async def record(self, session: AsyncSession, message_id: UUID, case: UUID | None = None) -> None:
-        """Record the message as processed; a concurrent duplicate fails on the primary key.
-        `case`: the data subject it processed, when other processings are in progress too."""
+    async def record(self, session: AsyncSession, message_id: UUID) -> None:
+        """Record the message as processed; a concurrent duplicate fails on the primary key."""
         if self._on_processed is not None:
-            await self._on_processed(session, None if case is None else (case,))
+            await self._on_processed(session)
         await session.execute(
             insert(self._table).values(consumer=self._consumer, message_id=message_id, processed_at=utcnow())
         )

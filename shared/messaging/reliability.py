@@ -27,7 +27,7 @@ import os
 import re
 import signal
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,7 @@ from shared.messaging.errors import (
     kind_of,
     poison_reason,
 )
+from shared.telemetry.processing import forget_failed
 
 __all__ = ["DLQ_HEADERS", "PoisonMessageError", "ReliableConsumption", "classify", "describe_validation_error", "safe_headers"]
 
@@ -106,6 +107,10 @@ class ReliableConsumption:
     broker: Any = None
     attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)  # BUG failures: bounded
     retries: dict[tuple[str, int, int], int] = field(default_factory=dict)  # every retry: the backoff grows
+    # Called before a failed message is dead-lettered: the durable Error records of its failed
+    # processings (shared/audit/logboek.py); raises when they cannot be written.
+    # (`technical`: the handler failed, LDV status Error; else the input was refused, Unset.)
+    before_dead_letter: Callable[[bool], Awaitable[Any]] | None = None
     # What a FATAL error does: by default SIGTERM to this process (a graceful stop; the
     # supervisor, systemd or Kubernetes, starts it again with a fresh producer).
     on_fatal: Callable[[], None] = field(default=lambda: os.kill(os.getpid(), signal.SIGTERM))
@@ -213,6 +218,7 @@ class _ReliabilityMiddleware(BaseMiddleware):
         return first
 
     async def _commit(self) -> None:
+        forget_failed()  # done with this message: its failures, if any, are recorded or retried
         if not self._records:
             return
         self.policy.attempts.pop(self._key(), None)
@@ -238,10 +244,13 @@ class _ReliabilityMiddleware(BaseMiddleware):
             attempt = self.policy.attempts.get(self._key(), 0) + (kind is Kind.BUG)
             self.policy.attempts[self._key()] = attempt
             if kind is Kind.TRANSIENT or attempt < self.policy.max_attempts:
+                forget_failed()  # the retry is the processing's next try, with its own record
                 await self._retry_later(type(exc).__name__, kind, attempt)
                 return
             poison = ("handler-failed", type(exc).__name__)
         try:
+            if self.policy.before_dead_letter is not None:
+                await self.policy.before_dead_letter(kind is not Kind.PERMANENT)
             for record in self._records:
                 await self.policy.dead_letter(record, *poison)
         except Exception as failure:  # the dead letter did not go out: do not move past the record

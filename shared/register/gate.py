@@ -16,6 +16,7 @@ from shared.contracts.intake import InboundRefused
 from shared.contracts.topics import AUDIT_EVENTS
 from shared.messaging.outbox import Outbox
 from shared.register.store import RegisterStore
+from shared.telemetry.processing import not_carried_out
 
 
 def message_id_of(body: dict[str, Any]) -> uuid.UUID | None:
@@ -46,4 +47,5 @@ async def admitted(
         producer=producer, correlation_id=message_id or uuid.uuid4(), claimed_party=party, reason=standing,
         topic=topic, partition=partition, offset=offset,
     ))
+    not_carried_out()  # LDV: a refused request is Unset, not Ok
     return False

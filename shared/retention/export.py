@@ -16,7 +16,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.audit.access import deliver
+from shared.audit.logboek import Logboek
 from shared.contracts.rights import AccessExport, ExportCase, ExportCompleted, access_export_aad
 from shared.contracts.topics import RETENTION_EVENTS
 from shared.crypto.hub_keys import HubKeys
@@ -39,6 +39,8 @@ class CaseExporter:
     unit_of_work: Callable[[], UnitOfWork]
     outbox: Outbox
     inbox: Inbox
+    # Records the export as a disclosure to the receiving party (NEN 7513), in its transaction.
+    logboek: Logboek
 
     async def export(self, command: ExportCase) -> int | None:
         """The number of texts sent, or None when not this service's or already carried out."""
@@ -65,10 +67,10 @@ class CaseExporter:
             content = self.keys.seal_text_for_party(
                 command.for_party, document, aad=access_export_aad(command.request_id, self.service)
             )
-            await deliver(self.outbox, session, command.for_party, AccessExport(
+            await self.logboek.deliver(session, command.for_party, AccessExport(
                 producer=self.service, correlation_id=command.conversation_id, causation_id=command.command_id,
                 request_id=command.request_id, service=command.service, item_count=len(items), content=content,
-            ), case_id=command.case_id, source=self.service)
+            ), case_id=command.case_id)
             await self.outbox.stage(session, RETENTION_EVENTS, ExportCompleted(
                 case_id=command.case_id, producer=self.service, correlation_id=command.conversation_id,
                 causation_id=command.command_id, request_id=command.request_id, service=command.service,

@@ -25,6 +25,7 @@ from uuid import UUID
 from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.audit.logboek import Logboek
 from shared.contracts.envelope import utcnow
 from shared.contracts.retention import PurgeCase, PurgeCompleted
 from shared.contracts.topics import RETENTION_EVENTS
@@ -34,6 +35,7 @@ from shared.messaging.outbox import Outbox
 from shared.persistence.types import UTCDateTime
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.categories import Action, Category
+from shared.telemetry.processing import Activity
 
 # Rows affected by one category's step. A step runs inside the purge's transaction.
 Step = Callable[[AsyncSession, UUID, Action], Awaitable[int]]
@@ -163,6 +165,19 @@ def destroy_key(store: CaseKeyStore) -> Step:
     return DestroyKey(store)
 
 
+def activity_of(command: PurgeCase) -> str:
+    """Verwijdering when the case itself goes (its record, art. 1.2 "verdwijnt"), schoning when
+    personal data is cleansed and the case record stays (the register's definitions)."""
+    return Activity.VERWIJDERING if Category.CASE_RECORD in command.actions else Activity.SCHONING
+
+
+def _by_activity(commands: list[PurgeCase]) -> dict[str, list[UUID]]:
+    grouped: dict[str, list[UUID]] = {}
+    for command in commands:
+        grouped.setdefault(activity_of(command), []).append(command.case_id)
+    return grouped
+
+
 @dataclass
 class CasePurger:
     """One service's purges, from `PurgeCase` to `retention.purge-completed`: one command or a
@@ -175,6 +190,8 @@ class CasePurger:
     inbox: Inbox
     records: Table
     now: Callable[[], datetime] = field(default=utcnow)
+    # Records each purge as a processing of its case's data (LDV; Bijlage 3), in its transaction.
+    logboek: Logboek | None = None
 
     async def purge(self, command: PurgeCase) -> dict[str, int] | None:
         """Counts per category, or None when the command is not this service's or was carried out."""
@@ -205,7 +222,10 @@ class CasePurger:
                 causation_id=c.command_id, purge_id=c.command_id, service=c.service,
                 policy_version=c.policy_version, counts=counts[c.command_id], purged_at=purged_at,
             )) for c in todo])
-            await self.inbox.record_many(session, [c.command_id for c in todo], {c.case_id for c in todo})
+            await self.inbox.record_many(session, [c.command_id for c in todo])
+            if self.logboek is not None:  # one record per purge carried out now, none for a redelivery
+                for activity, cases in _by_activity(todo).items():
+                    await self.logboek.record_cases(session, "purge case", activity, cases)
             await uow.commit()
             return counts
 

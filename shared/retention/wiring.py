@@ -23,7 +23,7 @@ from shared.retention.categories import Category
 from shared.retention.export import CaseExporter, ExportSource
 from shared.retention.purge import CasePurger, Step, purge_records_table
 from shared.runtime import Runtime
-from shared.telemetry.processing import Activity, record_processing, record_processings
+from shared.telemetry.processing import Activity, record_processing
 
 log = structlog.get_logger(__name__)
 BATCH_RECORDS = 500
@@ -34,9 +34,10 @@ def install_retention(runtime: Runtime, steps: Mapping[Category, Step], source: 
     """Adds the subscriber of retention's requests (its own consumer group) to `runtime`."""
     inbox = runtime.inbox("purge")
     purger = CasePurger(
-        runtime.service, steps, runtime.unit_of_work, runtime.outbox, inbox, purge_records_table(runtime.metadata)
+        runtime.service, steps, runtime.unit_of_work, runtime.outbox, inbox, purge_records_table(runtime.metadata),
+        logboek=runtime.logboek,
     )
-    exporter = CaseExporter(runtime.service, source, keys, runtime.unit_of_work, runtime.outbox, inbox)
+    exporter = CaseExporter(runtime.service, source, keys, runtime.unit_of_work, runtime.outbox, inbox, runtime.logboek)
     router = KafkaRouter()
     # The batch handler takes raw records (it parses each itself), so AsyncAPI learns the
     # contracts from these declarations instead of from the handler's signature.
@@ -49,10 +50,9 @@ def install_retention(runtime: Runtime, steps: Mapping[Category, Step], source: 
     async def purge(pending: list[tuple[Any, PurgeCase]]) -> None:
         if not pending:
             return
-        # Destroying personal data is itself a processing of it (LDV: one record per case).
-        cases = [c.case_id for _, c in pending]
-        with record_processings(runtime.tracer, "purge case", Activity.VERWIJDERING, runtime.pseudonymizer, cases):
-            await one_at_a_time(pending, purger.purge_many, purger.purge, runtime.reliability)
+        # Destroying personal data is itself a processing of it: the purger records one per case
+        # it purges, in the purge's own transaction (shared/retention/purge.py).
+        await one_at_a_time(pending, purger.purge_many, purger.purge, runtime.reliability)
         log.info("retention.purged", service=runtime.service, purges=len(pending))
 
     async def export(record: Any, command: ExportCase) -> None:

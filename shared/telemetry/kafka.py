@@ -1,8 +1,10 @@
 """FastStream's Kafka telemetry, with only opaque identifiers in span attributes.
 
 FastStream copies the Kafka key, the message id and the correlation id into span attributes.
-On the hub's own topics these are opaque UUIDs; a partner system, though, may set any key or
-header on its inbound topic, so anything that is not a UUID is replaced before it reaches a span.
+The key is left out altogether: on the hub's topics it is a case id, and spans share their trace
+ids with the audit store, which knows a case only by its pseudonym (docs/decisions/0008): a trace
+viewer must not be the table that joins the two. A partner system may set any message id or
+correlation id on its inbound topic, so anything that is not a UUID is replaced.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from opentelemetry.semconv.trace import SpanAttributes
 from opentelemetry.trace import TracerProvider
 
 _IDENTIFYING = (
-    SpanAttributes.MESSAGING_KAFKA_MESSAGE_KEY,
     SpanAttributes.MESSAGING_MESSAGE_ID,
     SpanAttributes.MESSAGING_MESSAGE_CONVERSATION_ID,
 )
@@ -38,6 +39,7 @@ def is_opaque_id(value: Any) -> bool:
 
 
 def only_opaque(attrs: dict[str, Any]) -> dict[str, Any]:
+    attrs.pop(SpanAttributes.MESSAGING_KAFKA_MESSAGE_KEY, None)
     for name in _IDENTIFYING:
         if name in attrs and attrs[name] is not None and not is_opaque_id(attrs[name]):
             attrs[name] = REDACTED

@@ -111,7 +111,7 @@ class ProcessingRecordProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         attrs = span.attributes or {}
-        if ACTIVITY not in attrs or span.context is None:
+        if not attrs.get(ACTIVITY) or span.context is None:  # none, or discarded
             return
         status = {StatusCode.OK: "Ok", StatusCode.ERROR: "Error"}.get(span.status.status_code, "Unset")
         self._sink.write(
@@ -145,15 +145,24 @@ class Processing:
         self._activity = activity
         self.case_id: UUID | None = None
         self.recorded = False  # its durable record is staged (one per processing)
+        # LDV status: Ok once done; Unset for input handled as invalid or a request refused;
+        # Error for a technical failure.
+        self.status = "Ok"
 
     def subject(self, case_id: UUID) -> None:
         self.case_id = case_id
         self._span.set_attribute(SUBJECT, self._pseudonymizer.subject_id(case_id))
         self._span.set_attribute(SUBJECT_TYPE, SUBJECT_TYPE_VALUE)
 
+    def discard(self) -> None:
+        """This was no processing of personal data after all (a message for another service on a
+        shared topic, left untouched): no record, and the span no longer claims an activity."""
+        self.recorded = True
+        self._span.set_attribute(ACTIVITY, "")
+
     def record(self, service: str) -> ProcessingRecord:
-        """The LDV record of this processing as it stands now: status Ok (it is about to commit),
-        ended now (milliseconds since the epoch)."""
+        """The LDV record of this processing as it stands now, ended now (milliseconds since the
+        epoch); its status is `self.status` (Ok unless set otherwise)."""
         context = self._span.get_span_context()
         parent = getattr(self._span, "parent", None)
         return ProcessingRecord(
@@ -161,7 +170,7 @@ class Processing:
             span_id=format_span_id(context.span_id),
             parent_span_id=format_span_id(parent.span_id) if parent is not None else None,
             name=self._name,
-            status="Ok",
+            status=self.status,
             start_time_ms=(getattr(self._span, "start_time", None) or time.time_ns()) // 1_000_000,
             end_time_ms=time.time_ns() // 1_000_000,
             service=service,
@@ -179,6 +188,28 @@ _IN_PROGRESS: ContextVar[tuple[Processing, ...]] = ContextVar("zorgtafel_process
 def in_progress() -> tuple[Processing, ...]:
     """The processings in progress in the current context, outermost first."""
     return _IN_PROGRESS.get()
+
+
+# Processings of this task that failed; kept until the message is retried or dead-lettered, so a
+# processing that never succeeds still leaves its Error record (Logboek.record_failures).
+_FAILED: ContextVar[tuple[Processing, ...]] = ContextVar("zorgtafel_failed_processings", default=())
+
+
+def failed() -> tuple[Processing, ...]:
+    """The processings of this task that ended in an error and have no durable record yet."""
+    return _FAILED.get()
+
+
+def forget_failed() -> None:
+    _FAILED.set(())
+
+
+def not_carried_out() -> None:
+    """The innermost processing handled its input as invalid, or refused a request: LDV status
+    Unset (not Error: nothing failed technically; not Ok: nothing was done)."""
+    for processing in reversed(_IN_PROGRESS.get()):
+        processing.status = "Unset"
+        return
 
 
 def current_traceparent() -> str | None:
@@ -221,6 +252,9 @@ def record_processing(
         except Exception as exc:
             span.set_attribute("exception.type", type(exc).__name__)
             span.set_status(StatusCode.ERROR)
+            handle.status = "Error"
+            if not handle.recorded:
+                _FAILED.set((*_FAILED.get(), handle))
             raise
         finally:
             _IN_PROGRESS.reset(token)

@@ -40,6 +40,7 @@ from tests.support import (
     cli_env,
     events_on,
     eventually,
+    read_topic,
     running_hub,
     settings_for,
     zorgtafel,
@@ -73,7 +74,7 @@ async def test_a_cases_trail_has_every_step_from_referral_to_purge_in_order(infr
     ) as ggd:
         case_id = await to_afschaling(hub, infra, namespace, {PARTY: police, OTHER_PARTY: vt, GGD: ggd})
         await eventually(lambda: personal_purges_confirmed(hub), timeout_s=60)
-        await records_of(hub, case_id, Activity.VERWIJDERING, 3)
+        await records_of(hub, case_id, Activity.SCHONING, 3)
         env = cli_env(hub)
         shown = await zorgtafel(env, "trail", str(case_id), "--by", "pr-audit", "--json")
         await eventually(lambda: trail_looks(hub, case_id))
@@ -88,23 +89,24 @@ async def test_a_cases_trail_has_every_step_from_referral_to_purge_in_order(infr
     # No gap and no duplicate: one record per message processed about this case, in the flow's order.
     assert Counter(activities) == {
         "aanmelding": 1, "intake": 1, "triage": 2, "casusoverleg": 8, "plan-van-aanpak": 1, "afschaling": 2,
-        "verwijdering": 3,
+        "schoning": 3,  # the case record stays until its own term: cleansed, not yet deleted
     }
     first_seen = list(dict.fromkeys(activities))
-    assert first_seen == ["aanmelding", "intake", "triage", "casusoverleg", "plan-van-aanpak", "afschaling", "verwijdering"]
-    assert {s["service"] for s in processing if s["what"].startswith("verwijdering")} == set(SERVICES)
+    assert first_seen == ["aanmelding", "intake", "triage", "casusoverleg", "plan-van-aanpak", "afschaling", "schoning"]
+    assert {s["service"] for s in processing if s["what"].startswith("schoning")} == set(SERVICES)
     assert all(s["outcome"] == "Ok" and len(s["trace_id"]) == 32 for s in processing)
     # The trail's first step and the referral's processing share the partner's trace.
     purges = [s for s in steps if s["kind"] == "purge"]
     assert {(s["service"], s["outcome"]) for s in purges} == {(s, "confirmed") for s in SERVICES}
     assert all(s["at"] >= processing[0]["at"] for s in purges)
-    disclosures = [s["what"] for s in steps if s["kind"] == "access" and s["what"].startswith("disclosure")]
-    assert sum("meeting.invitation" in d for d in disclosures) == len(DESIGNATED)
-    assert any(f"meeting.your-actions by party {GGD} as responsible-party" in d for d in disclosures)
+    disclosures = [s["record"] for s in steps if s["kind"] == "access" and s["record"]["kind"] == "disclosure"]
+    assert sorted(d["actor"] for d in disclosures if d["view"] == "meeting.invitation") == sorted(DESIGNATED)
+    assert any((d["view"], d["actor"], d["role"]) == ("meeting.your-actions", GGD, "responsible-party") for d in disclosures)
     # The trail is itself a look into the dossier, logged before it is shown.
     later = json.loads(again.stdout)["steps"]
-    assert any(s["what"] == "trail trail by staff pr-audit as procesregisseur" for s in later)
-    assert table.returncode == 0 and "verwijdering" in table.stdout
+    looks = [s["record"] for s in later if s["kind"] == "access" and s["record"]["kind"] == "trail"]
+    assert looks and {(r["actor"], r["actor_type"], r["role"]) for r in looks} == {("pr-audit", "staff", "procesregisseur")}
+    assert table.returncode == 0 and "schoning" in table.stdout
 
 
 async def trail_looks(hub: Hub, case_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -155,7 +157,7 @@ async def test_every_cli_look_and_every_pre_read_has_its_access_record(infra: In
     assert [(r["actor"], r["role"]) for r in consents] == [(PARTY, "supplier")] * 2
 
 
-async def test_the_audit_store_holds_no_personal_value_and_no_case_id(infra: Infra, namespace: str) -> None:
+async def test_the_audit_store_and_topic_hold_no_personal_value_and_no_case_id(infra: Infra, namespace: str) -> None:
     async with running_hub(infra, namespace, audit_overrides={}) as hub, Partner(infra, namespace) as police:
         await police.submit(a_referral())
         (case,) = await hub.accept_all(1)
@@ -174,9 +176,10 @@ async def test_the_audit_store_holds_no_personal_value_and_no_case_id(infra: Inf
                 ]
         finally:
             await database.dispose()
+        on_topic = [(r.key or b"").decode() + r.value.decode() for r in await read_topic(infra, AUDIT_EVENTS, namespace)]
 
     assert len(dump) >= 4  # aanmelding, intake, triage records and the look
-    everything = "\n".join(dump)
+    everything = "\n".join(dump + on_topic)
     for value in (*SEEDED_VALUES, str(case.case_id), case.case_id.hex):
         assert value not in everything
 

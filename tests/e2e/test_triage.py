@@ -206,7 +206,8 @@ async def test_the_cli_drives_triage_and_shows_its_state(infra: Infra, namespace
     (viewed,) = [r for r in recorded if r["kind"] == "view"]
     (asked,) = [r for r in recorded if r["view"] == "triage.consultation-request"]  # disclosed to the GGD
     state = json.loads(shown.stdout)
-    assert (viewed["case_id"], viewed["actor"], viewed["view"]) == (str(case_id), "pr-cli", "triage-state")
+    assert (viewed["actor"], viewed["view"]) == ("pr-cli", "triage-state")
+    assert viewed["data_subject_id"] == hub.triage.pseudonymizer.subject_id(case_id)  # never the case id
     assert (asked["actor"], asked["role"], asked["view"]) == (GGD, "consulted-party", "triage.consultation-request")
     assert state["status"] == "open" and state["criteria"]["qualifies"] == "holds"
     assert [(c["party"], c["status"]) for c in state["consultations"]] == [(GGD, "asked")]

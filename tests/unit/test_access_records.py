@@ -14,6 +14,7 @@ from shared.contracts.casemeeting import PlannedAction, PreRead, YourActions
 from shared.contracts.intake import ReferralAcknowledged
 from shared.crypto import Sealed
 
+SUBJECT = "5" * 64  # a pseudonym's shape (HMAC-SHA256, hex)
 SEALED = Sealed(alg="A256GCM", kid="party:x", nonce="AAAAAAAAAAAAAAAA", ct="QQ")
 
 
@@ -23,17 +24,18 @@ def pre_read(item_id: uuid.UUID, meeting_id: uuid.UUID) -> PreRead:
 
 
 def test_a_pre_read_delivery_is_a_disclosure_of_its_item_to_an_invited_party() -> None:
-    item_id, meeting_id, case_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    record = disclosure(case_id, "ggd-brabant-zuidoost", pre_read(item_id, meeting_id), "casemeeting")
+    item_id, meeting_id = uuid.uuid4(), uuid.uuid4()
+    record = disclosure(SUBJECT, "ggd-brabant-zuidoost", pre_read(item_id, meeting_id), "casemeeting")
     assert record is not None
     assert (record.kind, record.actor, record.actor_type, record.role) == ("disclosure", "ggd-brabant-zuidoost", "party", "invited-party")
     assert set(record.items) == {f"item:{item_id}", f"meeting:{meeting_id}"}
-    assert record.view == "meeting.pre-read" and record.authorisation.startswith("art. 12.2f") and record.case_id == case_id
+    assert record.view == "meeting.pre-read" and record.authorisation.startswith("art. 12.2f")
+    assert record.data_subject_id == SUBJECT == record.key  # the pseudonym, never the case id
 
 
 def test_an_acknowledgement_of_the_partys_own_message_discloses_nothing() -> None:
     ack = ReferralAcknowledged(producer="intake", correlation_id=uuid.uuid4(), referrer_reference="REF-1", status="received")
-    assert disclosure(uuid.uuid4(), "politie-oost-brabant", ack, "intake") is None
+    assert disclosure(SUBJECT, "politie-oost-brabant", ack, "intake") is None
 
 
 def test_an_action_list_names_each_action_by_its_id() -> None:
@@ -48,18 +50,18 @@ def test_an_action_list_names_each_action_by_its_id() -> None:
 
 def test_an_access_record_refuses_a_name_where_a_pseudonymous_staff_id_belongs() -> None:
     with pytest.raises(ValidationError):
-        access_record(uuid.uuid4(), kind="view", actor="Marijke Oosterhout", actor_type="staff", role="procesregisseur",
+        access_record(SUBJECT, kind="view", actor="Marijke Oosterhout", actor_type="staff", role="procesregisseur",
                       view="triage-state", purpose="zorgtafel-casus", authorisation="art. 12.2", source="cli")
 
 
 def test_an_access_record_refuses_free_text_as_an_item() -> None:
     with pytest.raises(ValidationError):
-        access_record(uuid.uuid4(), kind="view", actor="pr-01", actor_type="staff", role="procesregisseur",
+        access_record(SUBJECT, kind="view", actor="pr-01", actor_type="staff", role="procesregisseur",
                       view="triage-state", purpose="zorgtafel-casus", authorisation="art. 12.2", source="cli",
                       items=("notitie over betrokkene",))
 
 
 def test_an_access_record_outside_a_trace_still_has_a_time_and_no_trace_ids() -> None:
-    record = access_record(uuid.uuid4(), kind="view", actor="pr-01", actor_type="staff", role="procesregisseur",
+    record = access_record(SUBJECT, kind="view", actor="pr-01", actor_type="staff", role="procesregisseur",
                            view="triage-state", purpose="zorgtafel-casus", authorisation="art. 12.2", source="cli")
     assert record.trace_id is None and record.occurred_at <= datetime.now(UTC)

@@ -4,12 +4,13 @@ the processing is in progress, one data subject per record (LDV; covenant Bijlag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import Any
 
 from shared.audit.logboek import Logboek
 from shared.contracts.audit import ProcessingRecorded
-from shared.telemetry.processing import Activity, Pseudonymizer, about, record_processing, record_processings
+from shared.telemetry.processing import Activity, Pseudonymizer, about, not_carried_out, record_processing
 from shared.telemetry.tracing import setup_tracing
 
 PSEUDONYMS = Pseudonymizer(b"unit-key")
@@ -32,7 +33,7 @@ def staged_records(outbox: StagingOutbox) -> list[ProcessingRecorded]:
 
 def test_a_processing_is_recorded_once_in_the_session_that_records_its_message() -> None:
     outbox = StagingOutbox()
-    logboek = Logboek(outbox, "intake")  # type: ignore[arg-type]
+    logboek = Logboek(outbox, "intake", TRACER, PSEUDONYMS)  # type: ignore[arg-type]
     case_id = uuid.uuid4()
 
     async def run() -> None:
@@ -51,7 +52,7 @@ def test_a_processing_is_recorded_once_in_the_session_that_records_its_message()
 
 def test_outside_a_processing_nothing_is_recorded() -> None:
     outbox = StagingOutbox()
-    asyncio.run(Logboek(outbox, "triage").record("session"))  # type: ignore[arg-type]
+    asyncio.run(Logboek(outbox, "triage", TRACER, PSEUDONYMS).record("session"))  # type: ignore[arg-type]
     assert outbox.staged == []
 
 
@@ -62,23 +63,65 @@ def test_a_subject_learned_while_processing_is_the_records_subject() -> None:
     async def run() -> None:
         with record_processing(TRACER, "receive from party", Activity.AANMELDING, PSEUDONYMS):
             about(case_id)
-            await Logboek(outbox, "intake").record("s")  # type: ignore[arg-type]
+            await Logboek(outbox, "intake", TRACER, PSEUDONYMS).record("s")  # type: ignore[arg-type]
 
     asyncio.run(run())
     assert staged_records(outbox)[0].data_subject_id == PSEUDONYMS.subject_id(case_id)
 
 
-def test_a_batch_records_one_subject_per_record_and_only_the_cases_it_processed() -> None:
+def test_work_on_several_cases_records_one_processing_per_case() -> None:
     outbox = StagingOutbox()
-    logboek = Logboek(outbox, "intake")  # type: ignore[arg-type]
-    done, redelivered = uuid.uuid4(), uuid.uuid4()
+    first, second = uuid.uuid4(), uuid.uuid4()
+    staged = asyncio.run(
+        Logboek(outbox, "intake", TRACER, PSEUDONYMS).record_cases("s", "purge case", Activity.SCHONING, [first, second])  # type: ignore[arg-type]
+    )
+    records = staged_records(outbox)
+    assert staged == 2 and [r.data_subject_id for r in records] == [PSEUDONYMS.subject_id(c) for c in (first, second)]
+    assert len({r.span_id for r in records}) == 2 and all(r.processing_activity_id == Activity.SCHONING for r in records)
+
+
+def test_a_refused_request_is_recorded_unset_not_ok() -> None:
+    outbox = StagingOutbox()
 
     async def run() -> None:
-        with record_processings(TRACER, "purge case", Activity.VERWIJDERING, PSEUDONYMS, [done, redelivered]):
-            await logboek.record("s", {done})
+        with record_processing(TRACER, "intake.accept-referral", Activity.INTAKE, PSEUDONYMS, uuid.uuid4()):
+            not_carried_out()
+            await Logboek(outbox, "intake", TRACER, PSEUDONYMS).record("s")  # type: ignore[arg-type]
 
     asyncio.run(run())
-    assert [r.data_subject_id for r in staged_records(outbox)] == [PSEUDONYMS.subject_id(done)]
+    assert staged_records(outbox)[0].status == "Unset"
+
+
+class CommittingUnitOfWork:
+    """A fake of the unit-of-work boundary: which session it gave and whether it committed."""
+
+    def __init__(self) -> None:
+        self.session, self.committed = "own-transaction", False
+
+    async def __aenter__(self) -> CommittingUnitOfWork:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.committed = True
+
+
+def test_a_processing_that_failed_is_recorded_as_error_in_a_transaction_of_its_own() -> None:
+    outbox, uow = StagingOutbox(), CommittingUnitOfWork()
+    logboek = Logboek(outbox, "triage", TRACER, PSEUDONYMS)  # type: ignore[arg-type]
+
+    async def run() -> int:
+        with contextlib.suppress(KeyError), record_processing(
+            TRACER, "open triage case", Activity.TRIAGE, PSEUDONYMS, uuid.uuid4()
+        ):
+            raise KeyError("a bug")
+        return await logboek.record_failures(lambda: uow)  # type: ignore[arg-type,return-value]
+
+    assert asyncio.run(run()) == 1
+    ((session, _, record),) = outbox.staged
+    assert session == "own-transaction" and uow.committed and record.status == "Error"
 
 
 def test_the_record_shares_its_trace_and_span_ids_with_the_processings_span() -> None:
@@ -86,7 +129,7 @@ def test_the_record_shares_its_trace_and_span_ids_with_the_processings_span() ->
 
     async def run() -> tuple[str, str]:
         with record_processing(TRACER, "open triage case", Activity.TRIAGE, PSEUDONYMS, uuid.uuid4()) as processing:
-            await Logboek(outbox, "triage").record("s")  # type: ignore[arg-type]
+            await Logboek(outbox, "triage", TRACER, PSEUDONYMS).record("s")  # type: ignore[arg-type]
             context = processing._span.get_span_context()
         return format(context.trace_id, "032x"), format(context.span_id, "016x")
 

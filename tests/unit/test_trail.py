@@ -21,6 +21,7 @@ def test_steps_of_every_source_come_in_time_order() -> None:
         "processing": [processing(1_795_946_000_000, "aanmelding"), processing(1_795_946_060_000, "intake")],
         "access": [{"occurred_at": "2026-11-29T09:54:00+00:00", "source": "cli", "kind": "view", "view": "triage-state",
                     "actor_type": "staff", "actor": "pr-01", "role": "procesregisseur", "on_behalf_of": None,
+                    "items": [], "authorisation": "art. 12.2",
                     "result": "success", "trace_id": None}],
     }
     ledger = {"purges": [purge("intake", "referral_personal", "confirmed", "2026-11-29T10:00:05+00:00", 1),

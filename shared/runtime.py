@@ -252,7 +252,7 @@ def build_runtime(
         lock_rows=database.is_postgres,
         dead_letter_topic=reliability.dead_letter_topic,
         service=service,
-        on_fatal=reliability.on_fatal,
+        on_fatal=lambda: reliability.on_fatal(),  # looked up when needed: a supervisor may replace it
     )
     outbox = Outbox(tables, settings.topic_prefix)
     pseudonymizer = Pseudonymizer(settings.pseudonym_key.get_secret_value().encode())

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from services.intake.config import IntakeSettings
@@ -94,3 +94,31 @@ async def test_a_service_started_before_its_broker_or_database_waits_for_it_in_s
     assert "Traceback" not in stderr and len(stderr.splitlines()) == len(lines), stderr[-2000:]
     assert waiting and {w["waiting_for"] for w in waiting} == {unreachable}
     assert password not in stderr and "SELECT" not in stderr and "CREATE" not in stderr
+
+
+async def test_a_command_whose_connection_the_database_terminates_is_retried_not_dead_lettered(
+    infra: Infra, namespace: str
+) -> None:
+    """SQLSTATE 57P01, what every connection gets while PostgreSQL shuts down, made on purpose:
+    more times than a handler has attempts. It must not cost the command its place."""
+    async with running_hub(infra, namespace, max_handler_attempts=3) as hub, Partner(infra, namespace) as police:
+        await police.submit(a_referral())
+        (case,) = await eventually(hub.cases)
+        database = make_url(hub.intake.database.url).database
+        async with hub.intake.database.sessions() as s, s.begin():
+            await s.execute(select(Case).where(Case.case_id == case.case_id).with_for_update())
+            await hub.accept(case.case_id)
+            async with hub.triage.database.sessions() as admin:  # another database's connection: not locked
+                for _ in range(5):  # each time the handler waits on the row, its backend is terminated
+                    await eventually(lambda: _terminate_waiting(admin, database), timeout_s=30)
+        (opened,) = await eventually(hub.triage_cases, timeout_s=60)
+        letters = await read_topic(infra, DEAD_LETTER, namespace)
+    assert opened.case_id == case.case_id and letters == []
+
+
+async def _terminate_waiting(session, database: str) -> bool:  # type: ignore[no-untyped-def]
+    terminated = (await session.execute(text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db AND wait_event_type = 'Lock'"
+    ), {"db": database})).all()
+    await session.commit()
+    return bool(terminated)

@@ -2,8 +2,9 @@
 
     .venv/bin/python scripts/chaos.py [--referrals 3000] [--kills 3] [--rate 50]
 
-Loopback only, bounded, on the project's own Kafka (deploy/kafka/kafka.sh) and PostgreSQL
-(deploy/postgres/postgres.sh): it stops and starts them. Intake and triage run as separate
+Loopback only, bounded, on the project's own Kafka (deploy/kafka/kafka.sh, at 127.0.0.1:KAFKA_PORT)
+and PostgreSQL (deploy/postgres/postgres.sh): it stops and starts them, and refuses to run when
+KAFKA_BOOTSTRAP_SERVERS names another broker than the one it would restart. Intake and triage run as separate
 processes (`zorgtafel run`), as in production; a partner system sends `--referrals` sealed
 referrals at about `--rate` per second, resending what the broker did not acknowledge. Meanwhile
 intake is killed with SIGKILL `--kills` times (and started again), the broker restarts once and
@@ -166,8 +167,19 @@ async def stored(url: str, references: list[str]) -> tuple[int, int, int]:
 async def main(args: argparse.Namespace) -> int:
     configure_logging()  # the clients' complaints while the broker is away: JSON lines, rate-limited
     url = subprocess.run([str(POSTGRES), "url"], check=True, capture_output=True, text=True).stdout.strip()
+    # The broker it restarts is the one it uses: deploy/kafka/kafka.sh's, on loopback, at KAFKA_PORT.
+    bootstrap = f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given and given != bootstrap:
+        print(f"chaos: KAFKA_BOOTSTRAP_SERVERS={given} is not the broker it would restart ({bootstrap}); refusing")
+        return 2
+    if "@127.0.0.1:" not in url:
+        print("chaos: the database is not the local one of deploy/postgres/postgres.sh; refusing")
+        return 2
     namespace = f"chaos{uuid.uuid4().hex[:8]}"
-    settings = IntakeSettings(database_url=url.rsplit("/", 1)[0] + f"/{namespace}", topic_prefix=f"{namespace}.")
+    settings = IntakeSettings(
+        kafka_bootstrap_servers=bootstrap, database_url=url.rsplit("/", 1)[0] + f"/{namespace}", topic_prefix=f"{namespace}."
+    )
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "DATABASE_URL": settings.database_url,
            "ZT_TOPIC_PREFIX": settings.topic_prefix, "ZT_CONSUMER_GROUP_PREFIX": namespace,
            "ZT_PARTNER_TOPICS": json.dumps([PARTY]), "ZT_RETRY_MAX_DELAY_S": "2"}

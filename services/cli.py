@@ -35,6 +35,7 @@ from shared.contracts.topics import (
     partner_topics,
 )
 from shared.messaging.admin import ensure_topics
+from shared.messaging.reliability import RESTART_EXIT_STATUS, restart_requested
 from shared.register.history import load_seed
 from shared.retention.policy import PolicyError, load_policy
 from shared.retention.topics import retention_category, retention_days
@@ -81,6 +82,8 @@ def run(service: Service) -> None:
             "service.failed", service_name=service.value, error_type=type(exc).__name__, **said
         )
         raise typer.Exit(1) from None
+    if restart_requested():  # stopped for a broken producer: a failure, to its supervisor
+        raise typer.Exit(RESTART_EXIT_STATUS)
 
 
 def _registry(settings: IntakeSettings) -> tuple[Topic, ...]:

@@ -44,7 +44,7 @@ def parse_record(record: Any, models: dict[str, type[BaseModel]], *, skip_unknow
     an unknown type that is skipped."""
     try:
         body = json.loads(record.value)
-    except (TypeError, ValueError) as exc:  # None (a tombstone), bad JSON, bad UTF-8
+    except (TypeError, ValueError, RecursionError) as exc:  # a tombstone, bad JSON or UTF-8, what the parser refuses
         return Poison("undecodable", type(exc).__name__)
     if not isinstance(body, dict):
         return Poison("undecodable", "body is not a JSON object")

@@ -30,7 +30,8 @@ from enum import StrEnum
 
 from aiokafka import errors as kafka_errors
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from shared.crypto import CryptoError
 
@@ -60,7 +61,7 @@ class HandlerTimeoutError(Exception):
 # the server shutting down or starting (57P01-57P03), too many connections / out of resources
 # (53xxx), lock and statement timeouts (55P03, 57014), deadlock and serialization failures.
 _TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P0")
-_TRANSIENT_SQLSTATES = frozenset({"55P03", "57014", "40001", "40P01"})
+_TRANSIENT_SQLSTATES = frozenset({"55P03", "57014", "40001", "40P01", "25006"})  # 25006: read-only (a failover)
 _FATAL_KAFKA = (
     kafka_errors.OutOfOrderSequenceNumber,
     kafka_errors.ProducerFenced,
@@ -103,6 +104,8 @@ def kind_of(exc: BaseException) -> Kind:
         return Kind.TRANSIENT if exc.retriable or isinstance(exc, _TRANSIENT_KAFKA) else Kind.PERMANENT
     if isinstance(exc, DBAPIError):
         return _database_kind(exc)
+    if isinstance(exc, (PoolTimeoutError, PendingRollbackError)):  # no free connection; a session to begin again
+        return Kind.TRANSIENT
     if isinstance(exc, HandlerTimeoutError):
         return Kind.BUG
     if isinstance(exc, (ConnectionError, TimeoutError, asyncio.TimeoutError, OSError)):

@@ -10,7 +10,8 @@ second store longer than necessary.
 
 One relay publishes at a time per service (a PostgreSQL advisory lock held for its transaction),
 so the rows of one key (a case) reach Kafka in the order they were staged however many processes
-run the service. A row Kafka refuses for good (too large, a non-retriable error) is parked: kept
+run the service (on SQLite, a local run, one process only). A row that fails for a passing reason
+holds back the rows of its topic, not of every topic. A row Kafka refuses for good (too large, a non-retriable error) is parked: kept
 with its reason, alerted on the dead-letter topic and in the log, and the rows behind it go on. A
 broken producer (a FATAL error, see shared.messaging.errors) stops the service for a restart.
 """
@@ -26,6 +27,7 @@ from typing import Any
 import structlog
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, TracerProvider
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,6 +39,7 @@ from shared.messaging.tables import MessagingTables
 log = structlog.get_logger(__name__)
 
 Publish = Callable[..., Awaitable[Any]]
+_TRACE_CONTEXT = TraceContextTextMapPropagator()
 # PostgreSQL advisory lock key of the relay ("ZTOUTBOX"); each service has its own database.
 RELAY_LOCK = 0x5A544F5554424F58
 
@@ -57,8 +60,11 @@ class Outbox:
         if not messages:
             return
         headers: dict[str, str] = {"content-type": "application/json"}
-        # Capture the trace now, so the relay continues this trace rather than starting one.
-        propagate.inject(headers)
+        # Capture the trace now, so the relay continues this trace rather than starting one. Only
+        # the traceparent (ids): a partner's tracestate or baggage, which the consume context may
+        # hold, never travels on a hub topic.
+        _TRACE_CONTEXT.inject(headers)
+        headers.pop("tracestate", None)
         now = utcnow()
         await session.execute(
             insert(self._table),
@@ -157,8 +163,12 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish up to one batch in id order; returns how many rows left the outbox (parked
-        rows included). Raises the first error that is not PERMANENT, after the rows before it."""
+        rows included). A row that fails for a transient reason holds back the rows of its own
+        topic only (Kafka's order is per topic and partition, so a case's order on that topic is
+        kept) and the others go on. Raises the first failure when nothing left at all, and a
+        FATAL one at once."""
         failure: Exception | None = None
+        blocked: set[str] = set()
         parked: list[tuple[Any, Exception]] = []
         async with self._sessions() as session, session.begin():
             if self._lock_rows and not await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK))):
@@ -169,22 +179,29 @@ class OutboxRelay:
             rows = (await session.execute(query)).mappings().all()
             done: list[int] = []
             for row in rows:
+                if row["topic"] in blocked:
+                    continue
                 try:
                     await self._publish_row(row)
                 except Exception as exc:
-                    if kind_of(exc) is Kind.PERMANENT:
+                    kind = kind_of(exc)
+                    if kind is Kind.FATAL:
+                        raise
+                    if kind is Kind.PERMANENT:
                         parked.append((row, exc))  # never publishable: out of the way of the rows behind it
                         continue
-                    # Order is kept: the failed row and everything after it stay for the next pass.
-                    failure = exc
-                    break
+                    failure = failure or exc
+                    blocked.add(row["topic"])  # it and the rows behind it on its topic wait for the next pass
+                    continue
                 done.append(row["id"])
             if done:
                 await session.execute(delete(self._table).where(self._table.c.id.in_(done)))
             for row, exc in parked:
                 await self._park(session, row, exc)
         if failure is not None:
-            raise failure
+            if not done and not parked:
+                raise failure
+            log.warning("outbox.topics_waiting", service=self._service, topics=len(blocked), error_type=type(failure).__name__)
         return len(done) + len(parked)
 
     async def _park(self, session: AsyncSession, row: Any, exc: Exception) -> None:

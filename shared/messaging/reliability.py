@@ -65,8 +65,28 @@ DLQ_HEADERS = (
 # its headers and the record batch's overhead.
 MAX_REQUEST_BYTES = 1_048_576
 _OVERHEAD_BYTES = 4096
+# Retries of one offset after which it is reported as stuck (again every as many): with a 30 s
+# cap, about ten minutes.
+STUCK_AFTER_RETRIES = 20
 _TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
 _MEDIA_TYPE = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]{0,62}$")
+
+
+# Exit status of a service stopped for a restart (EX_TEMPFAIL): "try again", to a supervisor.
+RESTART_EXIT_STATUS = 75
+_restart: list[bool] = []
+
+
+def request_restart() -> None:
+    """Stop this process gracefully (SIGTERM to itself) and have it exit with
+    `RESTART_EXIT_STATUS`: a supervisor restarting only failed services (systemd's
+    Restart=on-failure) must see the stop as a failure."""
+    _restart.append(True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def restart_requested() -> bool:
+    return bool(_restart)
 
 
 def classify(exc: BaseException) -> tuple[str, str] | None:
@@ -111,9 +131,9 @@ class ReliableConsumption:
     # processings (shared/audit/logboek.py); raises when they cannot be written.
     # (`technical`: the handler failed, LDV status Error; else the input was refused, Unset.)
     before_dead_letter: Callable[[bool], Awaitable[Any]] | None = None
-    # What a FATAL error does: by default SIGTERM to this process (a graceful stop; the
-    # supervisor, systemd or Kubernetes, starts it again with a fresh producer).
-    on_fatal: Callable[[], None] = field(default=lambda: os.kill(os.getpid(), signal.SIGTERM))
+    # What a FATAL error does: by default a graceful stop of this process that ends in a non-zero
+    # exit status (`request_restart`), so the supervisor (systemd, Kubernetes) starts it afresh.
+    on_fatal: Callable[[], None] = field(default=lambda: request_restart())
 
     def bind(self, broker: Any) -> None:
         self.broker = broker
@@ -151,9 +171,14 @@ class ReliableConsumption:
         token = otel_context.attach(otel_context.Context())
         try:
             with self.broker.context.scope("baggage", None):
-                await self.broker.publish(
-                    value, topic=self.dead_letter_topic, key=None, headers=headers, correlation_id=str(uuid.uuid4())
-                )
+                try:
+                    await self._publish_dead_letter(value, headers)
+                except Exception as exc:
+                    if poison_reason(exc)[0] != "oversized" or "zt-dlq-original-size" in headers:
+                        raise
+                    # The broker or the topic takes less than the producer: the stub always fits.
+                    headers["zt-dlq-original-size"] = str(len(value))
+                    await self._publish_dead_letter(stub_of(value), headers)
         finally:
             otel_context.detach(token)
         log.error(
@@ -164,6 +189,12 @@ class ReliableConsumption:
             offset=r.offset,
             reason=reason,
             detail=detail,
+        )
+
+
+    async def _publish_dead_letter(self, value: bytes, headers: dict[str, str]) -> None:
+        await self.broker.publish(
+            value, topic=self.dead_letter_topic, key=None, headers=headers, correlation_id=str(uuid.uuid4())
         )
 
 
@@ -194,7 +225,11 @@ class _ReliabilityMiddleware(BaseMiddleware):
     async def after_processed(self, exc_type: Any = None, exc_val: Any = None, exc_tb: Any = None) -> bool:
         # Reached with an exception only when decoding failed before the handler was called.
         if exc_val is not None and isinstance(exc_val, Exception):
-            await self._on_failure(exc_val)
+            try:
+                await self._on_failure(exc_val)
+            except Exception as failure:  # FastStream runs without a logger: never lose this silently
+                log.error("consume.failure_unhandled", consumer=self.policy.consumer_name,
+                          error_type=type(failure).__name__)
             return True
         return False
 
@@ -227,7 +262,13 @@ class _ReliabilityMiddleware(BaseMiddleware):
         for r in self._records:
             tp = TopicPartition(r.topic, r.partition)
             last[tp] = max(last.get(tp, r.offset + 1), r.offset + 1)
-        await self._consumer().commit(last)
+        try:
+            await self._consumer().commit(last)
+        except Exception as exc:  # a rebalance took the partition: its new owner gets the message again
+            # Handled, not committed: the inbox turns the redelivery away. Never a dead letter.
+            log.warning("consume.commit_failed", consumer=self.policy.consumer_name, topic=self._records[0].topic,
+                        partition=self._records[0].partition, offset=self._records[0].offset,
+                        error_type=type(exc).__name__)
 
     async def _on_failure(self, exc: Exception) -> None:
         if not self._records:
@@ -270,6 +311,9 @@ class _ReliabilityMiddleware(BaseMiddleware):
         retry = self.policy.retries.get(self._key(), 0) + 1
         self.policy.retries[self._key()] = retry
         delay = self.policy.backoff(retry)
+        if retry % STUCK_AFTER_RETRIES == 0:  # everyone behind this offset waits: say it loudly
+            log.error("consume.stuck", consumer=self.policy.consumer_name, topic=r.topic, partition=r.partition,
+                      offset=r.offset, retries=retry, error_type=error_type)
         log.warning(
             "consume.retry",
             consumer=self.policy.consumer_name,
@@ -283,14 +327,21 @@ class _ReliabilityMiddleware(BaseMiddleware):
             retry_in_s=delay,
         )
         await asyncio.sleep(delay)
-        # Seek back: the same records are fetched again, nothing after them is committed.
+        self._seek_back()
+
+    def _seek_back(self) -> None:
+        """The same records are fetched again, nothing after them is committed. A partition taken
+        away meanwhile (a rebalance) is its new owner's to read from its committed offset."""
         for tp, offset in self._first_offsets().items():
-            self._consumer().seek(tp, offset)
+            try:
+                self._consumer().seek(tp, offset)
+            except Exception as exc:
+                log.warning("consume.seek_failed", consumer=self.policy.consumer_name, topic=tp.topic,
+                            partition=tp.partition, error_type=type(exc).__name__)
 
     async def _stop_service(self, exc: BaseException) -> None:
         """A broken producer: stop consuming (seek back, commit nothing) and ask the process to
         stop, so its supervisor starts it afresh with a new producer."""
         log.critical("service.producer_broken", consumer=self.policy.consumer_name, error_type=type(exc).__name__)
-        for tp, offset in self._first_offsets().items():
-            self._consumer().seek(tp, offset)
+        self._seek_back()
         self.policy.on_fatal()

@@ -38,6 +38,8 @@ class Database:
             connect_args["server_settings"] = {
                 "statement_timeout": str(int(statement_timeout_s * 1000)),
                 "lock_timeout": str(int(lock_timeout_s * 1000)),
+                # A transaction left open (a tool, a crashed client) holds its locks at most this long.
+                "idle_in_transaction_session_timeout": "60000",
             }
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(

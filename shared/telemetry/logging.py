@@ -33,6 +33,15 @@ def redact_personal_fields(_: Any, __: str, event_dict: dict[str, Any]) -> dict[
     return event_dict
 
 
+def template_only(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A library's line as its template's first line, without its arguments: those, and the lines
+    a library appends (asyncio adds the repr of an exception), may quote personal data."""
+    record = event_dict.get("_record")
+    if record is not None:
+        event_dict["event"] = str(record.msg).split("\n", 1)[0][:200]
+    return event_dict
+
+
 def exception_type_only(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     """A library's exc_info becomes the exception's type: its message or traceback may quote data."""
     exc_info = event_dict.pop("exc_info", None)
@@ -41,6 +50,9 @@ def exception_type_only(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str
         if isinstance(exc, BaseException):
             event_dict["error_type"] = type(exc).__name__
     return event_dict
+
+
+MAX_WINDOWS = 1000
 
 
 class RateLimit(logging.Filter):
@@ -55,6 +67,8 @@ class RateLimit(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         key = (record.name, str(record.msg)[:200])
         now = self._clock()
+        if key not in self._windows and len(self._windows) >= MAX_WINDOWS:
+            self._windows.clear()  # bounded memory: thousands of distinct lines start afresh
         window = self._windows.get(key)
         if window is None or now - window[0] >= self.window_s:
             suppressed = int(window[2]) if window else 0
@@ -95,7 +109,7 @@ def _library_handler(level: int) -> logging.Handler:
     handler.addFilter(RateLimit())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(("suppressed",)),
-                           exception_type_only, *_SHARED],
+                           template_only, exception_type_only, *_SHARED],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.JSONRenderer()],
     ))
     handler.set_name("zorgtafel-json")

@@ -54,8 +54,7 @@ async def test_a_failed_publish_keeps_that_event_and_all_after_it(store) -> None
     events = await stage_three(database, tables)
     publish = RecordingPublisher(fail_on=events[1].event_id)
     relay = OutboxRelay(tables, database.sessions, publish, setup_tracing("probe"))
-    with pytest.raises(ConnectionError):
-        await relay.relay_once()
+    assert await relay.relay_once() == 1  # the first left; the second and the third (same topic) wait
     assert len(publish.published) == 1
     assert await outbox_rows(database, tables) == 2
     publish.fail_on = None

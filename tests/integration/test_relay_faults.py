@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from aiokafka import errors as kafka
+from sqlalchemy import select, update
 
 from shared.messaging.outbox import OutboxRelay
 from shared.telemetry.tracing import setup_tracing
@@ -87,3 +88,23 @@ async def test_a_second_relay_waits_while_one_is_active(store) -> None:  # type:
     assert await second.relay_once() == 0  # the first holds the relay's lock
     release.set()
     assert await running == 3
+
+
+async def test_a_topic_that_cannot_take_rows_holds_back_only_its_own(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    events = await stage_three(database, tables)
+    async with database.sessions() as s, s.begin():  # the first row goes to a topic the broker does not know
+        first = (await s.execute(select(tables.outbox.c.id).order_by(tables.outbox.c.id).limit(1))).scalar_one()
+        await s.execute(update(tables.outbox).where(tables.outbox.c.id == first).values(topic="deleted-topic"))
+
+    class MissingTopic(RecordingPublisher):
+        async def __call__(self, payload: bytes, *, topic: str, key: bytes | None, headers: dict[str, str]) -> None:
+            if topic == "deleted-topic":
+                raise kafka.UnknownTopicOrPartitionError()
+            await super().__call__(payload, topic=topic, key=key, headers=headers)
+
+    publish = MissingTopic()
+    relay = OutboxRelay(tables, database.sessions, publish, setup_tracing("probe"))
+    assert await relay.relay_once() == 2
+    assert [p["key"] for p in publish.published] == [str(e.case_id).encode() for e in events[1:]]
+    assert await outbox_rows(database, tables) == 1  # waiting, not parked: the topic may come back

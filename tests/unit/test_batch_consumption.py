@@ -54,3 +54,12 @@ def test_two_purges_of_one_case_in_a_batch_run_in_separate_rounds_in_their_order
     first, other, second, third = a_purge(case), a_purge(), a_purge(case), a_purge(case)
     rounds = _one_per_case([first, other, second, third])
     assert rounds == [[first, other], [second], [third]]
+
+
+def test_a_record_the_json_parser_refuses_for_its_depth_is_poison_alone() -> None:
+    from shared.messaging.batch import Poison, parse_record
+
+    class Record:
+        value = b"[" * 20_000
+
+    assert parse_record(Record(), {}, skip_unknown=False) == Poison("undecodable", "RecursionError")

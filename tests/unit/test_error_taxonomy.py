@@ -8,7 +8,8 @@ import json
 import pytest
 from aiokafka import errors as kafka
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from shared.crypto import CryptoError
 from shared.messaging.errors import HandlerTimeoutError, Kind, PoisonMessageError, kind_of, poison_reason
@@ -70,6 +71,9 @@ CASES: list[tuple[str, BaseException, Kind]] = [
     ("db serialization 40001", _db("40001"), Kind.TRANSIENT),
     ("db unique violation 23505", _db("23505", IntegrityError), Kind.BUG),
     ("db bad data 22P02", _db("22P02", DataError), Kind.BUG),
+    ("db read-only after a failover 25006", _db("25006"), Kind.TRANSIENT),
+    ("db pool exhausted", PoolTimeoutError(), Kind.TRANSIENT),
+    ("db session to begin again", PendingRollbackError(), Kind.TRANSIENT),
     ("socket refused", ConnectionRefusedError(), Kind.TRANSIENT),
     ("timeout", TimeoutError(), Kind.TRANSIENT),
     ("asyncio timeout", TimeoutError(), Kind.TRANSIENT),

@@ -63,3 +63,19 @@ def test_other_failures_are_retried_not_dead_lettered_at_once(exc: Exception) ->
 def test_backoff_doubles_and_is_capped() -> None:
     policy = ReliableConsumption(consumer_name="t", base_delay_s=0.5, max_delay_s=4.0)
     assert [policy.backoff(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+def test_a_service_stopped_for_a_broken_producer_asks_its_supervisor_for_a_restart() -> None:
+    import signal
+
+    from shared.messaging import reliability
+
+    received: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        ReliableConsumption("probe").on_fatal()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        restart = reliability.restart_requested()
+        reliability._restart.clear()
+    assert received == [signal.SIGTERM] and restart and reliability.RESTART_EXIT_STATUS != 0

@@ -43,6 +43,7 @@ from services.retention import models as retention_models  # noqa: E402
 from services.retention.config import RetentionSettings  # noqa: E402
 from services.retention.models import CONFIRMED, PENDING, LedgerEntry  # noqa: E402
 from services.retention.purges import Purges  # noqa: E402
+from shared.audit.logboek import Logboek  # noqa: E402
 from shared.contracts.envelope import utcnow  # noqa: E402
 from shared.contracts.retention import PurgeCase, PurgeCompleted  # noqa: E402
 from shared.contracts.topics import PURGE_COMMANDS  # noqa: E402
@@ -80,7 +81,7 @@ class RememberingOutbox(Outbox):
 
     async def stage_many(self, session: Any, messages: list[tuple[Any, Any]]) -> None:
         await super().stage_many(session, messages)
-        self.staged.update({event.purge_id: event.model_dump_json() for _, event in messages})
+        self.staged.update({e.purge_id: e.model_dump_json() for _, e in messages if isinstance(e, PurgeCompleted)})
 
 
 def database_url() -> str:
@@ -151,7 +152,8 @@ async def purge_all(intake: Runtime, retention: Runtime, batch: int) -> tuple[fl
     # As shared/retention/wiring.py builds it, without the broker.
     store, outbox = CaseKeyStore(intake_models.case_keys, master_key(intake)), RememberingOutbox(intake.tables)
     purger = CasePurger("intake", purge_steps(store), intake.unit_of_work, outbox, intake.inbox("purge"),
-                        purge_records_table(intake.metadata))
+                        purge_records_table(intake.metadata),
+                        logboek=Logboek(outbox, "intake", intake.tracer, intake.pseudonymizer))
     completions, latencies = retention.inbox("retention-events"), []
 
     t0 = time.perf_counter()
@@ -191,9 +193,10 @@ async def verify(intake: Runtime, retention: Runtime, refs: list[str], rows: int
     """Every row gone, every key destroyed, every purge recorded and staged, every ledger entry
     confirmed with the right count."""
     sql = ("SELECT (SELECT count(*) FROM referrer_question), (SELECT count(*) FROM case_key WHERE wrapped_key IS "
-           "NOT NULL), (SELECT count(*) FROM purge_record), (SELECT count(*) FROM outbox)")
+           "NOT NULL), (SELECT count(*) FROM purge_record), (SELECT count(*) FROM outbox WHERE topic LIKE "
+           "'%retention.events%'), (SELECT count(*) FROM outbox WHERE topic LIKE '%audit.events%')")
     async with intake.database.sessions() as s:
-        left, live, recorded, staged = (await s.execute(text(sql))).one()
+        left, live, recorded, staged, logged = (await s.execute(text(sql))).one()
     async with retention.database.sessions() as s:
         e = LedgerEntry
         entries = await s.execute(select(e.case_ref, e.category, e.state, e.count))
@@ -204,6 +207,7 @@ async def verify(intake: Runtime, retention: Runtime, refs: list[str], rows: int
     wrong = sum(ledger.get(k) != v for k, v in want.items()) + len(ledger.keys() - want.keys())
     problems = [f"{left} rows left"] * bool(left) + [f"{live} live case keys"] * bool(live)
     problems += [f"{recorded} purge records and {staged} PurgeCompleted for {n} cases"] * (recorded != n or staged != n)
+    problems += [f"{logged} processing records for {n} purges"] * (logged != n)
     problems += [f"{wrong} ledger entries not confirmed with the right count"] * bool(wrong)
     if problems:
         raise BenchFailed("; ".join(problems))
@@ -265,10 +269,10 @@ checked:             0 rows left, {n:,} case keys destroyed, {2 * n:,} ledger en
 What the figures mean: the raw rate is PostgreSQL deleting these rows and nothing else. The purge
 rate is production's whole path on the same rows: issue_due (ledger marked issued, PurgeCase
 staged), intake's transaction per batch (inbox check, rows deleted, case keys destroyed, a
-purge_record, PurgeCompleted and inbox entry per case) and retention's per batch of confirmations
-(ledger confirmed with counts, inbox entries), every commit durable. Not included: Kafka transport and the outbox relays
-(publishing and deleting outbox rows), consumer offset commits, tracing and processing records;
-in production they add to the purge side.""")
+purge_record, PurgeCompleted, processing record (a span and its LDV record) and inbox entry per
+case) and retention's per batch of confirmations (ledger confirmed with counts, inbox entries),
+every commit durable. Not included: Kafka transport and the outbox relays (publishing and deleting
+outbox rows) and consumer offset commits; in production they add to the purge side.""")
 
 
 def main() -> None:

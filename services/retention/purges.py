@@ -9,13 +9,13 @@ purge nor issue one twice.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, cast, delete, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.retention.config import SERVICE
@@ -107,37 +107,50 @@ class Purges(RetentionBase):
 
     @staticmethod
     async def _mark_issued(session: AsyncSession, commands: list[PurgeCase], groups: list[list[Any]], at: datetime) -> None:
-        """Each command's ledger entries are issued under its purge id: one row per command."""
+        """Each command's ledger entries are issued under its purge id. On PostgreSQL one statement
+        for the whole batch: the (entry, purge) pairs as two arrays joined by `unnest`."""
         ledger = LedgerEntry.__table__
         if session.get_bind().dialect.name == "postgresql":
-            marks = [{"purge": c.command_id, "ids": [row.id for row in rows]} for c, rows in zip(commands, groups, strict=True)]
-            wanted = ledger.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-        else:  # SQLite (local runs): one row per entry
-            marks = [{"purge": c.command_id, "ids": row.id} for c, rows in zip(commands, groups, strict=True) for row in rows]
-            wanted = ledger.c.id == bindparam("ids")
+            pairs = [(row.id, c.command_id) for c, rows in zip(commands, groups, strict=True) for row in rows]
+            await session.execute(text(
+                "UPDATE purge_ledger AS l SET state = :state, purge_id = m.purge, issued_at = :at "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:purges AS uuid[])) AS m(id, purge) WHERE l.id = m.id"
+            ), {"state": ISSUED, "at": at, "ids": [i for i, _ in pairs], "purges": [p for _, p in pairs]})
+            return
+        # SQLite (local runs): one statement per entry
+        marks = [{"purge": c.command_id, "ids": row.id} for c, rows in zip(commands, groups, strict=True) for row in rows]
         await session.execute(
-            update(ledger).where(wanted).values(state=ISSUED, purge_id=bindparam("purge"), issued_at=at), marks
+            update(ledger).where(ledger.c.id == bindparam("ids")).values(state=ISSUED, purge_id=bindparam("purge"), issued_at=at),
+            marks,
         )
 
     @staticmethod
     async def _mark_confirmed(session: AsyncSession, events: list[PurgeCompleted]) -> None:
-        """Every category of a purge is answered with a count (0 when the service holds none); on
-        PostgreSQL one row per purge takes its category's count from the event's counts."""
+        """Every category of a purge is answered with a count (0 when the service holds none). On
+        PostgreSQL one statement for the batch: each purge's counts (JSON) joined by `unnest`, each
+        entry taking its category's count."""
         ledger = LedgerEntry.__table__
-        mine = [ledger.c.purge_id == bindparam("purge"), ledger.c.service == bindparam("svc"), ledger.c.state != CONFIRMED]
         if session.get_bind().dialect.name == "postgresql":
-            counts = cast(bindparam("counts", type_=JSONB), JSONB)[ledger.c.category].astext
-            rows = [{"purge": e.purge_id, "svc": e.service, "counts": e.counts, "at": e.purged_at} for e in events]
-            values_ = {"count": cast(counts, Integer)}
-        else:  # SQLite (local runs): one row per category
-            rows = [
-                {"purge": e.purge_id, "svc": e.service, "cat": category, "n": n, "at": e.purged_at}
-                for e in events for category, n in e.counts.items()
-            ]
-            mine.append(ledger.c.category == bindparam("cat"))
-            values_ = {"count": bindparam("n")}
+            await session.execute(text(
+                "UPDATE purge_ledger AS l SET state = :confirmed, confirmed_at = m.at, "
+                "count = CAST(m.counts ->> l.category AS integer) "
+                "FROM unnest(CAST(:purges AS uuid[]), CAST(:services AS text[]), CAST(:counts AS jsonb[]), "
+                "CAST(:ats AS timestamptz[])) AS m(purge, service, counts, at) "
+                "WHERE l.purge_id = m.purge AND l.service = m.service AND l.state <> :confirmed"
+            ), {
+                "confirmed": CONFIRMED, "purges": [e.purge_id for e in events], "services": [e.service for e in events],
+                "counts": [json.dumps(e.counts) for e in events], "ats": [e.purged_at for e in events],
+            })
+            return
+        # SQLite (local runs): one statement per category
+        mine = [ledger.c.purge_id == bindparam("purge"), ledger.c.service == bindparam("svc"), ledger.c.state != CONFIRMED,
+                ledger.c.category == bindparam("cat")]
+        rows = [
+            {"purge": e.purge_id, "svc": e.service, "cat": category, "n": n, "at": e.purged_at}
+            for e in events for category, n in e.counts.items()
+        ]
         await session.execute(
-            update(ledger).where(*mine).values(state=CONFIRMED, confirmed_at=bindparam("at"), **values_), rows
+            update(ledger).where(*mine).values(state=CONFIRMED, confirmed_at=bindparam("at"), count=bindparam("n")), rows
         )
 
     async def _forget_finished(self, session: AsyncSession, case_id: uuid.UUID) -> None:

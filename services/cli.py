@@ -35,7 +35,7 @@ from shared.contracts.topics import (
     partner_topics,
 )
 from shared.messaging.admin import ensure_topics
-from shared.messaging.reliability import RESTART_EXIT_STATUS, restart_requested
+from shared.messaging.errors import RESTART_EXIT_STATUS, restart_requested
 from shared.register.history import load_seed
 from shared.retention.policy import PolicyError, load_policy
 from shared.retention.topics import retention_category, retention_days

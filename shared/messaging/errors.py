@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import signal
 from enum import StrEnum
 
 from aiokafka import errors as kafka_errors
@@ -144,3 +146,20 @@ def poison_reason(exc: BaseException) -> tuple[str, str]:
 
 def is_transient(exc: BaseException) -> bool:
     return kind_of(exc) is Kind.TRANSIENT
+
+
+# Exit status of a service stopped for a restart (EX_TEMPFAIL): "try again", to a supervisor.
+RESTART_EXIT_STATUS = 75
+_restart: list[bool] = []
+
+
+def request_restart() -> None:
+    """Stop this process gracefully (SIGTERM to itself) and have it exit with
+    `RESTART_EXIT_STATUS`: a supervisor restarting only failed services (systemd's
+    Restart=on-failure) must see the stop as a failure."""
+    _restart.append(True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def restart_requested() -> bool:
+    return bool(_restart)

@@ -21,11 +21,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import os
-import re
-import signal
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,6 +33,7 @@ from opentelemetry import context as otel_context
 
 from shared.contracts.envelope import utcnow
 from shared.contracts.topics import DEAD_LETTER
+from shared.messaging.dead_letter import DLQ_HEADERS, fits_with, safe_headers, stub_of
 from shared.messaging.errors import (
     HandlerTimeoutError,
     Kind,
@@ -45,6 +41,7 @@ from shared.messaging.errors import (
     describe_validation_error,
     kind_of,
     poison_reason,
+    request_restart,
 )
 from shared.telemetry.processing import forget_failed
 
@@ -52,65 +49,14 @@ __all__ = ["DLQ_HEADERS", "PoisonMessageError", "ReliableConsumption", "classify
 
 log = structlog.get_logger(__name__)
 
-DLQ_HEADERS = (
-    "zt-dlq-reason",
-    "zt-dlq-detail",
-    "zt-dlq-topic",
-    "zt-dlq-partition",
-    "zt-dlq-offset",
-    "zt-dlq-consumer",
-    "zt-dlq-failed-at",
-)
-# The producer's max.request.size (aiokafka's default, 1 MiB): a dead letter must fit in it with
-# its headers and the record batch's overhead.
-MAX_REQUEST_BYTES = 1_048_576
-_OVERHEAD_BYTES = 4096
 # Retries of one offset after which it is reported as stuck (again every as many): with a 30 s
 # cap, about ten minutes.
 STUCK_AFTER_RETRIES = 20
-_TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
-_MEDIA_TYPE = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]{0,62}$")
-
-
-# Exit status of a service stopped for a restart (EX_TEMPFAIL): "try again", to a supervisor.
-RESTART_EXIT_STATUS = 75
-_restart: list[bool] = []
-
-
-def request_restart() -> None:
-    """Stop this process gracefully (SIGTERM to itself) and have it exit with
-    `RESTART_EXIT_STATUS`: a supervisor restarting only failed services (systemd's
-    Restart=on-failure) must see the stop as a failure."""
-    _restart.append(True)
-    os.kill(os.getpid(), signal.SIGTERM)
-
-
-def restart_requested() -> bool:
-    return bool(_restart)
 
 
 def classify(exc: BaseException) -> tuple[str, str] | None:
     """(reason, detail) for a message that can never succeed, or None when a retry may help."""
     return poison_reason(exc) if kind_of(exc) is Kind.PERMANENT else None
-
-
-def safe_headers(headers: Any) -> dict[str, str]:
-    """Of a consumed record's headers, only what the hub can vouch for: a well-formed W3C
-    `traceparent` and the bare media type of `content-type` (parameters dropped). A partner may
-    have put anything anywhere else (tracestate, baggage, its own headers, the key)."""
-    found = {k: v.decode(errors="replace") for k, v in (headers or ())}
-    kept: dict[str, str] = {}
-    if _TRACEPARENT.match(found.get("traceparent", "")):
-        kept["traceparent"] = found["traceparent"]
-    media = found.get("content-type", "").split(";", 1)[0].strip().lower()
-    if _MEDIA_TYPE.match(media):
-        kept["content-type"] = media
-    return kept
-
-
-def stub_of(value: bytes) -> bytes:
-    """What stands in for an original too large to dead-letter: its size and digest."""
-    return json.dumps({"stub": True, "original_size": len(value), "sha256": hashlib.sha256(value).hexdigest()}).encode()
 
 
 @dataclass
@@ -162,7 +108,7 @@ class ReliableConsumption:
                 "zt-dlq-failed-at": utcnow().isoformat(),
             }
         )
-        if len(value) + sum(len(k) + len(v) for k, v in headers.items()) + _OVERHEAD_BYTES > MAX_REQUEST_BYTES:
+        if not fits_with(value, headers):
             headers["zt-dlq-original-size"] = str(len(value))
             value = stub_of(value)
         # An empty trace context and no FastStream baggage: its telemetry would otherwise add the
@@ -190,7 +136,6 @@ class ReliableConsumption:
             reason=reason,
             detail=detail,
         )
-
 
     async def _publish_dead_letter(self, value: bytes, headers: dict[str, str]) -> None:
         await self.broker.publish(

@@ -157,7 +157,10 @@ async def test_a_term_falls_due_on_its_covenant_day_and_not_the_day_before(infra
         case_id = await declined_case(hub, police)
         entries = await eventually(lambda: ledger(hub))
         (personal,) = [e for e in entries if e.category == Category.REFERRAL_PERSONAL]
-        assert personal.phase == "declined_at_intake" and personal.due_on == date.today() + timedelta(days=28)
+        # The covenant's day is Amsterdam's, not the machine's (between 00:00 and 01:00 or 02:00 Amsterdam
+        # time they differ): 28 days from the day of the decline there.
+        amsterdam_today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+        assert personal.phase == "declined_at_intake" and personal.due_on == amsterdam_today + timedelta(days=28)
         # One microsecond before the due day starts in Amsterdam: nothing is issued.
         clock.freeze(amsterdam_midnight(personal.due_on) - timedelta(microseconds=1))
         assert hub.retention is not None

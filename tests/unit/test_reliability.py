@@ -68,7 +68,7 @@ def test_backoff_doubles_and_is_capped() -> None:
 def test_a_service_stopped_for_a_broken_producer_asks_its_supervisor_for_a_restart() -> None:
     import signal
 
-    from shared.messaging import reliability
+    from shared.messaging import errors as reliability
 
     received: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))

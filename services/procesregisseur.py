@@ -69,6 +69,7 @@ class Procesregisseur:
         self._hub_key = party_key(master, HUB_READER)
         self._producer: AIOKafkaProducer | None = None
         self._meetings: dict[uuid.UUID, uuid.UUID] = {}  # meetings this tool scheduled, by case
+        self._traces: dict[uuid.UUID, str] = {}  # each case's traceparent, once looked up
 
     async def __aenter__(self) -> Self:
         self._producer = AIOKafkaProducer(bootstrap_servers=self._settings.kafka_bootstrap_servers, acks="all")
@@ -267,7 +268,13 @@ class Procesregisseur:
             meeting_id = getattr(command, "meeting_id", None)
             if case_id is None and meeting_id is not None:
                 case_id = self._meetings.get(meeting_id) or await case_of_meeting(meeting_id, self._settings)
-            parent = await case_trace(case_id, self._settings) if case_id else None
+                if case_id is not None:
+                    self._meetings[meeting_id] = case_id
+            parent = self._traces.get(case_id) if case_id else None
+            if case_id and parent is None:  # a case's trace never changes: read once per tool
+                parent = await case_trace(case_id, self._settings)
+                if parent:
+                    self._traces[case_id] = parent
         except (SQLAlchemyError, OSError):
             return None
         return TraceContextTextMapPropagator().extract({"traceparent": parent}) if parent else None

@@ -95,14 +95,8 @@ async def processing_records(
     return await _read(settings, read)
 
 
-async def access_records(
-    *, subject: str | None = None, trace_id: str | None = None, actor: str | None = None,
-    start: datetime | None = None, end: datetime | None = None, limit: int | None = None,
-    settings: AuditSettings | None = None,
-) -> list[dict[str, Any]]:
-    """NEN 7513 access records in time order (per dossier, per trace, or per employee: NEN 7513
-    ch. 9's overviews), at most `limit` (capped). Raises NoFilterError without a filter."""
-    settings = settings or AuditSettings()
+def _access_query(subject: str | None, trace_id: str | None, actor: str | None,
+                  start: datetime | None, end: datetime | None) -> Select[Any]:
     if not (subject or trace_id or actor):
         raise NoFilterError("name a data subject, a trace id or an actor")
     query = select(AccessRecord)
@@ -113,7 +107,18 @@ async def access_records(
         query = query.where(AccessRecord.occurred_at >= start)
     if end:
         query = query.where(AccessRecord.occurred_at < end)
-    query = query.order_by(AccessRecord.occurred_at).limit(_cap(limit, settings))
+    return query.order_by(AccessRecord.occurred_at)
+
+
+async def access_records(
+    *, subject: str | None = None, trace_id: str | None = None, actor: str | None = None,
+    start: datetime | None = None, end: datetime | None = None, limit: int | None = None,
+    settings: AuditSettings | None = None,
+) -> list[dict[str, Any]]:
+    """NEN 7513 access records in time order (per dossier, per trace, or per employee: NEN 7513
+    ch. 9's overviews), at most `limit` (capped). Raises NoFilterError without a filter."""
+    settings = settings or AuditSettings()
+    query = _access_query(subject, trace_id, actor, start, end).limit(_cap(limit, settings))
 
     async def read(session: AsyncSession) -> list[dict[str, Any]]:
         return [access_dict(r) for r in await session.scalars(query)]
@@ -123,13 +128,20 @@ async def access_records(
 
 async def case_audit(case_id: uuid.UUID, settings: AuditSettings | None = None) -> dict[str, Any]:
     """Everything the audit store holds about one case: its processing records and access records,
-    each in time order (capped like any query, `truncated` then true), under the case's pseudonym."""
+    each in time order (capped like any query, `truncated` then true), under the case's pseudonym.
+    One connection for both."""
     settings = settings or AuditSettings()
     subject = subject_of(case_id, settings)
-    processing = await processing_records(subject=subject, settings=settings)
-    access = await access_records(subject=subject, settings=settings)
-    return {
-        "data_subject_id": subject, "processing": processing, "access": access,
-        # A list as long as the cap may have been cut off: say so, never show a trail as whole that is not.
-        "truncated": max(len(processing), len(access)) >= settings.max_results,
-    }
+    cap = _cap(None, settings)
+
+    async def read(session: AsyncSession) -> dict[str, Any]:
+        processing = [processing_dict(r) for r in await session.scalars(
+            _processing_query(None, None, subject, None, None).limit(cap))]
+        access = [access_dict(r) for r in await session.scalars(_access_query(subject, None, None, None, None).limit(cap))]
+        return {
+            "data_subject_id": subject, "processing": processing, "access": access,
+            # A list as long as the cap may have been cut off: say so, never show a trail as whole that is not.
+            "truncated": max(len(processing), len(access)) >= cap,
+        }
+
+    return await _read(settings, read)

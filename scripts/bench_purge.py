@@ -1,10 +1,10 @@
 """Benchmark: purging one category's expired rows, ledger included, against a raw batched DELETE.
 
-    .venv/bin/python scripts/bench_purge.py [--rows 1000000] [--rows-per-case 100] [--batch 500]
+    .venv/bin/python scripts/bench_purge.py [--rows 1000000] [--rows-per-case 100] [--batch 500] [--rounds 3]
 
 Loads N rows of `questions_answers` (intake's `referrer_question`) over N / rows-per-case cases,
 each with a live case key, deletes them with a raw batched DELETE, loads them again and purges them
-the way production does minus Kafka (retention's `Purges.issue_due`, intake's
+the way production does minus Kafka (retention's `Purges.issue_due` handing on each committed batch, intake's
 `CasePurger.purge_many` per batch of commands as its batch subscriber gets them, retention's
 `Purges.on_completed_many` per batch of confirmations). Prints both rates, their ratio (target: at least 0.5)
 and the per-purge latency, and checks every row, key and ledger entry. Uses DATABASE_URL or the
@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
-import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,35 +32,37 @@ import asyncpg  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from scripts.bench_purge_rows import (  # noqa: E402
+    QUESTION_COLUMNS,
+    database_url,
+    dsn,
+    load_cases,
+    load_ledger,
+    master_key,
+    questions,
+    settle,
+)
 from services.intake import models as intake_models  # noqa: E402
 from services.intake.config import IntakeSettings  # noqa: E402
 from services.intake.retention_data import purge_steps  # noqa: E402
 from services.retention import models as retention_models  # noqa: E402
 from services.retention.config import RetentionSettings  # noqa: E402
-from services.retention.models import CONFIRMED, PENDING, LedgerEntry  # noqa: E402
+from services.retention.models import CONFIRMED, LedgerEntry  # noqa: E402
 from services.retention.purges import Purges  # noqa: E402
 from shared.audit.logboek import Logboek  # noqa: E402
-from shared.contracts.envelope import utcnow  # noqa: E402
 from shared.contracts.retention import PurgeCase, PurgeCompleted  # noqa: E402
-from shared.contracts.topics import PURGE_COMMANDS  # noqa: E402
-from shared.crypto import CaseKeyStore, MasterKey, new_data_key, wrap_data_key  # noqa: E402
+from shared.crypto import CaseKeyStore  # noqa: E402
 from shared.messaging.outbox import Outbox  # noqa: E402
 from shared.register.store import RegisterStore  # noqa: E402
-from shared.retention.categories import Category, Phase  # noqa: E402
+from shared.retention.categories import Category  # noqa: E402
 from shared.retention.purge import CasePurger, purge_records_table  # noqa: E402
 from shared.retention.wiring import BATCH_RECORDS  # noqa: E402
 from shared.runtime import Runtime, build_runtime  # noqa: E402
 
-# An obviously fictional stand-in of a sealed text's size: it opens under no key and says nothing.
-SEALED = json.dumps({"alg": "A256GCM", "kid": "bench-fictional", "nonce": "AAAAAAAAAAAAAAAA", "ct": "QmVuY2g" * 40})
-QUESTION_COLUMNS = ("question_id", "case_id", "referrer_party", "asked_by", "question", "asked_at", "answer",
-                    "answered_at")
 RAW_BATCH = 10_000
 # The baseline: batches by physical position, each its own transaction (autocommit).
 RAW_DELETE = ("DELETE FROM referrer_question WHERE ctid = ANY(ARRAY("
               f"SELECT ctid FROM referrer_question LIMIT {RAW_BATCH}))")
-# Deleting the questions shreds nothing unless the key goes too; the afgeschaald phase does both on one day.
-CATEGORIES = (Category.QUESTIONS_ANSWERS, Category.CASE_KEYS)
 
 
 class BenchFailed(Exception):
@@ -84,67 +82,6 @@ class RememberingOutbox(Outbox):
         self.staged.update({e.purge_id: e.model_dump_json() for _, e in messages if isinstance(e, PurgeCompleted)})
 
 
-def database_url() -> str:
-    """DATABASE_URL when set (as tests/infra.py), else the project's own local PostgreSQL."""
-    if url := os.environ.get("DATABASE_URL"):
-        return url
-    script = str(ROOT / "deploy/postgres/postgres.sh")
-    subprocess.run([script, "start"], check=True)
-    return subprocess.run([script, "url"], check=True, capture_output=True, text=True).stdout.strip()
-
-
-def master_key(runtime: Runtime) -> MasterKey:
-    return MasterKey.from_base64(runtime.settings.master_key_id, runtime.settings.master_key.get_secret_value())
-
-
-def dsn(runtime: Runtime, database: str | None = None) -> str:
-    url = make_url(runtime.database.url).set(drivername="postgresql")
-    return url.set(database=database or url.database).render_as_string(hide_password=False)
-
-
-def questions(cases: list[uuid.UUID], rows: int) -> Iterator[tuple[Any, ...]]:
-    """The same rows on every call (seeded ids), so the purge deletes what the baseline deleted. A
-    case's questions lie among other cases' (they are asked over weeks): row i is case i mod n's."""
-    rng, at = random.Random(7), utcnow()
-    for i in range(rows):
-        qid = uuid.UUID(int=rng.getrandbits(128), version=4)
-        yield qid, cases[i % len(cases)], "bench-party", "bench-intake", SEALED, at, SEALED, at
-
-
-async def load_cases(conn: asyncpg.Connection, cases: list[uuid.UUID], master: MasterKey) -> None:
-    """The cases, each with a live data key (wrapped as the keystore stores it), for the purge to shred."""
-    now, columns = utcnow(), ("case_id", "correlation_id", "status", "referrer_party", "referrer_reference",
-                              "municipality", "age_group", "urgency", "indicators", "opened_at")
-    await conn.copy_records_to_table("intake_case", columns=columns, records=[
-        (c, uuid.uuid4(), "accepted", "bench-party", f"bench-{i}", "gemeente-bench", "18+", "normal", "{}", now)
-        for i, c in enumerate(cases)])
-    await conn.copy_records_to_table("case_key", columns=("case_id", "master_key_id", "wrapped_key", "created_at"),
-                                     records=[(c, master.key_id, wrap_data_key(master, new_data_key(), case_id=c), now)
-                                              for c in cases])
-
-
-async def load_ledger(conn: asyncpg.Connection, runtime: Runtime, cases: list[uuid.UUID]) -> list[str]:
-    """What retention holds of an afgeschaald case: its row and a pending entry per category, due today."""
-    now, policy, phase = utcnow(), runtime.policy, Phase.AFGESCHAALD.value
-    refs = [runtime.pseudonymizer.subject_id(c) for c in cases]
-    await conn.copy_records_to_table("retention_case", columns=(
-        "case_id", "case_ref", "correlation_id", "last_activity_at", "phase", "phase_started_at", "involved"),
-        records=[(c, ref, uuid.uuid4(), now, phase, now, "[]") for c, ref in zip(cases, refs, strict=True)])
-    await conn.copy_records_to_table("purge_ledger", columns=(
-        "case_ref", "service", "category", "action", "phase", "policy_version", "due_on", "state"), records=[
-        (ref, "intake", cat.value, "delete", phase, policy.policy_version, policy.local_day(now), PENDING)
-        for ref in refs for cat in CATEGORIES])
-    return refs
-
-
-async def settle(conn: asyncpg.Connection, *tables: str) -> None:
-    """Both timed phases start alike: no dead rows, fresh statistics, no checkpoint pending."""
-    for table in tables:
-        await conn.execute(f"VACUUM ANALYZE {table}")
-    with contextlib.suppress(asyncpg.PostgresError):  # CHECKPOINT needs a privileged role
-        await conn.execute("CHECKPOINT")
-
-
 async def purge_all(intake: Runtime, retention: Runtime, batch: int) -> tuple[float, list[float]]:
     """Production's path minus Kafka; returns the seconds issue_due took and each batch's seconds."""
     purges = Purges(retention.unit_of_work, retention.outbox, retention.policy, retention.pseudonymizer,
@@ -156,25 +93,31 @@ async def purge_all(intake: Runtime, retention: Runtime, batch: int) -> tuple[fl
                         logboek=Logboek(outbox, "intake", intake.tracer, intake.pseudonymizer))
     completions, latencies = retention.inbox("retention-events"), []
 
-    t0 = time.perf_counter()
-    await purges.issue_due()
-    issue_s = time.perf_counter() - t0
-    async with retention.database.sessions() as s:
-        table, topic = retention.tables.outbox, PURGE_COMMANDS.named(retention.settings.topic_prefix)
-        payloads = await s.scalars(select(table.c.payload).where(table.c.topic == topic).order_by(table.c.id))
-        commands = [PurgeCase.model_validate_json(p) for p in payloads]
-
-    # Intake's batch subscriber and retention's run side by side, as their two processes do in
-    # production: intake purges batch k+1 while retention confirms batch k.
+    # Retention issuing, intake purging and retention confirming run side by side, as their
+    # processes do in production: each committed batch of commands is handed on (where the relay
+    # would publish it) while the next is issued; intake purges batch k+1 while retention confirms k.
+    issued: asyncio.Queue[list[PurgeCase] | None] = asyncio.Queue()
     handed: asyncio.Queue[tuple[float, list[PurgeCompleted]] | None] = asyncio.Queue()
+    issue_s = 0.0
+
+    async def issue_side() -> None:
+        nonlocal issue_s
+        t0 = time.perf_counter()
+        # As the consumer gets them: serialised and validated again.
+        await purges.issue_due(on_issued=lambda commands: issued.put_nowait(
+            [PurgeCase.model_validate_json(c.model_dump_json()) for c in commands]))
+        issue_s = time.perf_counter() - t0
+        issued.put_nowait(None)
 
     async def intake_side() -> None:
-        for at in range(0, len(commands), batch):
-            chunk, start = commands[at:at + batch], time.perf_counter()
-            done = await purger.purge_many(chunk)
-            if len(done) != len(chunk):
-                raise BenchFailed(f"{len(chunk) - len(done)} purges of a batch were not carried out")
-            await handed.put((start, [PurgeCompleted.model_validate_json(outbox.staged[c.command_id]) for c in chunk]))
+        while (commands := await issued.get()) is not None:
+            for at in range(0, len(commands), batch):  # the subscriber's max_records
+                chunk, start = commands[at:at + batch], time.perf_counter()
+                done = await purger.purge_many(chunk)
+                if len(done) != len(chunk):
+                    raise BenchFailed(f"{len(chunk) - len(done)} purges of a batch were not carried out")
+                await handed.put((start, [PurgeCompleted.model_validate_json(outbox.staged[c.command_id])
+                                          for c in chunk]))
         await handed.put(None)
 
     async def retention_side() -> None:
@@ -185,7 +128,7 @@ async def purge_all(intake: Runtime, retention: Runtime, batch: int) -> tuple[fl
                 raise BenchFailed("a batch's purges were not all confirmed")
             latencies.append(time.perf_counter() - start)
 
-    await asyncio.gather(intake_side(), retention_side())
+    await asyncio.gather(issue_side(), intake_side(), retention_side())
     return issue_s, latencies
 
 
@@ -201,6 +144,7 @@ async def verify(intake: Runtime, retention: Runtime, refs: list[str], rows: int
         e = LedgerEntry
         entries = await s.execute(select(e.case_ref, e.category, e.state, e.count))
         ledger = {(case_ref, category): (state, count) for case_ref, category, state, count in entries}
+        commands = await s.scalar(text("SELECT count(*) FROM outbox WHERE topic LIKE '%purge.commands%'"))
     n, qa = len(refs), Category.QUESTIONS_ANSWERS.value
     want = {(ref, qa): (CONFIRMED, rows // n + (i < rows % n)) for i, ref in enumerate(refs)}  # row i is case i mod n's
     want |= {(ref, Category.CASE_KEYS.value): (CONFIRMED, 1) for ref in refs}
@@ -208,12 +152,33 @@ async def verify(intake: Runtime, retention: Runtime, refs: list[str], rows: int
     problems = [f"{left} rows left"] * bool(left) + [f"{live} live case keys"] * bool(live)
     problems += [f"{recorded} purge records and {staged} PurgeCompleted for {n} cases"] * (recorded != n or staged != n)
     problems += [f"{logged} processing records for {n} purges"] * (logged != n)
+    problems += [f"{commands} PurgeCase staged for the relay for {n} cases"] * (commands != n)
     problems += [f"{wrong} ledger entries not confirmed with the right count"] * bool(wrong)
     if problems:
         raise BenchFailed("; ".join(problems))
 
 
-async def bench(rows: int, per_case: int, batch: int) -> None:
+@dataclass(frozen=True)
+class Round:
+    raw_s: float
+    purge_s: float
+    issue_s: float
+    latencies: list[float]
+
+
+async def raw_delete(conn: asyncpg.Connection, rows: int) -> float:
+    """The baseline's seconds: every row deleted in physical order, a transaction per batch."""
+    t0, deleted = time.perf_counter(), 0
+    while removed := int((await conn.execute(RAW_DELETE)).split()[-1]):
+        deleted += removed
+    if deleted != rows:
+        raise BenchFailed(f"the raw DELETE removed {deleted} of {rows} rows")
+    return time.perf_counter() - t0
+
+
+async def one_round(rows: int, per_case: int, batch: int, raw_first: bool) -> Round:
+    """Fresh databases; the baseline and the purge on the same rows, in the order given (rounds
+    alternate it, so neither always meets a table the other has just churned)."""
     url = make_url(database_url()).set(database=f"benchpurge{uuid.uuid4().hex[:8]}")
     url = url.render_as_string(hide_password=False)  # the runtimes add _intake and _retention
     purge_records_table(intake_models.Base.metadata)  # install_retention adds it in production
@@ -221,7 +186,7 @@ async def bench(rows: int, per_case: int, batch: int) -> None:
     intake = build_runtime("intake", IntakeSettings(database_url=url), intake_models.Base.metadata)
     retention = build_runtime("retention", RetentionSettings(database_url=url), retention_models.Base.metadata)
     cases = [uuid.uuid4() for _ in range(-(-rows // per_case))]
-    load_avg = os.getloadavg()[0]
+    raw_s = 0.0
     try:
         await intake.database.create_schema(intake.metadata)
         await retention.database.create_schema(retention.metadata)
@@ -229,60 +194,73 @@ async def bench(rows: int, per_case: int, batch: int) -> None:
         await load_cases(ic, cases, master_key(intake))
         await ic.copy_records_to_table("referrer_question", columns=QUESTION_COLUMNS, records=questions(cases, rows))
         await settle(ic, "referrer_question", "intake_case", "case_key")
-        t0, deleted = time.perf_counter(), 0
-        while removed := int((await ic.execute(RAW_DELETE)).split()[-1]):
-            deleted += removed
-        if deleted != rows:
-            raise BenchFailed(f"the raw DELETE removed {deleted} of {rows} rows")
-        raw_s = time.perf_counter() - t0
-
-        await ic.execute("VACUUM referrer_question")  # the reload takes the space the baseline freed
-        await ic.copy_records_to_table("referrer_question", columns=QUESTION_COLUMNS, records=questions(cases, rows))
+        if raw_first:
+            raw_s = await raw_delete(ic, rows)
+            await ic.execute("VACUUM referrer_question")  # the reload takes the space the baseline freed
+            await ic.copy_records_to_table("referrer_question", columns=QUESTION_COLUMNS, records=questions(cases, rows))
+            await settle(ic, "referrer_question", "intake_case", "case_key")
         refs = await load_ledger(rc, retention, cases)
-        await settle(ic, "referrer_question", "intake_case", "case_key")
         await settle(rc, "retention_case", "purge_ledger")
-        await asyncio.gather(ic.close(), rc.close())
         t0 = time.perf_counter()
         issue_s, latencies = await purge_all(intake, retention, batch)
         purge_s = time.perf_counter() - t0
         await verify(intake, retention, refs, rows)
+        if not raw_first:
+            await ic.execute("VACUUM referrer_question")
+            await ic.copy_records_to_table("referrer_question", columns=QUESTION_COLUMNS, records=questions(cases, rows))
+            await settle(ic, "referrer_question")
+            raw_s = await raw_delete(ic, rows)
+        await asyncio.gather(ic.close(), rc.close())
     finally:
         await asyncio.gather(intake.database.dispose(), retention.database.dispose())
         admin = await asyncpg.connect(dsn(intake, "postgres"))
         for runtime in (intake, retention):
             await admin.execute(f'DROP DATABASE IF EXISTS "{make_url(runtime.database.url).database}" WITH (FORCE)')
         await admin.close()
+    return Round(raw_s, purge_s, issue_s, latencies)
 
-    raw_rate, purge_rate, ms, n = rows / raw_s, rows / purge_s, sorted(x * 1000 for x in latencies), len(cases)
+
+async def bench(rows: int, per_case: int, batch: int, rounds: int) -> None:
+    load_avg, n, done = os.getloadavg()[0], -(-rows // per_case), []
+    for i in range(rounds):
+        done.append(await one_round(rows, per_case, batch, raw_first=i % 2 == 0))
+    raw_s = statistics.median(r.raw_s for r in done)
+    purge_s = statistics.median(r.purge_s for r in done)
+    issue_s = statistics.median(r.issue_s for r in done)
+    ratios = ", ".join(f"{r.raw_s / r.purge_s:.2f}" for r in done)
+    raw_rate, purge_rate = rows / raw_s, rows / purge_s
+    ms = sorted(x * 1000 for r in done for x in r.latencies)
     print(f"""\
 rows:                {rows:,} questions_answers in {n:,} cases, {per_case:,} rows per case (scattered among others')
 machine:             {os.cpu_count()} cores, load average {load_avg:.2f} at start, {os.getloadavg()[0]:.2f} at end \
 (PostgreSQL on this machine, fsync on)
+rounds:              {rounds}, fresh databases each, alternating which goes first; medians below
 raw batched DELETE:  {raw_rate:,.0f} rows/s ({raw_s:.1f} s, {RAW_BATCH:,} rows a transaction)
-purge, with ledger:  {purge_rate:,.0f} rows/s, {n / purge_s:,.0f} cases/s ({purge_s:.1f} s, of which issue_due \
-{issue_s:.1f} s; batches of {batch} commands; intake's and retention's side by side in one process)
-ratio purge / raw:   {purge_rate / raw_rate:.2f} (target: at least 0.5)
+purge, with ledger:  {purge_rate:,.0f} rows/s, {n / purge_s:,.0f} cases/s ({purge_s:.1f} s; issue_due alongside for \
+{issue_s:.1f} s; batches of {batch} commands; the three sides in one process)
+ratio purge / raw:   {purge_rate / raw_rate:.2f} (target: at least 0.5); per round: {ratios}
 per batch:           p50 {statistics.median(ms):.1f} ms, p95 {ms[max(int(len(ms) * 0.95) - 1, 0)]:.1f} ms, \
 max {ms[-1]:.1f} ms (from intake taking a batch to retention confirming it)
-checked:             0 rows left, {n:,} case keys destroyed, {2 * n:,} ledger entries confirmed with their counts
+checked:             each round: 0 rows left, {n:,} case keys destroyed, {2 * n:,} ledger entries confirmed with their counts
 
 What the figures mean: the raw rate is PostgreSQL deleting these rows and nothing else. The purge
 rate is production's whole path on the same rows: issue_due (ledger marked issued, PurgeCase
-staged), intake's transaction per batch (inbox check, rows deleted, case keys destroyed, a
-purge_record, PurgeCompleted, processing record (a span and its LDV record) and inbox entry per
-case) and retention's per batch of confirmations (ledger confirmed with counts, inbox entries),
-every commit durable. Not included: Kafka transport and the outbox relays (publishing and deleting
-outbox rows) and consumer offset commits; in production they add to the purge side.""")
+staged, handed on per committed batch), intake's transaction per batch (inbox check, rows
+deleted, case keys destroyed, a purge_record, PurgeCompleted, processing record (a span and its
+LDV record) and inbox entry per case) and retention's per batch of confirmations (ledger
+confirmed with counts, inbox entries), every commit durable. Not included: Kafka transport and
+the outbox relays (publishing and deleting outbox rows) and consumer offset commits; in production they add to the purge side.""")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rows-per-case", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=BATCH_RECORDS, help="commands per batch (the subscriber's max_records)")
     args = parser.parse_args()
     try:
-        asyncio.run(bench(args.rows, args.rows_per_case, args.batch))
+        asyncio.run(bench(args.rows, args.rows_per_case, args.batch, args.rounds))
     except BenchFailed as failure:
         sys.exit(f"FAILED: {failure}")
 

@@ -41,9 +41,8 @@ def create_runtime(
     follower, purges, rights = CaseFollower(*parts, now=clock), Purges(*parts, now=clock), Rights(*parts, now=clock)
 
     async def run_purges() -> None:
-        issued = await purges.issue_due()
-        overdue = await purges.flag_overdue()
-        if issued or overdue:
+        await purges.issue_due(on_issued=lambda _: runtime.relay.wake())
+        if await purges.flag_overdue():
             runtime.relay.wake()
 
     async def housekeeping() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,13 +34,17 @@ from services.retention.service import RetentionBase
 from shared.contracts.retention import PurgeCase, PurgeCompleted, PurgeOverdue
 from shared.contracts.topics import PURGE_COMMANDS, RETENTION_EVENTS
 from shared.messaging.inbox import Inbox
+from shared.persistence.sets import one_of
 from shared.retention.categories import Category, Phase
 
 
 class Purges(RetentionBase):
-    async def issue_due(self, batch: int = 1000) -> int:
+    async def issue_due(self, batch: int = 1000, on_issued: Callable[[list[PurgeCase]], None] | None = None) -> int:
         """Issue every purge due today or earlier; returns how many commands were staged. Each batch
-        is one transaction of three statements (read, mark issued, stage), however many purges."""
+        of `batch` ledger entries is one transaction of three statements (read, mark issued, stage),
+        however many purges; `on_issued` gets each batch's commands once it committed, so the relay
+        can publish them while the next batch is read (a backlog of 10,000 cases reaches the services
+        as a stream, not after the last batch)."""
         today = self.policy.local_day(self.now())
         ledger, cases = LedgerEntry.__table__, RetentionCase.__table__
         issued = 0
@@ -70,6 +75,8 @@ class Purges(RetentionBase):
                 await self.outbox.stage_many(session, [(PURGE_COMMANDS, command) for command in commands])
                 issued += len(commands)
                 await uow.commit()
+            if on_issued is not None:
+                on_issued(commands)
 
     @staticmethod
     def _command(entries: list[Any], at: datetime) -> PurgeCase:
@@ -97,7 +104,7 @@ class Purges(RetentionBase):
                 return {}
             await self._mark_confirmed(session, todo)
             known = set(await session.scalars(
-                select(ledger.c.purge_id).where(ledger.c.purge_id.in_({e.purge_id for e in todo})).distinct()
+                select(ledger.c.purge_id).where(one_of(session, ledger.c.purge_id, {e.purge_id for e in todo})).distinct()
             ))
             for case_id in {e.case_id for e in todo if Category.CASE_RECORD.value in e.counts}:
                 await self._forget_finished(session, case_id)  # only then can a case be finished

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.access import disclosure
 from shared.contracts.audit import ProcessingRecorded
-from shared.contracts.envelope import Message, Notice
+from shared.contracts.envelope import Message, Notice, utcnow
 from shared.contracts.topics import AUDIT_EVENTS, Topic, partner_inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.unit_of_work import UnitOfWork
@@ -37,9 +37,11 @@ from shared.telemetry.processing import (
 def recorded_event(record: ProcessingRecord) -> ProcessingRecorded:
     """The record as the audit topic's event; its correlation id is the trace id (both 128 bits)."""
     # Built from the hub's own span and pseudonym, not from input: no validation needed (a purge
-    # of thousands of cases records thousands of these in one transaction).
+    # of thousands of cases records thousands of these in one transaction). The envelope's
+    # factory defaults are given here: model_construct inspects each factory's signature per call.
     return ProcessingRecorded.model_construct(
-        producer=record.service, correlation_id=uuid.UUID(hex=record.trace_id), **record.__dict__
+        event_id=uuid.uuid4(), occurred_at=utcnow(), producer=record.service,
+        correlation_id=uuid.UUID(hex=record.trace_id), **record.__dict__
     )
 
 

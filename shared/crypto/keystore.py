@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.crypto.keys import MasterKey, new_data_key, unwrap_data_key, wrap_data_key
 from shared.crypto.sealing import CryptoError
+from shared.persistence.sets import one_of
 from shared.persistence.types import UTCDateTime
 
 
@@ -89,7 +90,7 @@ class CaseKeyStore:
         t = self._table
         result = await session.execute(
             update(t)
-            .where(t.c.case_id.in_(case_ids), t.c.wrapped_key.is_not(None))
+            .where(one_of(session, t.c.case_id, case_ids), t.c.wrapped_key.is_not(None))
             .values(wrapped_key=None, destroyed_at=datetime.now(UTC))
             .returning(t.c.case_id)
         )

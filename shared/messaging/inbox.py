@@ -11,11 +11,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Uuid, any_, bindparam, insert, select
+from sqlalchemy import ARRAY, Uuid, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import utcnow
 from shared.messaging.tables import MessagingTables
+from shared.persistence.sets import insert_many
 
 # Called with the session when a message is recorded as processed: the Logboek stages the records
 # of the processings in progress there (shared/audit/logboek.py).
@@ -40,24 +41,24 @@ class Inbox:
         """Which of these messages were processed already: one query for a batch."""
         if not message_ids:
             return set()
-        column = self._table.c.message_id
+        column, mine = self._table.c.message_id, self._table.c.consumer == self._consumer
         if session.get_bind().dialect.name == "postgresql":
-            # One array parameter: an IN list of 500 is a new statement to plan for every batch size.
-            wanted = column == any_(bindparam("ids", message_ids, type_=ARRAY(Uuid)))
+            # One array parameter (an IN list of 500 is a new statement to plan for every batch
+            # size), joined as a relation: `= ANY($1)` on a parameter is a linear search per inbox
+            # row whenever the planner filters instead of probing the key, which grows with the inbox.
+            ids = func.unnest(bindparam("ids", message_ids, type_=ARRAY(Uuid))).table_valued("id").render_derived()
+            stmt = select(column).select_from(self._table.join(ids, column == ids.c.id)).where(mine)
         else:
-            wanted = column.in_(message_ids)
-        rows = await session.scalars(select(column).where(self._table.c.consumer == self._consumer, wanted))
-        return set(rows)
+            stmt = select(column).where(mine, column.in_(message_ids))
+        return set(await session.scalars(stmt))
 
     async def record_many(self, session: AsyncSession, message_ids: list[UUID]) -> None:
         """Record a batch as processed in one statement (ids must be distinct and unseen)."""
         if message_ids:
             if self._on_processed is not None:
                 await self._on_processed(session)
-            now = utcnow()
-            await session.execute(
-                insert(self._table), [{"consumer": self._consumer, "message_id": m, "processed_at": now} for m in message_ids]
-            )
+            await insert_many(session, self._table, [{"message_id": m} for m in message_ids],
+                              consumer=self._consumer, processed_at=utcnow())
 
     async def record(self, session: AsyncSession, message_id: UUID) -> None:
         """Record the message as processed; a concurrent duplicate fails on the primary key."""

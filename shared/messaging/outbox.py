@@ -28,13 +28,14 @@ import structlog
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts.envelope import Message, utcnow
 from shared.contracts.topics import Topic
 from shared.messaging.errors import Kind, kind_of
 from shared.messaging.tables import MessagingTables
+from shared.persistence.sets import insert_many
 
 log = structlog.get_logger(__name__)
 
@@ -65,20 +66,20 @@ class Outbox:
         # hold, never travels on a hub topic.
         _TRACE_CONTEXT.inject(headers)
         headers.pop("tracestate", None)
-        now = utcnow()
-        await session.execute(
-            insert(self._table),
+        await insert_many(
+            session,
+            self._table,
             [
                 {
                     "message_id": event.message_id,
                     "topic": topic.named(self._prefix),
                     "key": event.key,
                     "payload": event.model_dump_json().encode(),
-                    "headers": headers,
-                    "created_at": now,
                 }
                 for topic, event in messages
             ],
+            headers=headers,
+            created_at=utcnow(),
         )
 
 

@@ -32,6 +32,7 @@ from shared.contracts.topics import RETENTION_EVENTS
 from shared.crypto.keystore import CaseKeyStore
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
+from shared.persistence.sets import one_of
 from shared.persistence.types import UTCDateTime
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.categories import Action, Category
@@ -85,12 +86,12 @@ class CaseData:
         """The same for several cases in one statement; rows per case."""
         column = self.table.c[self.case_column]
         if action == Action.DELETE:
-            stmt: Any = delete(self.table).where(column.in_(case_ids))
+            stmt: Any = delete(self.table).where(one_of(session, column, case_ids))
         elif not self.personal:
             return Counter()
         else:
             holding = or_(*(self.table.c[c].is_not(None) for c in self.personal))
-            stmt = update(self.table).where(column.in_(case_ids), holding).values({c: None for c in self.personal})
+            stmt = update(self.table).where(one_of(session, column, case_ids), holding).values({c: None for c in self.personal})
         return await _counted(session, stmt, column)
 
 

@@ -71,10 +71,16 @@ class ProcessingRecord:
 
 
 class ProcessingLog(Protocol):
+    # True when the sink wants failed processings only: the others are then not built at all
+    # (a batch purge ends thousands of processing spans).
+    errors_only: bool
+
     def write(self, record: ProcessingRecord) -> None: ...
 
 
 class InMemoryProcessingLog:
+    errors_only = False
+
     def __init__(self) -> None:
         self.records: list[ProcessingRecord] = []
 
@@ -86,6 +92,8 @@ class StructlogProcessingLog:
     """Default sink: a log line for each failed processing. Successful ones are durable records
     in the audit store (through the outbox); a failed attempt rolled its transaction back, so this
     line is what operations see of it (ids and the exception's type only)."""
+
+    errors_only = True
 
     def __init__(self) -> None:
         self._log = structlog.get_logger("zorgtafel.processing")
@@ -112,6 +120,8 @@ class ProcessingRecordProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         attrs = span.attributes or {}
         if not attrs.get(ACTIVITY) or span.context is None:  # none, or discarded
+            return
+        if self._sink.errors_only and span.status.status_code is not StatusCode.ERROR:
             return
         status = {StatusCode.OK: "Ok", StatusCode.ERROR: "Error"}.get(span.status.status_code, "Unset")
         self._sink.write(

@@ -49,6 +49,19 @@ async def test_the_relay_publishes_in_order_and_then_forgets_the_rows(store) -> 
     assert await outbox_rows(database, tables) == 0
 
 
+async def test_a_batch_staged_in_one_statement_is_published_in_the_order_given(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    events = [an_event() for _ in range(300)]
+    async with UnitOfWork(database.sessions) as uow:
+        await Outbox(tables).stage_many(uow.session, [(TRIAGE_EVENTS, e) for e in events])
+        await uow.commit()
+    publish = RecordingPublisher()
+    relay = OutboxRelay(tables, database.sessions, publish, setup_tracing("probe"))
+    while await relay.relay_once():
+        pass
+    assert [p["key"] for p in publish.published] == [str(e.case_id).encode() for e in events]
+
+
 async def test_a_failed_publish_keeps_that_event_and_all_after_it(store) -> None:  # type: ignore[no-untyped-def]
     database, tables = store
     events = await stage_three(database, tables)
@@ -72,6 +85,17 @@ async def test_the_inbox_remembers_a_processed_message(store) -> None:  # type: 
     async with UnitOfWork(database.sessions) as uow:
         assert await inbox.seen(uow.session, message_id)
         assert not await Inbox(tables, "other.handler").seen(uow.session, message_id)
+
+
+async def test_the_inbox_records_a_batch_and_finds_exactly_its_members(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    inbox, processed = Inbox(tables, "batch-consumer"), [uuid.uuid4() for _ in range(500)]
+    async with UnitOfWork(database.sessions) as uow:
+        await inbox.record_many(uow.session, processed)
+        await uow.commit()
+    async with database.sessions() as session:
+        assert await inbox.seen_many(session, [*processed[::7], uuid.uuid4()]) == set(processed[::7])
+        assert await Inbox(tables, "another-consumer").seen_many(session, processed) == set()
 
 
 async def test_a_concurrent_duplicate_cannot_be_recorded_twice(store) -> None:  # type: ignore[no-untyped-def]

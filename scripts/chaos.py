@@ -40,7 +40,9 @@ from services.partner import PartnerSystem  # noqa: E402
 from shared.contracts.aanmelding import Indicators, LifeDomain  # noqa: E402
 from shared.contracts.topics import DEAD_LETTER, partner_inbox  # noqa: E402
 from shared.crypto import MasterKey  # noqa: E402
+from shared.messaging.security import KafkaAccess  # noqa: E402
 from shared.persistence.database import read_once  # noqa: E402
+from shared.security.acls import ADMIN, party_principal  # noqa: E402
 from shared.telemetry.logging import configure_logging  # noqa: E402
 
 PARTY = "politie-oost-brabant"
@@ -97,9 +99,10 @@ async def send_all(settings: IntakeSettings, run: str, references: list[str], ra
     """Send each referral (a fictional person each) until the broker acknowledges it; a resend is
     the same referral, which intake answers as a duplicate."""
     master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
-    partner = PartnerSystem.local(PARTY, settings.kafka_bootstrap_servers, master, settings.topic_prefix)
+    as_party = settings.kafka_access(party_principal(PARTY))
+    partner = PartnerSystem.local(PARTY, as_party, master, settings.topic_prefix)
     indicators = Indicators(serious_local_safety_problem=True, several_chains_needed=True, life_domains=(LifeDomain.SAFETY,))
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", request_timeout_ms=5000)
+    producer = AIOKafkaProducer(**as_party.aiokafka(), acks="all", request_timeout_ms=5000)
     await producer.start()
     try:
         for i, reference in enumerate(references):
@@ -138,8 +141,8 @@ async def chaos(sent_within: float, services: Services, kills: int) -> None:
             await asyncio.to_thread(sh, POSTGRES, "start")
 
 
-async def count_topic(bootstrap: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def count_topic(access: KafkaAccess, topic: str) -> int:
+    consumer = AIOKafkaConsumer(**access.aiokafka(), enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or {0})]
@@ -183,7 +186,9 @@ async def main(args: argparse.Namespace) -> int:
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "DATABASE_URL": settings.database_url,
            "ZT_TOPIC_PREFIX": settings.topic_prefix, "ZT_CONSUMER_GROUP_PREFIX": namespace,
            "ZT_PARTNER_TOPICS": json.dumps([PARTY]), "ZT_RETRY_MAX_DELAY_S": "2"}
-    subprocess.run([sys.executable, "-m", "services.cli", "topics", "create"], cwd=ROOT, env=env, check=True, capture_output=True)
+    # The operator's step before a deployment starts: topics, credentials, ACLs (as zt-admin).
+    subprocess.run([sys.executable, "-m", "services.cli", "security", "apply"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
     references = [f"CHAOS-{namespace}-{i}" for i in range(args.referrals)]
     services = Services(env)
     started = time.monotonic()
@@ -202,8 +207,8 @@ async def main(args: argparse.Namespace) -> int:
             last = now
             await asyncio.sleep(3)
         kept, duplicated, cases = await stored(settings.database_url_for("intake"), references)
-        answered = await count_topic(settings.kafka_bootstrap_servers, partner_inbox(PARTY).named(settings.topic_prefix))
-        dead = await count_topic(settings.kafka_bootstrap_servers, DEAD_LETTER.named(settings.topic_prefix))
+        answered = await count_topic(settings.kafka_access(ADMIN), partner_inbox(PARTY).named(settings.topic_prefix))
+        dead = await count_topic(settings.kafka_access(ADMIN), DEAD_LETTER.named(settings.topic_prefix))
     finally:
         supervisor.cancel()
         services.stop_all()

@@ -7,11 +7,8 @@ services themselves never import each other.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-from enum import StrEnum
 from pathlib import Path
-from types import ModuleType
 
 import structlog
 import typer
@@ -21,8 +18,10 @@ from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
+from services.catalog import Service, service_module
 from services.cli_audit import audit_typers, trail
 from services.cli_retention import retention_typers
+from services.cli_security import security_typers
 from services.cli_staff import staff_typers
 from services.cli_trace import trace
 from services.intake.config import IntakeSettings
@@ -39,6 +38,7 @@ from shared.messaging.errors import RESTART_EXIT_STATUS, restart_requested
 from shared.register.history import load_seed
 from shared.retention.policy import PolicyError, load_policy
 from shared.retention.topics import retention_category, retention_days
+from shared.security.acls import ADMIN
 from shared.settings import InsecureSettingsError
 from shared.telemetry.logging import configure_logging
 
@@ -51,22 +51,10 @@ app = typer.Typer(
 topics_app = typer.Typer(help="The topic registry on the broker.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 console = Console(soft_wrap=True)
-for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers()}.items():
+for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers()}.items():
     app.add_typer(_typer, name=_name)
 app.command("trail")(trail)
 app.command("trace")(trace)
-
-
-class Service(StrEnum):
-    intake = "intake"
-    triage = "triage"
-    casemeeting = "casemeeting"
-    retention = "retention"
-    audit = "audit"
-
-
-def service_module(service: Service) -> ModuleType:
-    return importlib.import_module(f"services.{service.value}.app")
 
 
 @app.command()
@@ -101,7 +89,7 @@ def topics_create() -> None:
     policy = load_policy(settings.retention_policy)
     registry = _registry(settings)
     changes = asyncio.run(
-        ensure_topics(settings.kafka_bootstrap_servers, registry, policy=policy, prefix=settings.topic_prefix)
+        ensure_topics(settings.kafka_access(ADMIN), registry, policy=policy, prefix=settings.topic_prefix)
     )
     for t in registry:
         name = t.named(settings.topic_prefix)

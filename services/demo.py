@@ -18,7 +18,8 @@ from opentelemetry.trace import SpanKind
 from rich.console import Console
 from sqlalchemy import select
 
-from services.cli import Service, service_module
+from services.catalog import Service, service_module
+from services.cli_security import provision
 from services.demo_audit import show_audit
 from services.demo_retention import demo_retention_settings, print_purge, wait_for_purge
 from services.intake.config import IntakeSettings
@@ -39,6 +40,7 @@ from shared.contracts.topics import (
 from shared.contracts.triage import DecisionType, consultation_question_aad
 from shared.crypto import MasterKey, Sealed
 from shared.runtime import Runtime
+from shared.security.acls import party_principal
 from shared.telemetry.processing import InMemoryProcessingLog
 from shared.telemetry.tracing import setup_tracing
 
@@ -68,7 +70,9 @@ async def run_demo(count: int, console: Console) -> int:
     assert isinstance(settings, IntakeSettings)
     prefix = settings.topic_prefix
     master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
-    partners = [PartnerSystem.local(p, settings.kafka_bootstrap_servers, master, prefix) for p in DEMO_PARTIES]
+    # As the operator would first: the environment's topics, credentials and ACLs (as zt-admin).
+    await provision(settings)
+    partners = [PartnerSystem.local(p, settings.kafka_access(party_principal(p)), master, prefix) for p in DEMO_PARTIES]
     run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     partner_traces = setup_tracing(
         "partner-systems (demo)", otlp_endpoint=settings.otlp_endpoint, otlp_traces_endpoint=settings.otlp_traces_endpoint

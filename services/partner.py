@@ -35,24 +35,27 @@ from shared.contracts.intake import AnswerQuestion, answer_aad
 from shared.contracts.topics import partner_inbound, partner_inbox
 from shared.contracts.triage import AnswerConsultation, consultation_answer_aad
 from shared.crypto import MasterKey, Sealed, open_text, party_key, party_kid, seal_model, seal_text
+from shared.messaging.security import KafkaAccess
 
 
 class PartnerSystem:
-    def __init__(self, party: str, bootstrap_servers: str, transport_key: bytes, topic_prefix: str = "") -> None:
+    def __init__(self, party: str, access: KafkaAccess, transport_key: bytes, topic_prefix: str = "") -> None:
+        """`access`: the party's own principal on the broker (it may write only its inbound topic
+        and read only its inbox)."""
         self.party = party
-        self._bootstrap = bootstrap_servers
+        self._access = access
         self._key = transport_key
         self.inbound = partner_inbound(party).named(topic_prefix)
         self.inbox = partner_inbox(party).named(topic_prefix)
         self._producer: AIOKafkaProducer | None = None
 
     @classmethod
-    def local(cls, party: str, bootstrap_servers: str, master: MasterKey, topic_prefix: str = "") -> Self:
+    def local(cls, party: str, access: KafkaAccess, master: MasterKey, topic_prefix: str = "") -> Self:
         """For the demo and tests: the transport key derived as the hub derives it."""
-        return cls(party, bootstrap_servers, party_key(master, party), topic_prefix)
+        return cls(party, access, party_key(master, party), topic_prefix)
 
     async def __aenter__(self) -> Self:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all")
+        self._producer = AIOKafkaProducer(**self._access.aiokafka(), acks="all")
         await self._producer.start()
         return self
 
@@ -148,7 +151,7 @@ class PartnerSystem:
         A production partner system reads with its own consumer group and commits as it goes.
         """
         consumer = AIOKafkaConsumer(
-            self.inbox, bootstrap_servers=self._bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+            self.inbox, **self._access.aiokafka(), enable_auto_commit=False, auto_offset_reset="earliest"
         )
         await consumer.start()
         try:

@@ -57,6 +57,7 @@ from shared.contracts.triage import (
     triage_text_aad,
 )
 from shared.crypto import MasterKey, Sealed, party_key, party_kid, seal_text
+from shared.security.acls import STAFF
 from shared.settings import ServiceSettings
 from shared.telemetry.processing import Pseudonymizer
 
@@ -72,7 +73,8 @@ class Procesregisseur:
         self._traces: dict[uuid.UUID, str] = {}  # each case's traceparent, once looked up
 
     async def __aenter__(self) -> Self:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self._settings.kafka_bootstrap_servers, acks="all")
+        # The staff tools' principal: the command topics and the audit topic, nothing else.
+        self._producer = AIOKafkaProducer(**self._settings.kafka_access(STAFF).aiokafka(), acks="all")
         await self._producer.start()
         return self
 

@@ -7,7 +7,7 @@ returns `runtime.app(...)`. Nothing connects before the app starts.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,8 +22,7 @@ from sqlalchemy import MetaData
 from shared.audit.activities import load_register
 from shared.audit.logboek import Logboek
 from shared.contracts.envelope import utcnow
-from shared.contracts.topics import HUB_TOPICS, Topic
-from shared.messaging.admin import ensure_topics
+from shared.messaging.admin import TopicsMissingError, missing_topics
 from shared.messaging.batch import BATCH_FETCH_BYTES
 from shared.messaging.broker import create_broker, group_id
 from shared.messaging.errors import sqlstate
@@ -36,6 +35,7 @@ from shared.persistence.database import Database, SchemaOutdatedError
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.operational import prune_operational
 from shared.retention.policy import RetentionPolicy, load_policy
+from shared.security.endpoints import endpoints_of
 from shared.settings import ServiceSettings
 from shared.telemetry.logging import configure_logging
 from shared.telemetry.processing import (
@@ -69,7 +69,6 @@ class Runtime:
     reliability: ReliableConsumption
     # Stages each processing's LDV record in the transaction that records its message processed.
     logboek: Logboek
-    topics: tuple[Topic, ...] = HUB_TOPICS
     # Run after the schema exists and before consuming starts (e.g. seeding reference data).
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     periodic: list[tuple[float, str, Callable[[], Awaitable[None]]]] = field(default_factory=list)
@@ -142,10 +141,15 @@ class Runtime:
         await self._until_ready("database", lambda: self.database.create_schema(self.metadata))
         for hook in self.startup_hooks:
             await self._until_ready("database", hook)
-        # The topics' retention follows the policy in force; a changed policy re-configures them here.
-        await self._until_ready("broker", lambda: ensure_topics(
-            self.settings.kafka_bootstrap_servers, self.topics, policy=self.policy, prefix=self.settings.topic_prefix
-        ))
+        # Topics are the administrator's: `zorgtafel security apply` creates them with the policy's
+        # retention. This service's principal may only use its own; it starts once they exist.
+        await self._until_ready("broker", self._own_topics_exist)
+
+    async def _own_topics_exist(self) -> None:
+        endpoints = endpoints_of(self.service, self.broker, self.settings.topic_prefix)
+        missing = await missing_topics(self.settings.kafka_access(), endpoints.reads | endpoints.writes)
+        if missing:
+            raise TopicsMissingError(f"{len(missing)} topics missing (zorgtafel security apply creates them)")
 
     async def _until_ready(self, what: str, step: Callable[[], Awaitable[Any]]) -> Any:
         """Run `step` until it succeeds, with capped backoff. Errors that no wait will mend (a
@@ -217,7 +221,6 @@ def build_runtime(
     settings: ServiceSettings,
     metadata: MetaData,
     *,
-    topics: Sequence[Topic] = HUB_TOPICS,
     span_exporter: SpanExporter | None = None,
     processing_log: ProcessingLog | None = None,
 ) -> Runtime:
@@ -270,7 +273,6 @@ def build_runtime(
         policy=policy,
         reliability=reliability,
         logboek=Logboek(outbox, service, tracer_provider.get_tracer(f"zorgtafel.{service}"), pseudonymizer),
-        topics=tuple(topics),
     )
     # A message dead-lettered after its processing failed leaves the processing's Error record.
     reliability.before_dead_letter = lambda technical: runtime.logboek.record_failures(runtime.unit_of_work, technical)

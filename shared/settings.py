@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.messaging.security import KafkaAccess, read_secret
 
 # The built-in keys are published with the code: fine for a local run and the tests, never for data.
 LOCAL_ONLY_SECRETS = {
@@ -66,6 +69,16 @@ class ServiceSettings(BaseSettings):
     # Key for matching repeat referrals on a keyed hash of BSN or name + date of birth.
     matching_key: SecretStr = SecretStr(LOCAL_ONLY_SECRETS["matching_key"])
     consumer_group_prefix: str = "zorgtafel"
+    # The broker (shared/messaging/security.py): SASL_SSL with SCRAM-SHA-512 as the principal
+    # `kafka_username` (zt-<service> when unset). Its password is ZT_KAFKA_PASSWORD (from a secret
+    # store) or the 0600 file <state_dir>/secrets/kafka/<principal>.password that `zorgtafel
+    # security apply` writes. PLAINTEXT only for a broker someone else provides (a testcontainer).
+    kafka_security_protocol: Literal["SASL_SSL", "PLAINTEXT"] = "SASL_SSL"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_ca_file: str | None = None  # <state_dir>/kafka/tls/ca.crt, made by deploy/kafka/kafka.sh
+    # Where the local scripts keep state and generated secrets (ZT_STATE_DIR, as they read it).
+    state_dir: str = str(Path(__file__).resolve().parent.parent / ".local")
     # The relay can run elsewhere (or be paused for maintenance); the outbox keeps the events.
     outbox_relay_enabled: bool = True
     outbox_poll_interval_s: float = 0.2
@@ -101,6 +114,23 @@ class ServiceSettings(BaseSettings):
         local = [name for name, value in LOCAL_ONLY_SECRETS.items() if getattr(self, name).get_secret_value() == value]
         if local:
             raise InsecureSettingsError(f"production needs its own secrets; still local-only: {', '.join(sorted(local))}")
+
+    def kafka_access(self, principal: str | None = None) -> KafkaAccess:
+        """How `principal` reaches the broker (this service's own when None). Raises
+        SecretFileError when a secured broker's password is in neither place."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return KafkaAccess(self.kafka_bootstrap_servers, "PLAINTEXT")
+        own = self.kafka_username or f"zt-{self.service_name}"
+        username = principal or own
+        password = self.kafka_password if username == own else None
+        if password is None:
+            password = SecretStr(read_secret(self.secret_file(username)))
+        ca_file = self.kafka_ca_file or str(Path(self.state_dir) / "kafka" / "tls" / "ca.crt")
+        return KafkaAccess(self.kafka_bootstrap_servers, "SASL_SSL", username, password, ca_file)
+
+    def secret_file(self, principal: str) -> Path:
+        """Where a principal's broker password is kept on this machine (mode 0600)."""
+        return Path(self.state_dir) / "secrets" / "kafka" / f"{principal}.password"
 
     def database_url_for(self, service: str) -> str:
         """Each service owns its data: one database (or SQLite file) per service."""

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.messaging.security import KafkaAccess
 from tests import infra as infra_module
 from tests.infra import Infra, Jaeger
+from tests.provisioning import provision_namespace, retire_namespace
 
 INFRA_USED = pytest.StashKey[str]()
 JAEGER_USED = pytest.StashKey[str]()
@@ -46,13 +48,19 @@ def namespace(request: pytest.FixtureRequest) -> Iterator[str]:
     grows to thousands of partitions and slows every later run.
     """
     name = f"t{uuid.uuid4().hex[:10]}"
+    uses_kafka = "infra" in request.fixturenames
+    if uses_kafka:
+        # What an operator does before a deployment starts: its topics, credentials and ACLs
+        # (services/cli_security.py), here for the test parties.
+        asyncio.run(provision_namespace(request.getfixturevalue("infra"), name))
     yield name
-    if "infra" in request.fixturenames:
-        asyncio.run(_delete_topics(request.getfixturevalue("infra").kafka_bootstrap_servers, f"{name}."))
+    if uses_kafka:
+        asyncio.run(_delete_topics(request.getfixturevalue("infra").admin(), f"{name}."))
+        asyncio.run(retire_namespace(request.getfixturevalue("infra"), name))
 
 
-async def _delete_topics(bootstrap_servers: str, prefix: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def _delete_topics(access: KafkaAccess, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(**access.aiokafka())
     await admin.start()
     try:
         mine = [t for t in await admin.list_topics() if t.startswith(prefix)]

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.messaging.security import KafkaAccess
+from shared.security.acls import ADMIN
+from shared.settings import ServiceSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,6 +32,23 @@ class Infra:
     database_url: str
     source: str
     _containers: list[Any] = field(default_factory=list)
+    # The project's broker is SASL_SSL (deploy/kafka/kafka.sh); a broker someone else provides
+    # (a testcontainer, or KAFKA_BOOTSTRAP_SERVERS with ZT_KAFKA_SECURITY_PROTOCOL) may be plaintext.
+    kafka_security_protocol: str = "SASL_SSL"
+
+    @property
+    def secured(self) -> bool:
+        return self.kafka_security_protocol == "SASL_SSL"
+
+    def access(self, principal: str) -> KafkaAccess:
+        """How `principal` reaches this broker (its password from the local secret files)."""
+        settings = ServiceSettings(kafka_bootstrap_servers=self.kafka_bootstrap_servers,
+                                   kafka_security_protocol=self.kafka_security_protocol)
+        return settings.kafka_access(principal)
+
+    def admin(self) -> KafkaAccess:
+        """The administrator: what the tests use to watch topics, as an auditor with every right."""
+        return self.access(ADMIN)
 
     def close(self) -> None:
         for container in self._containers:
@@ -60,7 +81,8 @@ def _from_testcontainers() -> Infra:
 
     kafka = KafkaContainer().with_kraft().start()
     postgres = PostgresContainer("postgres:15", driver="asyncpg").start()
-    return Infra(kafka.get_bootstrap_server(), postgres.get_connection_url(), "testcontainers", [kafka, postgres])
+    return Infra(kafka.get_bootstrap_server(), postgres.get_connection_url(), "testcontainers", [kafka, postgres],
+                 "PLAINTEXT")
 
 
 def _from_local_scripts() -> Infra:
@@ -77,7 +99,8 @@ def provide() -> Infra:
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     database = os.environ.get("DATABASE_URL")
     if kafka and database:
-        return Infra(kafka, database, "environment (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL)")
+        protocol = os.environ.get("ZT_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+        return Infra(kafka, database, "environment (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL)", [], protocol)
     if _docker_engine_answers():
         return _from_testcontainers()
     return _from_local_scripts()

@@ -46,7 +46,9 @@ from shared.contracts.aanmelding import (
 )
 from shared.contracts.topics import Topic
 from shared.crypto import MasterKey, party_key, party_kid, seal
+from shared.messaging.security import KafkaAccess
 from shared.runtime import Runtime
+from shared.security.acls import party_principal
 from shared.settings import ServiceSettings
 from shared.telemetry.processing import InMemoryProcessingLog
 from tests.infra import ROOT, Infra
@@ -78,6 +80,7 @@ def settings_for(cls: type[S], infra: Infra, namespace: str, **overrides: Any) -
     database = make_url(infra.database_url).set(database=namespace).render_as_string(hide_password=False)
     values: dict[str, Any] = {
         "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
+        "kafka_security_protocol": infra.kafka_security_protocol,
         "database_url": database,
         "topic_prefix": f"{namespace}.",
         "consumer_group_prefix": namespace,
@@ -149,8 +152,10 @@ def a_referral(
 class Partner(PartnerSystem):
     """A partner system of `party` in this test's namespace."""
 
-    def __init__(self, infra: Infra, namespace: str, party: str = PARTY) -> None:
-        super().__init__(party, infra.kafka_bootstrap_servers, party_key(MASTER, party), f"{namespace}.")
+    def __init__(self, infra: Infra, namespace: str, party: str = PARTY, access: KafkaAccess | None = None) -> None:
+        """As the party's own principal, unless `access` says otherwise (an impostor without one)."""
+        access = access or infra.access(party_principal(party))
+        super().__init__(party, access, party_key(MASTER, party), f"{namespace}.")
 
     @property
     def topic(self) -> str:
@@ -165,7 +170,7 @@ async def read_topic(
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Everything on a registry topic now, read without a consumer group (commits nothing)."""
     name = registered.named(f"{namespace}.")
-    consumer = AIOKafkaConsumer(bootstrap_servers=infra.kafka_bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**infra.admin().aiokafka(), enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(name, p) for p in range(registered.partitions)]
@@ -322,6 +327,7 @@ def cli_env(hub: Hub) -> dict[str, str]:
     return {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": hub.intake.settings.kafka_bootstrap_servers,
+        "ZT_KAFKA_SECURITY_PROTOCOL": hub.intake.settings.kafka_security_protocol,
         "DATABASE_URL": hub.intake.settings.database_url,
         "ZT_TOPIC_PREFIX": hub.intake.settings.topic_prefix,
     }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Single-node Apache Kafka (KRaft, broker + controller) from Maven Central jars, run with the JDK.
+# Single-node Apache Kafka (KRaft, broker + controller) from Maven Central jars, run with the JDK,
+# secured: TLS with a CA and broker certificate made here (keytool), SASL/SCRAM-SHA-512 for every
+# client, KRaft's StandardAuthorizer refusing whatever no ACL allows.
 # Usage: deploy/kafka/kafka.sh install|start|wait|stop|status|logs
-# Every command is safe to call twice. Data and logs live under $ZT_STATE_DIR (git-ignored).
+# Every command is safe to call twice. Data, logs, certificates and secrets live under
+# $ZT_STATE_DIR (git-ignored); secrets are generated per machine, mode 0600 in 0700 folders.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,6 +19,8 @@ CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 PIDFILE="$STATE/kafka.pid"
 LOG="$STATE/broker.log"
 CONF="$STATE/server.properties"
+TLS="$STATE/tls"
+SECRETS="${ZT_STATE_DIR:-$ROOT/.local}/secrets/kafka"
 HEAP="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 
 log() { printf 'kafka: %s\n' "$*" >&2; }
@@ -36,28 +41,70 @@ install() {
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
+# A secret of this machine: made once (256 random bits), readable by its owner only.
+secret() {
+  local file="$SECRETS/$1.password"
+  if [ ! -s "$file" ]; then
+    (umask 077; mkdir -p "$SECRETS"; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > "$file")
+  fi
+  chmod 700 "$SECRETS"; chmod 600 "$file"
+  cat "$file"
+}
+
+# The deployment's own CA and the broker's certificate (CN=zt-broker, for 127.0.0.1 and
+# localhost), made with the JDK's keytool. Clients trust ca.crt; the CA key stays in ca.p12.
+make_certificates() {
+  if [ -f "$TLS/.complete" ]; then return 0; fi
+  rm -rf "$TLS"; (umask 077; mkdir -p "$TLS")
+  local days=825
+  KS_PASSWORD="$(secret keystore)"; export KS_PASSWORD
+  keytool -genkeypair -alias ca -dname "CN=zorgtafel-local-ca" -keyalg EC -groupname secp256r1 -validity $days \
+      -ext bc:c=ca:true -ext ku:c=keyCertSign,cRLSign -keystore "$TLS/ca.p12" -storetype PKCS12 -storepass:env KS_PASSWORD
+  keytool -exportcert -rfc -alias ca -keystore "$TLS/ca.p12" -storepass:env KS_PASSWORD -file "$TLS/ca.crt" 2>/dev/null
+  keytool -genkeypair -alias broker -dname "CN=zt-broker" -keyalg EC -groupname secp256r1 -validity $days \
+      -keystore "$TLS/broker.p12" -storetype PKCS12 -storepass:env KS_PASSWORD
+  keytool -certreq -alias broker -keystore "$TLS/broker.p12" -storepass:env KS_PASSWORD -file "$TLS/broker.csr"
+  keytool -gencert -alias ca -keystore "$TLS/ca.p12" -storepass:env KS_PASSWORD -infile "$TLS/broker.csr" \
+      -outfile "$TLS/broker.crt" -rfc -validity $days -ext san=ip:127.0.0.1,dns:localhost -ext eku=serverAuth,clientAuth
+  keytool -importcert -alias ca -file "$TLS/ca.crt" -keystore "$TLS/broker.p12" -storepass:env KS_PASSWORD -noprompt 2>/dev/null
+  keytool -importcert -alias broker -file "$TLS/broker.crt" -keystore "$TLS/broker.p12" -storepass:env KS_PASSWORD 2>/dev/null
+  keytool -importcert -alias ca -file "$TLS/ca.crt" -keystore "$TLS/truststore.p12" -storetype PKCS12 \
+      -storepass:env KS_PASSWORD -noprompt 2>/dev/null
+  chmod 644 "$TLS/ca.crt"; chmod 600 "$TLS"/*.p12
+  touch "$TLS/.complete"
+}
+
 render_config() {
   mkdir -p "$DATA"
-  sed -e "s#@DATA_DIR@#$DATA#" -e "s#@PORT@#$PORT#" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#" \
-      "$HERE/server.properties.in" > "$CONF"
+  (umask 077; sed -e "s#@DATA_DIR@#$DATA#" -e "s#@PORT@#$PORT#" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#" \
+      -e "s#@TLS_DIR@#$TLS#" -e "s#@BROKER_PASSWORD@#$(secret zt-broker)#" -e "s#@KEYSTORE_PASSWORD@#$(secret keystore)#" \
+      "$HERE/server.properties.in" > "$CONF"); chmod 600 "$CONF"
 }
 
 format_storage() {
   # A formatted directory keeps its cluster id; formatting again with another id is a hard error.
-  if [ -f "$DATA/meta.properties" ]; then return 0; fi
+  # A directory formatted before the broker was secured has no SCRAM users: a local broker's data
+  # is disposable, so it is formatted again (the marker says this one was made secured).
+  if [ -f "$DATA/meta.properties" ] && [ -f "$DATA/.secured" ]; then return 0; fi
+  rm -rf "$DATA"; mkdir -p "$DATA"
   local tool_log="-Dlog4j2.configurationFile=$HERE/tools-log4j2.properties"
   local cluster_id
   cluster_id="$(java -Xmx128m "$tool_log" -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)"
-  java -Xmx256m "$tool_log" -cp "$LIBS/*" kafka.tools.StorageTool format \
-       -t "$cluster_id" -c "$CONF" >/dev/null
+  # The broker's and the administrator's SCRAM credentials exist from the first start (KIP-900);
+  # every other principal is made by `zorgtafel security apply`, as zt-admin.
+  java -Xmx256m "$tool_log" -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONF" \
+       --add-scram "SCRAM-SHA-512=[name=zt-broker,password=$(secret zt-broker)]" \
+       --add-scram "SCRAM-SHA-512=[name=zt-admin,password=$(secret zt-admin)]" >/dev/null
+  touch "$DATA/.secured"
 }
 
 start() {
   install
   if running; then log "already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; return 0; fi
+  make_certificates
   render_config
   format_storage
-  log "starting on 127.0.0.1:$PORT (log: $LOG)"
+  log "starting on 127.0.0.1:$PORT, SASL_SSL (log: $LOG)"
   # shellcheck disable=SC2086
   nohup java $HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
       -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
@@ -75,7 +122,7 @@ wait_ready() {
     if [ "$waited" -ge "$timeout" ]; then log "not ready after ${timeout}s"; tail -n 30 "$LOG" >&2; exit 1; fi
     sleep 1; waited=$((waited + 1))
   done
-  log "ready on 127.0.0.1:$PORT"
+  log "ready on 127.0.0.1:$PORT (SASL_SSL, SCRAM-SHA-512; CA certificate $TLS/ca.crt)"
 }
 
 # SIGTERM first: the broker's shutdown hook closes logs cleanly.

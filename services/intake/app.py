@@ -10,10 +10,8 @@ from services.intake.handlers import build_router
 from services.intake.models import Base, case_keys, register
 from services.intake.retention_data import export_source, purge_steps
 from services.intake.service import Intake
-from shared.contracts.topics import HUB_TOPICS, partner_topics
 from shared.crypto.hub_keys import HubKeys
 from shared.register.follow import seed_hook
-from shared.register.history import load_seed
 from shared.register.store import RegisterStore
 from shared.retention.wiring import install_retention
 from shared.runtime import Runtime, app_factory, build_runtime
@@ -27,12 +25,10 @@ def create_runtime(
     processing_log: ProcessingLog | None = None,
 ) -> Runtime:
     settings = settings or IntakeSettings()
-    party_codes = settings.partner_topics or tuple(p.code for p in load_seed().parties)
     runtime = build_runtime(
         SERVICE,
         settings,
         Base.metadata,
-        topics=(*HUB_TOPICS, *partner_topics(party_codes)),
         span_exporter=span_exporter,
         processing_log=processing_log,
     )

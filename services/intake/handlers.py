@@ -91,7 +91,7 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
         if refusal is None and isinstance(command, AdmitParty):
             # A new party can refer and be written to at once: its topics exist from now on.
             await ensure_topics(
-                runtime.settings.kafka_bootstrap_servers,
+                runtime.settings.kafka_access(),
                 partner_topics([command.party.code]),
                 policy=runtime.policy,
                 prefix=runtime.settings.topic_prefix,

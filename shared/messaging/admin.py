@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.contracts.topics import Topic
+from shared.messaging.security import KafkaAccess
 from shared.retention.policy import RetentionPolicy
 from shared.retention.topics import topic_configs
 
@@ -47,8 +48,23 @@ class TopicChanges:
         return bool(self.created or self.reconfigured)
 
 
+class TopicsMissingError(RuntimeError):
+    """Topics a service uses do not exist (yet); the message counts them, names none."""
+
+
+async def missing_topics(access: KafkaAccess, names: Iterable[str]) -> set[str]:
+    """Which of `names` the principal of `access` cannot see on the broker: not created yet, or
+    not its to use (a topic without an ACL for it is invisible to it)."""
+    admin = AIOKafkaAdminClient(**access.aiokafka())
+    await admin.start()
+    try:
+        return set(names) - set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
 async def ensure_topics(
-    bootstrap_servers: str,
+    access: KafkaAccess,
     topics: Iterable[Topic],
     *,
     policy: RetentionPolicy,
@@ -63,7 +79,7 @@ async def ensure_topics(
     """
     registered = {t.named(prefix): t for t in topics}
     wanted = {name: topic_configs(t, policy) for name, t in registered.items()}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**access.aiokafka())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import TracerProvider
 
-from shared.contracts.topics import DEAD_LETTER
+from shared.contracts.audit import AccessRecorded, ProcessingRecorded
+from shared.contracts.topics import AUDIT_EVENTS, DEAD_LETTER
 from shared.messaging.reliability import ReliableConsumption
 from shared.settings import ServiceSettings
 from shared.telemetry.kafka import HubKafkaTelemetryMiddleware
@@ -29,8 +30,10 @@ def create_broker(
         handler_timeout_s=settings.handler_timeout_s,
         dead_letter_topic=DEAD_LETTER.named(settings.topic_prefix),
     )
+    access = settings.kafka_access()  # the service's own principal: least privilege (shared/security)
     broker = KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        access.bootstrap_servers,
+        security=access.faststream(),
         client_id=f"zorgtafel-{service}",
         acks="all",
         enable_idempotence=True,
@@ -47,6 +50,14 @@ def create_broker(
         title=f"{DEAD_LETTER.name}:dead-letter",
         description=DEAD_LETTER.description + " (zt-dlq-reason, zt-dlq-detail, zt-dlq-topic, "
         "zt-dlq-partition, zt-dlq-offset, zt-dlq-consumer, zt-dlq-failed-at). The value is the original bytes.",
+    )
+    # Every service's Logboek stages its processing and access records for this topic (the outbox
+    # relays them): declared here, so the service's ACLs (shared/security) and AsyncAPI show it.
+    broker.publisher(
+        AUDIT_EVENTS.named(settings.topic_prefix),
+        schema=ProcessingRecorded | AccessRecorded,
+        title=f"{AUDIT_EVENTS.name}:{service}-logboek",
+        description=AUDIT_EVENTS.description,
     )
     return broker, reliability
 

@@ -187,7 +187,7 @@ async def test_the_audit_store_and_topic_hold_no_personal_value_and_no_case_id(i
 async def test_a_service_killed_before_it_relays_still_yields_exactly_one_record(infra: Infra, namespace: str) -> None:
     settings = settings_for(IntakeSettings, infra, namespace)
     env = {
-        **os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "DATABASE_URL": settings.database_url,
+        **os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "ZT_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol, "DATABASE_URL": settings.database_url,
         "ZT_TOPIC_PREFIX": settings.topic_prefix, "ZT_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
         "ZT_PARTNER_TOPICS": json.dumps(TEST_PARTIES),
         "ZT_OUTBOX_RELAY_ENABLED": "false",  # the processing commits; the record never leaves before the kill
@@ -215,7 +215,7 @@ async def test_a_service_killed_before_it_relays_still_yields_exactly_one_record
         # The relay publishing twice (a crash between publish and delete) logs nothing twice.
         (published,) = [e for e in await events_on(infra, AUDIT_EVENTS, namespace, "audit.processing-recorded")
                         if e["processing_activity_id"] == Activity.AANMELDING]
-        producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+        producer = AIOKafkaProducer(**infra.admin().aiokafka())
         await producer.start()
         try:
             await producer.send_and_wait(AUDIT_EVENTS.named(f"{namespace}."), json.dumps(published).encode())

@@ -48,7 +48,7 @@ async def test_a_processing_that_never_succeeds_leaves_an_error_record_when_dead
         with record_processing(runtime.tracer, "probe step", Activity.TRIAGE, runtime.pseudonymizer, event.case_id):
             raise RuntimeError("a bug in the handler")
 
-    runtime = probe_service(infra, namespace, broken, max_handler_attempts=2, outbox_relay_enabled=False)
+    runtime = await probe_service(infra, namespace, broken, max_handler_attempts=2, outbox_relay_enabled=False)
     async with runtime.app():
         event = await publish_probe(infra, namespace)
 

@@ -25,10 +25,15 @@ from services.intake.config import IntakeSettings
 from services.intake.models import Base as IntakeBase
 from shared.contracts.envelope import Event
 from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, Topic
+from shared.messaging.admin import ensure_topics
 from shared.messaging.broker import group_id
 from shared.messaging.tables import messaging_tables
 from shared.persistence.database import Database, new_metadata
+from shared.retention.policy import load_policy
 from shared.runtime import Runtime, build_runtime
+from shared.security.acls import service_acls
+from shared.security.apply import grant
+from shared.security.endpoints import endpoints_of
 from shared.settings import ServiceSettings
 from tests.infra import ROOT, Infra
 from tests.support import TEST_PARTIES, Partner, a_referral, eventually, read_topic, running_hub, settings_for
@@ -36,6 +41,7 @@ from tests.support import TEST_PARTIES, Partner, a_referral, eventually, read_to
 pytestmark = pytest.mark.infra
 
 PROBE_TOPIC = Topic("zorgtafel.probe.events.v1", "test-only topic", partitions=1)
+PROBE = "zt-probe"
 
 
 class ProbeHappened(Event):
@@ -46,9 +52,13 @@ class ProbeHappened(Event):
 Behaviour = Callable[[Runtime, ProbeHappened], Awaitable[None]]
 
 
-def probe_service(infra: Infra, namespace: str, behaviour: Behaviour, **overrides: object) -> Runtime:
-    settings = settings_for(ServiceSettings, infra, namespace, **overrides)
-    runtime = build_runtime("probe", settings, new_metadata(), topics=(PROBE_TOPIC, DEAD_LETTER))
+async def probe_service(infra: Infra, namespace: str, behaviour: Behaviour, **overrides: object) -> Runtime:
+    settings = settings_for(ServiceSettings, infra, namespace, kafka_username=PROBE, **overrides)
+    # Its topic, as the administrator creates every topic (services only use theirs).
+    await ensure_topics(infra.admin(), (PROBE_TOPIC,), policy=load_policy(), prefix=settings.topic_prefix)
+    if infra.secured:  # its own principal, as every service has: a credential now, its rules below
+        grant(infra.admin(), PROBE, set(), settings.secret_file)
+    runtime = build_runtime("probe", settings, new_metadata())
     router = KafkaRouter()
     inbox = runtime.inbox("probe")
 
@@ -60,12 +70,15 @@ def probe_service(infra: Infra, namespace: str, behaviour: Behaviour, **override
             await uow.commit()
 
     runtime.include(router)
+    if infra.secured:  # exactly what its code reads and writes, as `security apply` grants a service
+        endpoints = endpoints_of("probe", runtime.broker, settings.topic_prefix)
+        grant(infra.admin(), PROBE, service_acls(endpoints, (), settings.topic_prefix), settings.secret_file)
     return runtime
 
 
 async def publish_probe(infra: Infra, namespace: str) -> ProbeHappened:
     event = ProbeHappened(case_id=uuid.uuid4(), producer="test", correlation_id=uuid.uuid4())
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**infra.admin().aiokafka())
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -80,7 +93,7 @@ async def publish_probe(infra: Infra, namespace: str) -> ProbeHappened:
 
 
 async def committed_offset(infra: Infra, runtime: Runtime) -> int | None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**infra.admin().aiokafka())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group_id(runtime.settings, "probe", "probe"))
@@ -107,7 +120,7 @@ async def test_a_transient_failure_is_retried_with_backoff_and_commits_only_afte
             first_failure.set()
             raise OperationalError("INSERT", {}, ConnectionRefusedError())
 
-    runtime = probe_service(infra, namespace, flaky, retry_base_delay_s=0.4, retry_max_delay_s=2.0)
+    runtime = await probe_service(infra, namespace, flaky, retry_base_delay_s=0.4, retry_max_delay_s=2.0)
     async with runtime.app():
         await publish_probe(infra, namespace)
         await asyncio.wait_for(first_failure.wait(), 30)
@@ -132,7 +145,7 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_bounded_attem
         if event.event_id in failing:
             raise RuntimeError("a bug in the handler")
 
-    runtime = probe_service(infra, namespace, broken_for_one, max_handler_attempts=3)
+    runtime = await probe_service(infra, namespace, broken_for_one, max_handler_attempts=3)
     async with runtime.app():
         bad = await publish_probe(infra, namespace)
         await publish_probe(infra, namespace)
@@ -153,7 +166,7 @@ async def test_shutdown_lets_the_in_flight_handler_finish_and_commit(infra: Infr
         started.set()
         await asyncio.sleep(1.5)
 
-    runtime = probe_service(infra, namespace, slow)
+    runtime = await probe_service(infra, namespace, slow)
     app = runtime.app()
     await app.start()
     try:
@@ -174,7 +187,7 @@ async def test_a_service_killed_between_commit_and_publish_loses_nothing(infra: 
     settings = settings_for(IntakeSettings, infra, namespace)
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "ZT_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol,
         "DATABASE_URL": settings.database_url,
         "ZT_TOPIC_PREFIX": settings.topic_prefix,
         "ZT_CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,

@@ -24,7 +24,7 @@ AT_MOST_ANSWERED_BEFORE = BACKLOG_PER_PARTY * len(BACKLOGGED) // 2
 async def backlog(infra: Infra, namespace: str, party: str, n: int) -> None:
     """`n` valid, sealed referrals of `party`, produced in one go before the hub starts."""
     partner = Partner(infra, namespace, party)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers, linger_ms=20)
+    producer = AIOKafkaProducer(**infra.admin().aiokafka(), linger_ms=20)
     await producer.start()
     try:
         for _ in range(n):

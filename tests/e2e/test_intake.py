@@ -1,5 +1,6 @@
 """Intake on the real broker and PostgreSQL: every rejection, every judgement, the register."""
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -9,13 +10,17 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import select
 
+from services.intake.config import IntakeSettings
 from services.intake.models import Case, Question, Referral
 from shared.contracts.aanmelding import ConsentGiven
 from shared.contracts.intake import outcome_aad, question_aad
 from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
 from shared.contracts.topics import AUDIT_EVENTS, INTAKE_EVENTS, REGISTER_EVENTS, partner_inbound
 from shared.crypto import Sealed
+from shared.security.acls import AclEntry, service_principal
+from shared.security.apply import grant
 from tests.infra import Infra
+from tests.provisioning import NAMESPACE_PARTIES, provision_namespace
 from tests.support import (
     OTHER_PARTY,
     PARTY,
@@ -222,13 +227,20 @@ def register_command(cls: Any, **fields: Any) -> Any:
 async def test_referrals_from_an_excluded_a_departed_or_a_non_party_are_refused_and_audited(
     infra: Infra, namespace: str
 ) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**infra.admin().aiokafka())
     await admin.start()
-    await admin.create_topics([NewTopic(partner_inbound("nep-partij").named(f"{namespace}."), 1, 1)])
+    fake = partner_inbound("nep-partij").named(f"{namespace}.")
+    await admin.create_topics([NewTopic(fake, 1, 1)])
     await admin.close()
+    if infra.secured:
+        # The broker refuses a non-party outright (it has no principal: test_broker_security.py).
+        # Intake's own gate is tested as if the broker had let it through: intake may read the
+        # topic, and the impostor writes as a principal that may.
+        rule = AclEntry(service_principal("intake"), "TOPIC", "LITERAL", fake, "READ")
+        await asyncio.to_thread(grant, infra.admin(), rule.principal, {rule}, IntakeSettings().secret_file)
     async with running_hub(infra, namespace) as hub, Partner(infra, namespace) as police, Partner(
         infra, namespace, party=OTHER_PARTY
-    ) as veilig_thuis, Partner(infra, namespace, party="nep-partij") as impostor:
+    ) as veilig_thuis, Partner(infra, namespace, party="nep-partij", access=infra.admin()) as impostor:
         await register_change(hub, register_command(ExcludeParty, code=PARTY, effective_on=TODAY))
         await register_change(
             hub, register_command(RecordPartyLeaving, code=OTHER_PARTY, effective_on=TODAY - timedelta(days=1))
@@ -257,6 +269,8 @@ async def test_an_admitted_organisation_gets_its_topics_and_can_refer(infra: Inf
         await register_change(hub, register_command(AdmitParty, party=newcomer, effective_on=TODAY))
         (admitted,) = bodies(await eventually(lambda: read_topic(infra, REGISTER_EVENTS, namespace)))
         assert admitted["party"]["code"] == newcomer.code and admitted["party"]["seat"] is None
+        # Its principal, credential and rules: what `zorgtafel security apply` gives a new party.
+        await provision_namespace(infra, namespace, (*NAMESPACE_PARTIES, newcomer.code))
         async with Partner(infra, namespace, party=newcomer.code) as partner:
             await eventually(lambda: _topic_exists(infra, partner.inbound))
             await partner.submit(a_referral(party=newcomer.code, personal=someone_else()))
@@ -265,7 +279,7 @@ async def test_an_admitted_organisation_gets_its_topics_and_can_refer(infra: Inf
 
 
 async def _topic_exists(infra: Infra, topic: str) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**infra.admin().aiokafka())
     await admin.start()
     try:
         return topic in await admin.list_topics()

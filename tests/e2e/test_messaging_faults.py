@@ -52,7 +52,7 @@ async def inbox_types(infra: Infra, namespace: str, party: str) -> list[str]:
 
 
 async def raw_send(infra: Infra, topic: str, value: bytes, headers: dict[str, str] | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers, max_request_size=2 * NEAR_LIMIT)
+    producer = AIOKafkaProducer(**infra.admin().aiokafka(), max_request_size=2 * NEAR_LIMIT)
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, headers=[(k, v.encode()) for k, v in (headers or {}).items()])

@@ -66,7 +66,7 @@ def run_intake(infra: Infra, namespace: str, **env: str) -> subprocess.Popen[byt
     settings = settings_for(IntakeSettings, infra, namespace)
     return subprocess.Popen(
         [sys.executable, "-m", "services.cli", "run", "intake"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "ZT_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol,
              "DATABASE_URL": settings.database_url, "ZT_TOPIC_PREFIX": settings.topic_prefix, **env},
     )
 

@@ -222,7 +222,7 @@ async def test_a_redelivered_purge_command_changes_nothing(infra: Infra, namespa
             await pr.send(pr.erasure(case.case_id))
         await eventually(lambda: at_least(lambda: completed_by(infra, namespace, "intake"), 1))
         commands = [r for r in await read_topic(infra, PURGE_COMMANDS, namespace) if b'"intake"' in r.value]
-        producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+        producer = AIOKafkaProducer(**infra.admin().aiokafka())
         await producer.start()
         try:
             for record in commands:  # as Kafka would redeliver them: same bytes, same key
@@ -271,7 +271,7 @@ async def test_a_bad_record_among_purge_commands_is_dead_lettered_alone(infra: I
     async with running_hub(infra, namespace, retention_overrides={}) as hub, Partner(infra, namespace) as police:
         await police.submit(a_referral())
         (case,) = await hub.accept_all(1)
-        producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+        producer = AIOKafkaProducer(**infra.admin().aiokafka())
         await producer.start()
         try:  # in the same partition as the case's purges, just before them
             await producer.send_and_wait(PURGE_COMMANDS.named(f"{namespace}."), b"{not json", key=str(case.case_id).encode())

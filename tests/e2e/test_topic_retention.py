@@ -33,7 +33,7 @@ def file_terms(path: Path = POLICY_FILE) -> dict[str, int]:
 async def topic_configs_on_broker(infra: Infra, names: Iterable[str]) -> dict[str, dict[str, tuple[str, int]]] | None:
     """Per topic: config name -> (value, config_source), as the broker describes it; None while a
     topic is not yet in the broker's metadata (KRaft: the controller knows it a moment earlier)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**infra.admin().aiokafka())
     await admin.start()
     try:
         responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in names])
@@ -62,9 +62,9 @@ def disagreements(described: dict[str, dict[str, tuple[str, int]]], prefix: str,
 
 
 async def test_the_policy_file_and_the_topic_configuration_agree(infra: Infra, namespace: str) -> None:
-    prefix = f"{namespace}."
+    prefix = f"{namespace}.fresh."  # beside the namespace's provisioned topics: none exist yet
     terms = file_terms()
-    changes = await ensure_topics(infra.kafka_bootstrap_servers, REGISTRY, policy=load_policy(), prefix=prefix)
+    changes = await ensure_topics(infra.admin(), REGISTRY, policy=load_policy(), prefix=prefix)
     assert sorted(changes.created) == sorted(t.named(prefix) for t in REGISTRY) and changes.reconfigured == ()
 
     names = [t.named(prefix) for t in REGISTRY]
@@ -74,20 +74,20 @@ async def test_the_policy_file_and_the_topic_configuration_agree(infra: Infra, n
     assert described[DEAD_LETTER.named(prefix)]["retention.ms"][0] == str(14 * DAY_MS)
     assert described[partner_inbound(TEST_PARTIES[0]).named(prefix)]["retention.ms"][0] == str(14 * DAY_MS)
 
-    again = await ensure_topics(infra.kafka_bootstrap_servers, REGISTRY, policy=load_policy(), prefix=prefix)
+    again = await ensure_topics(infra.admin(), REGISTRY, policy=load_policy(), prefix=prefix)
     assert again == TopicChanges()
 
 
 async def test_a_replaced_policy_reconfigures_the_existing_topics_once(
     infra: Infra, namespace: str, tmp_path: Path
 ) -> None:
-    prefix = f"{namespace}."
-    await ensure_topics(infra.kafka_bootstrap_servers, REGISTRY, policy=load_policy(), prefix=prefix)
+    prefix = f"{namespace}.fresh."  # beside the namespace's provisioned topics: none exist yet
+    await ensure_topics(infra.admin(), REGISTRY, policy=load_policy(), prefix=prefix)
     names = [t.named(prefix) for t in REGISTRY]
     await eventually(lambda: topic_configs_on_broker(infra, names))
     # An operator's own config on a topic must survive our re-configuration (AlterConfigs replaces all).
     inbound = partner_inbound(TEST_PARTIES[0]).named(prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**infra.admin().aiokafka())
     await admin.start()
     try:
         own = {
@@ -117,7 +117,7 @@ async def test_a_replaced_policy_reconfigures_the_existing_topics_once(
     terms = file_terms(replaced)
     assert terms["transport_copies"] == 3 and terms["hub_events"] == file_terms()["hub_events"]
 
-    changes = await ensure_topics(infra.kafka_bootstrap_servers, REGISTRY, policy=load_policy(replaced), prefix=prefix)
+    changes = await ensure_topics(infra.admin(), REGISTRY, policy=load_policy(replaced), prefix=prefix)
     transport = [t.named(prefix) for t in REGISTRY if retention_category(t.name) is Category.TRANSPORT_COPIES]
     assert changes.created == () and sorted(changes.reconfigured) == sorted(transport)
 
@@ -129,5 +129,5 @@ async def test_a_replaced_policy_reconfigures_the_existing_topics_once(
     assert described[inbound]["retention.ms"][0] == str(3 * DAY_MS)
     assert described[inbound]["max.message.bytes"] == ("2000000", DYNAMIC_TOPIC_CONFIG)
 
-    third = await ensure_topics(infra.kafka_bootstrap_servers, REGISTRY, policy=load_policy(replaced), prefix=prefix)
+    third = await ensure_topics(infra.admin(), REGISTRY, policy=load_policy(replaced), prefix=prefix)
     assert third == TopicChanges()

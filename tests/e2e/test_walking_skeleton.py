@@ -109,7 +109,7 @@ async def test_a_redelivered_event_opens_no_second_triage_case(infra: Infra, nam
         await hub.accept_all(1)
         (record,) = await read_topic(infra, INTAKE_EVENTS, namespace)
         # Redeliver the very same event bytes, as Kafka does after a consumer crash.
-        producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+        producer = AIOKafkaProducer(**infra.admin().aiokafka())
         await producer.start()
         await producer.send_and_wait(record.topic, record.value, key=record.key, headers=list(record.headers))
         await producer.stop()
@@ -145,7 +145,7 @@ async def test_an_event_type_a_consumer_does_not_know_is_skipped_not_dead_letter
 ) -> None:
     future_event = {"event_type": "intake.referral-reopened", "event_id": str(uuid.uuid4())}
     async with running_hub(infra, namespace) as hub, Partner(infra, namespace) as partner:
-        producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+        producer = AIOKafkaProducer(**infra.admin().aiokafka())
         await producer.start()
         await producer.send_and_wait(
             INTAKE_EVENTS.named(f"{namespace}."),

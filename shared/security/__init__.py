@@ -1,0 +1,1 @@
+"""Who may do what on the broker: principals and ACLs derived from the code and the register."""

@@ -1,0 +1,173 @@
+"""Make the broker's principals, credentials, topics and ACLs what the plan says, as zt-admin.
+
+Idempotent: a second run changes nothing. Rules of this environment that the plan no longer has
+(a party that left or was excluded) are removed, with the credential of a principal that has no
+rule left; rules of other environments on the same cluster are left alone. Uses confluent-kafka's
+admin client (librdkafka): aiokafka has no ACL or SCRAM calls. Passwords are written to the
+secret files (0600) and sent to the broker only as SCRAM upserts; they are never logged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ResourcePatternType,
+    ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialDeletion,
+    UserScramCredentialUpsertion,
+)
+
+from shared.messaging.security import KafkaAccess, new_password, read_secret, write_secret
+from shared.security.acls import AclEntry, is_managed, owned_by
+
+SCRAM_ITERATIONS = 8192
+TIMEOUT_S = 30.0
+
+
+class AccessApplyError(RuntimeError):
+    """The broker refused part of the plan; names principals and resources, never a password."""
+
+
+@dataclass(frozen=True)
+class AccessChanges:
+    credentials_created: tuple[str, ...]
+    credentials_removed: tuple[str, ...]
+    rules_added: tuple[AclEntry, ...]
+    rules_removed: tuple[AclEntry, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.credentials_created or self.credentials_removed or self.rules_added or self.rules_removed)
+
+
+def _binding(entry: AclEntry) -> AclBinding:
+    return AclBinding(
+        ResourceType[entry.resource_type], entry.resource_name, ResourcePatternType[entry.pattern_type],
+        f"User:{entry.principal}", "*", AclOperation[entry.operation], AclPermissionType.ALLOW,
+    )
+
+
+def _exactly(entry: AclEntry) -> AclBindingFilter:
+    return AclBindingFilter(
+        ResourceType[entry.resource_type], entry.resource_name, ResourcePatternType[entry.pattern_type],
+        f"User:{entry.principal}", "*", AclOperation[entry.operation], AclPermissionType.ALLOW,
+    )
+
+
+def _entry(binding: AclBinding) -> AclEntry | None:
+    principal = binding.principal.removeprefix("User:")
+    if binding.permission_type != AclPermissionType.ALLOW or binding.host != "*":
+        return None
+    return AclEntry(principal, binding.restype.name, binding.resource_pattern_type.name,  # type: ignore[arg-type]
+                    binding.name, binding.operation.name)  # type: ignore[arg-type]
+
+
+def _wait(futures: dict[object, object] | Iterable[object], what: str) -> None:
+    items = futures.items() if isinstance(futures, dict) else ((f, f) for f in futures)
+    failed = []
+    for key, future in items:
+        try:
+            future.result(timeout=TIMEOUT_S)  # type: ignore[attr-defined]
+        except KafkaException as exc:
+            failed.append(f"{key}: {exc.args[0].name() if exc.args else type(exc).__name__}")
+    if failed:
+        raise AccessApplyError(f"{what} refused: {'; '.join(sorted(map(str, failed)))[:2000]}")
+
+
+def _rules_now(client: AdminClient, everything: AclBindingFilter, added: set[AclEntry], removed: set[AclEntry]) -> bool:
+    now = {e for b in client.describe_acls(everything).result(timeout=TIMEOUT_S) if (e := _entry(b))}
+    return added <= now and not (removed & now)
+
+
+def _until(done: Callable[[], bool], what: str, within_s: float = TIMEOUT_S) -> None:
+    deadline = time.monotonic() + within_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise AccessApplyError(f"{what}: the broker did not show the change within {within_s:.0f} s")
+        time.sleep(0.05)
+
+
+def apply_access(
+    admin: KafkaAccess,
+    rules: set[AclEntry],
+    principals: set[str],
+    secret_file: Callable[[str], Path],
+    *,
+    topic_prefix: str,
+    group_prefix: str,
+) -> AccessChanges:
+    """Credentials for `principals` (made and stored when missing), exactly `rules` among this
+    environment's rules of managed principals. Raises AccessApplyError, SecretFileError."""
+    client = AdminClient(admin.confluent())
+    known = set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S))
+    created = []
+    upserts = []
+    for principal in sorted(principals):
+        path = secret_file(principal)
+        if not path.exists():
+            write_secret(path, new_password())
+        if principal not in known:
+            created.append(principal)
+            upserts.append(UserScramCredentialUpsertion(
+                principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS),
+                read_secret(path).encode()))
+    if upserts:
+        _wait(client.alter_user_scram_credentials(upserts), "credentials")
+
+    everything = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
+                                  AclPermissionType.ANY)
+    on_broker = {e for b in client.describe_acls(everything).result(timeout=TIMEOUT_S) if (e := _entry(b))}
+    mine = {e for e in on_broker if is_managed(e.principal) and owned_by(e, topic_prefix, group_prefix)}
+    add, remove = sorted(rules - on_broker), sorted(mine - rules)
+    if add:
+        _wait(client.create_acls([_binding(e) for e in add]), "rules")
+    if remove:
+        _wait(client.delete_acls([_exactly(e) for e in remove]), "rule removal")
+    # The controller answers once a change is committed; the broker applies it a moment later.
+    # Return only when the broker's own view (what it authenticates and authorizes by) has it.
+    _until(lambda: set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)) >= set(created),
+           "credentials")
+    _until(lambda: _rules_now(client, everything, set(add), set(remove)), "rules")
+    # A managed principal with no rule left anywhere (a party that left or was excluded) loses its
+    # credential too: its client is refused at the next authentication, not only at authorization.
+    still = {e.principal for e in (on_broker - set(remove)) | rules}
+    gone = sorted(p for p in known if is_managed(p) and p not in principals and p not in still)
+    if gone:
+        _wait(client.alter_user_scram_credentials(
+            [UserScramCredentialDeletion(p, ScramMechanism.SCRAM_SHA_512) for p in gone]), "credential removal")
+        _until(lambda: not set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)) & set(gone),
+               "credential removal")
+    return AccessChanges(tuple(created), tuple(gone), tuple(add), tuple(remove))
+
+
+def grant(admin: KafkaAccess, principal: str, rules: set[AclEntry], secret_file: Callable[[str], Path]) -> None:
+    """Add `principal`'s credential (made when it has none) and `rules`, leaving every other rule
+    as it is: for a component outside the plan, such as a test's probe service. The next `apply`
+    of its environment removes the rules again. Raises AccessApplyError."""
+    client = AdminClient(admin.confluent())
+    path = secret_file(principal)
+    if not path.exists():
+        write_secret(path, new_password())
+    if principal not in set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)):
+        _wait(client.alter_user_scram_credentials([UserScramCredentialUpsertion(
+            principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), read_secret(path).encode())]),
+            "credentials")
+        _until(lambda: principal in set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)),
+               "credentials")
+    if rules:
+        _wait(client.create_acls([_binding(e) for e in sorted(rules)]), "rules")
+        everything = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
+                                      AclPermissionType.ANY)
+        _until(lambda: _rules_now(client, everything, rules, set()), "rules")

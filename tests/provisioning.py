@@ -1,0 +1,34 @@
+"""What an operator does before a deployment starts, done for each test's namespace: its topics,
+credentials and ACLs (`zorgtafel security apply`, services/cli_security.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from services.cli_security import plan_access, provision
+from services.intake.config import IntakeSettings
+from shared.security.apply import apply_access
+from tests.infra import Infra
+
+# Every party the tests refer as or write to; a test that needs another (a newcomer) provisions it.
+NAMESPACE_PARTIES = ("politie-oost-brabant", "veilig-thuis-zuidoost-brabant", "ggd-brabant-zuidoost", "coa-grave")
+
+
+async def provision_namespace(infra: Infra, namespace: str, parties: Sequence[str] = NAMESPACE_PARTIES) -> None:
+    settings = IntakeSettings(
+        kafka_bootstrap_servers=infra.kafka_bootstrap_servers, kafka_security_protocol=infra.kafka_security_protocol,
+        topic_prefix=f"{namespace}.", consumer_group_prefix=namespace, partner_topics=tuple(parties),
+    )
+    await provision(settings, parties)
+
+
+async def retire_namespace(infra: Infra, namespace: str) -> None:
+    """After a test: its ACLs go, so rules do not pile up on the local broker. Credentials stay
+    (the next test's principals are the same): only a party left without any rule loses its."""
+    if not infra.secured:
+        return
+    plan = plan_access(NAMESPACE_PARTIES, f"{namespace}.", namespace)
+    settings = IntakeSettings(kafka_bootstrap_servers=infra.kafka_bootstrap_servers)
+    await asyncio.to_thread(apply_access, infra.admin(), set(), set(plan.principals), settings.secret_file,
+                            topic_prefix=f"{namespace}.", group_prefix=namespace)

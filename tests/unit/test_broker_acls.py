@@ -1,0 +1,103 @@
+"""The broker's ACLs, generated from the code and the register (pure: no broker here)."""
+
+import pytest
+
+from services.catalog import Service
+from services.cli_security import plan_access
+from shared.contracts.topics import (
+    DEAD_LETTER,
+    INTAKE_COMMANDS,
+    INTAKE_EVENTS,
+    RETENTION_COMMANDS,
+    TRIAGE_EVENTS,
+    partner_inbound,
+    partner_inbox,
+)
+from shared.security.acls import (
+    OPERATIONS,
+    STAFF,
+    AclEntry,
+    party_acls,
+    party_principal,
+    service_principal,
+)
+from shared.security.endpoints import UnplaceableEndpointError, endpoints_of
+
+PREFIX, GROUPS = "ns1.", "ns1"
+PARTIES = ("politie-oost-brabant", "veilig-thuis-zuidoost-brabant")
+
+
+def rules() -> set[AclEntry]:
+    return set(plan_access(PARTIES, PREFIX, GROUPS).rules)
+
+
+def allowed(rules: set[AclEntry], principal: str, operation: str, topic: str) -> bool:
+    """Whether Kafka's authorizer would allow it under these rules (LITERAL and PREFIXED)."""
+    return any(
+        r.principal == principal and r.operation == operation and r.resource_type == "TOPIC"
+        and (r.resource_name == topic if r.pattern_type == "LITERAL" else topic.startswith(r.resource_name))
+        for r in rules
+    )
+
+
+def test_a_party_writes_only_its_own_inbound_topic_and_reads_only_its_own_inbox() -> None:
+    everything = rules()
+    a, b = party_principal(PARTIES[0]), PARTIES[1]
+    assert allowed(everything, a, "WRITE", partner_inbound(PARTIES[0]).named(PREFIX))
+    assert allowed(everything, a, "READ", partner_inbox(PARTIES[0]).named(PREFIX))
+    assert not allowed(everything, a, "WRITE", partner_inbound(b).named(PREFIX))
+    assert not allowed(everything, a, "READ", partner_inbox(b).named(PREFIX))
+    assert not allowed(everything, a, "WRITE", INTAKE_COMMANDS.named(PREFIX))
+    assert not allowed(everything, a, "READ", INTAKE_EVENTS.named(PREFIX))
+
+
+def test_a_party_has_nothing_but_its_three_rules() -> None:
+    mine = {r for r in rules() if r.principal == party_principal(PARTIES[0])}
+    assert mine == party_acls(PARTIES[0], PREFIX, GROUPS)
+    assert {(r.resource_type, r.operation) for r in mine} == {("TOPIC", "WRITE"), ("TOPIC", "READ"), ("GROUP", "READ")}
+
+
+def test_a_service_reads_what_its_code_subscribes_to_and_writes_what_it_publishes() -> None:
+    everything, triage = rules(), service_principal("triage")
+    assert allowed(everything, triage, "READ", INTAKE_EVENTS.named(PREFIX))
+    assert allowed(everything, triage, "WRITE", TRIAGE_EVENTS.named(PREFIX))
+    assert allowed(everything, triage, "READ", partner_inbound(PARTIES[1]).named(PREFIX))
+    assert not allowed(everything, triage, "WRITE", INTAKE_EVENTS.named(PREFIX))
+    assert not allowed(everything, triage, "WRITE", INTAKE_COMMANDS.named(PREFIX))
+
+
+def test_no_service_may_write_a_partys_inbound_topic() -> None:
+    everything = rules()
+    for service in Service:
+        for party in PARTIES:
+            assert not allowed(everything, service_principal(service.value), "WRITE", partner_inbound(party).named(PREFIX))
+
+
+def test_staff_write_command_topics_and_read_no_topic() -> None:
+    staff = {r for r in rules() if r.principal == STAFF}
+    assert allowed(staff, STAFF, "WRITE", RETENTION_COMMANDS.named(PREFIX))
+    assert not any(r.operation == "READ" for r in staff)
+    assert not allowed(staff, STAFF, "WRITE", INTAKE_EVENTS.named(PREFIX))
+
+
+def test_operations_change_nothing_and_read_only_dead_letters() -> None:
+    ops = {r for r in rules() if r.principal == OPERATIONS}
+    assert not any(r.operation in {"WRITE", "CREATE", "ALTER_CONFIGS"} for r in ops)
+    topics_read = {r.resource_name for r in ops if r.resource_type == "TOPIC" and r.operation == "READ"}
+    assert topics_read == {DEAD_LETTER.named(PREFIX)}
+
+
+def test_a_consumer_group_rule_names_the_services_own_groups_only() -> None:
+    groups = {r.resource_name for r in rules() if r.principal == service_principal("retention") and r.resource_type == "GROUP"}
+    assert groups and all(g.startswith(f"{GROUPS}.retention.") for g in groups)
+
+
+def test_a_pattern_subscription_no_rule_can_place_is_refused() -> None:
+    class Subscriber:
+        _pattern, topics, group_id = "zorgtafel.partner.{party}.anything.v1", [], "g"
+
+    class Broker:
+        subscribers, publishers = [Subscriber()], []
+
+    with pytest.raises(UnplaceableEndpointError):
+        endpoints_of("probe", Broker(), PREFIX)

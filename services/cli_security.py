@@ -34,10 +34,11 @@ from shared.security.acls import (
     STAFF,
     AclEntry,
     desired_acls,
+    is_managed,
     party_principal,
     service_principal,
 )
-from shared.security.apply import AccessChanges, apply_access
+from shared.security.apply import AccessChanges, apply_access, rotate
 from shared.security.endpoints import endpoints_of
 from shared.settings import ServiceSettings
 from shared.telemetry.logging import configure_logging
@@ -143,6 +144,16 @@ def security_follow(poll_s: float = typer.Option(60.0, help="Seconds between re-
     the broker at once (as zt-admin; run it beside the services)."""
     configure_logging()
     asyncio.run(follow_register(IntakeSettings(), poll_s=poll_s))
+
+
+@security_app.command("rotate")
+def security_rotate(principal: str = typer.Argument(..., help="e.g. zt-intake or party-<code>")) -> None:
+    """Give one principal a new password (broker and its 0600 file); restart its processes after."""
+    if not is_managed(principal):
+        raise typer.BadParameter("only the hub's principals (zt-…) and parties' (party-…) are rotated here")
+    settings = service_settings(Service.intake)
+    rotate(settings.kafka_access(ADMIN), principal, settings.secret_file)
+    console.print(f"rotated {principal}: new password in {settings.secret_file(principal)}; restart its processes")
 
 
 @security_app.command("print")

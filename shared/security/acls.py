@@ -74,9 +74,6 @@ class AclEntry:
     resource_name: str
     operation: Operation
 
-    def describe(self) -> str:
-        return f"User:{self.principal} {self.operation} {self.resource_type}:{self.pattern_type}:{self.resource_name}"
-
 
 @dataclass(frozen=True)
 class Endpoints:

@@ -171,3 +171,20 @@ def grant(admin: KafkaAccess, principal: str, rules: set[AclEntry], secret_file:
         everything = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
                                       AclPermissionType.ANY)
         _until(lambda: _rules_now(client, everything, rules, set()), "rules")
+
+
+def rotate(admin: KafkaAccess, principal: str, secret_file: Callable[[str], Path]) -> None:
+    """Give `principal` a new password: made, kept beside the old one (`.next`), set on the broker,
+    then put in place. A crash in between leaves the `.next` file, which the next run sets again,
+    so the file and the broker never disagree for long. Clients already connected stay connected;
+    a process reads its password when it starts, so restart the principal's processes after.
+    Raises AccessApplyError."""
+    path = secret_file(principal)
+    pending = path.with_name(path.name + ".next")
+    if not pending.exists():
+        write_secret(pending, new_password())
+    client = AdminClient(admin.confluent())
+    _wait(client.alter_user_scram_credentials([UserScramCredentialUpsertion(
+        principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), read_secret(pending).encode())]),
+        "credentials")
+    pending.replace(path)

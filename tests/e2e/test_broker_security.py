@@ -17,10 +17,12 @@ from aiokafka.errors import (
 from pydantic import SecretStr
 
 from services.cli_security import follow_register
+from services.intake.config import IntakeSettings
 from shared.contracts.register import ExcludeParty
 from shared.contracts.topics import INTAKE_COMMANDS, RETENTION_COMMANDS, partner_inbound, partner_inbox
 from shared.messaging.security import KafkaAccess
 from shared.security.acls import party_group_prefix, party_principal
+from shared.security.apply import rotate
 from tests.e2e.test_intake import register_change, register_command
 from tests.infra import Infra
 from tests.provisioning import NAMESPACE_PARTIES, provision_namespace
@@ -141,3 +143,24 @@ async def test_an_excluded_partys_client_is_refused_at_once_while_its_earlier_ca
         finally:
             stop.set()
             await follower
+
+
+async def test_a_rotated_password_replaces_the_old_one(infra: Infra, namespace: str) -> None:
+    principal, inbound = party_principal(PARTY), partner_inbound(PARTY).named(f"{namespace}.")
+    old = infra.access(principal)
+    await asyncio.to_thread(rotate, infra.admin(), principal, IntakeSettings().secret_file)
+    new = infra.access(principal)
+    assert new.password != old.password
+
+    async def accepted(access: KafkaAccess) -> bool | None:
+        try:
+            await write(access, inbound)
+        except KafkaConnectionError:
+            return None
+        return True
+
+    async def refused(access: KafkaAccess) -> bool | None:
+        return None if await accepted(access) else True
+
+    assert await eventually(lambda: accepted(new), timeout_s=20)  # the broker applies it a moment later
+    assert await eventually(lambda: refused(old), timeout_s=20)

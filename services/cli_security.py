@@ -40,7 +40,6 @@ from shared.security.acls import (
 )
 from shared.security.apply import AccessChanges, apply_access, rotate
 from shared.security.endpoints import endpoints_of
-from shared.settings import ServiceSettings
 from shared.telemetry.logging import configure_logging
 
 console = Console(soft_wrap=True)
@@ -55,14 +54,6 @@ class AccessPlan:
     principals: frozenset[str]
     rules: frozenset[AclEntry]
     parties: tuple[str, ...]
-
-
-def current_parties(settings: ServiceSettings) -> tuple[str, ...]:
-    """The parties whose access is planned: the configured ones (tests name a few), else every
-    party of the register's seed. Slice 1 of issue 11: register changes after the seed reach the
-    broker at the next `apply`."""
-    configured = getattr(settings, "partner_topics", ())
-    return tuple(configured) or tuple(p.code for p in load_seed().parties)
 
 
 def plan_access(parties: Sequence[str], topic_prefix: str, group_prefix: str) -> AccessPlan:
@@ -80,9 +71,11 @@ def plan_access(parties: Sequence[str], topic_prefix: str, group_prefix: str) ->
     return AccessPlan(frozenset(principals), frozenset(rules), tuple(parties))
 
 
-async def provision(settings: ServiceSettings, parties: Sequence[str] | None = None) -> AccessChanges:
-    """Topics, credentials and ACLs of `settings`' environment, as the administrator."""
-    parties = tuple(parties) if parties is not None else current_parties(settings)
+async def provision(settings: IntakeSettings, parties: Sequence[str] | None = None) -> AccessChanges:
+    """Topics, credentials and ACLs of `settings`' environment, as the administrator, for
+    `parties` (the register's parties today when None: never the seed, which would give a party
+    excluded since its access back)."""
+    parties = tuple(parties) if parties is not None else await register_parties(settings)
     plan = plan_access(parties, settings.topic_prefix, settings.consumer_group_prefix)
     admin = settings.kafka_access(ADMIN)
     policy = load_policy(settings.retention_policy)
@@ -120,20 +113,28 @@ async def follow_register(settings: IntakeSettings, *, poll_s: float = 60.0, sto
         auto_offset_reset="latest",
     )
     await consumer.start()
+    retry_s = 1.0
     try:
         while not stop.is_set():
-            changes = await provision(settings, await register_parties(settings))
-            if changes.changed:
-                log.info("access.applied", credentials_created=len(changes.credentials_created),
-                         credentials_removed=len(changes.credentials_removed), rules_added=len(changes.rules_added),
-                         rules_removed=len(changes.rules_removed))
-            await consumer.commit()
-            waiting = asyncio.create_task(consumer.getmany(timeout_ms=int(poll_s * 1000)))
+            try:
+                changes = await provision(settings, await register_parties(settings))
+                if changes.changed:
+                    log.info("access.applied", credentials_created=len(changes.credentials_created),
+                             credentials_removed=len(changes.credentials_removed),
+                             rules_added=len(changes.rules_added), rules_removed=len(changes.rules_removed))
+                await consumer.commit()
+                wait_s, retry_s = poll_s, 1.0
+            except Exception as exc:  # the follower outlives a failed pass: exclusions must still arrive
+                log.warning("access.apply_failed", error_type=type(exc).__name__, retry_in_s=retry_s)
+                wait_s, retry_s = retry_s, min(retry_s * 2, poll_s)
+            waiting = asyncio.create_task(consumer.getmany(timeout_ms=int(wait_s * 1000)))
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
             if not waiting.done():
                 waiting.cancel()
+            elif waiting.exception() is not None:  # said, and the next pass applies anyway
+                log.warning("access.fetch_failed", error_type=type(waiting.exception()).__name__)
     finally:
         await consumer.stop()
 
@@ -151,7 +152,7 @@ def security_rotate(principal: str = typer.Argument(..., help="e.g. zt-intake or
     """Give one principal a new password (broker and its 0600 file); restart its processes after."""
     if not is_managed(principal):
         raise typer.BadParameter("only the hub's principals (zt-…) and parties' (party-…) are rotated here")
-    settings = service_settings(Service.intake)
+    settings = IntakeSettings()
     rotate(settings.kafka_access(ADMIN), principal, settings.secret_file)
     console.print(f"rotated {principal}: new password in {settings.secret_file(principal)}; restart its processes")
 
@@ -159,8 +160,8 @@ def security_rotate(principal: str = typer.Argument(..., help="e.g. zt-intake or
 @security_app.command("print")
 def security_print(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
     """The plan for review: every principal's rules (ZT_TOPIC_PREFIX, ZT_CONSUMER_GROUP_PREFIX)."""
-    settings = service_settings(Service.intake, kafka_security_protocol="PLAINTEXT")
-    plan = plan_access(current_parties(settings), settings.topic_prefix, settings.consumer_group_prefix)
+    settings = IntakeSettings(kafka_security_protocol="PLAINTEXT")
+    plan = plan_access(asyncio.run(register_parties(settings)), settings.topic_prefix, settings.consumer_group_prefix)
     rows = sorted(plan.rules)
     if as_json:
         typer.echo(json.dumps([r.__dict__ for r in rows], indent=2))
@@ -175,8 +176,7 @@ def security_print(as_json: bool = typer.Option(False, "--json", help="Print a J
 @security_app.command("apply")
 def security_apply() -> None:
     """Create topics, credentials and ACLs as the plan says (as zt-admin); idempotent."""
-    settings = service_settings(Service.intake)
-    changes = asyncio.run(provision(settings))
+    changes = asyncio.run(provision(IntakeSettings()))
     console.print(
         f"credentials created {len(changes.credentials_created)}, removed {len(changes.credentials_removed)}; "
         f"rules added {len(changes.rules_added)}, removed {len(changes.rules_removed)}"

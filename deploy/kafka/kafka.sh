@@ -6,6 +6,8 @@
 # Every command is safe to call twice. Data, logs, certificates and secrets live under
 # $ZT_STATE_DIR (git-ignored); secrets are generated per machine, mode 0600 in 0700 folders.
 set -euo pipefail
+# Everything this script writes (the broker's logs hold every message) is its owner's alone.
+umask 077
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/lib.sh
@@ -75,10 +77,13 @@ make_certificates() {
 }
 
 render_config() {
-  mkdir -p "$DATA"
-  (umask 077; sed -e "s#@DATA_DIR@#$DATA#" -e "s#@PORT@#$PORT#" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#" \
-      -e "s#@TLS_DIR@#$TLS#" -e "s#@BROKER_PASSWORD@#$(secret zt-broker)#" -e "s#@KEYSTORE_PASSWORD@#$(secret keystore)#" \
-      "$HERE/server.properties.in" > "$CONF"); chmod 600 "$CONF"
+  mkdir -p "$DATA"; chmod 700 "$STATE"
+  # The substitutions go through a 0600 file, not sed's arguments: no secret in a process list.
+  local script="$STATE/render.sed"
+  printf 's#@DATA_DIR@#%s#\ns#@PORT@#%s#\ns#@CONTROLLER_PORT@#%s#\ns#@TLS_DIR@#%s#\ns#@BROKER_PASSWORD@#%s#\ns#@KEYSTORE_PASSWORD@#%s#\n' \
+    "$DATA" "$PORT" "$CONTROLLER_PORT" "$TLS" "$(secret zt-broker)" "$(secret keystore)" > "$script"
+  sed -f "$script" "$HERE/server.properties.in" > "$CONF"; chmod 600 "$CONF"
+  rm -f "$script"
 }
 
 format_storage() {

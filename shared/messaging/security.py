@@ -40,13 +40,23 @@ def read_secret(path: Path) -> str:
 
 
 def write_secret(path: Path, value: str) -> None:
-    """Write `value` to `path` with mode 0600 (its folder 0700), never readable in between."""
+    """Write `value` to `path` with mode 0600 (its folder 0700): written to a new file that only
+    its owner could ever open, flushed to disk, then renamed over `path`, so no reader ever sees
+    it readable by others or half written."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path.parent, 0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fresh = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(value + "\n")
-    os.chmod(path, 0o600)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(fresh, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def new_password() -> str:

@@ -171,10 +171,11 @@ def desired_acls(
 
 def owned_by(entry: AclEntry, topic_prefix: str, group_prefix: str) -> bool:
     """Whether a rule on the broker belongs to this environment (so `apply` may remove it): its
-    resource lies under the environment's topic or group prefix. An empty topic prefix (a
-    dedicated deployment) owns every topic rule."""
+    resource lies under the environment's topics (`<topic_prefix>zorgtafel.`) or consumer groups
+    (`<group_prefix>.`). With an empty topic prefix that is `zorgtafel.` only, never another
+    environment's `acc.zorgtafel.`."""
     if entry.resource_type == "TOPIC":
-        return entry.resource_name.startswith(topic_prefix)
+        return entry.resource_name.startswith(f"{topic_prefix}{PREFIX}.")
     if entry.resource_type == "GROUP":
         return entry.resource_name.startswith(f"{group_prefix}.")
     return False

@@ -116,9 +116,10 @@ def apply_access(
     upserts = []
     for principal in sorted(principals):
         path = secret_file(principal)
-        if not path.exists():
+        # A principal the broker does not know gets a new password, never an old file's (a party
+        # excluded and admitted again does not get its former secret back); a missing file too.
+        if principal not in known or not path.exists():
             write_secret(path, new_password())
-        if principal not in known:
             created.append(principal)
             upserts.append(UserScramCredentialUpsertion(
                 principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS),
@@ -147,6 +148,8 @@ def apply_access(
     if gone:
         _wait(client.alter_user_scram_credentials(
             [UserScramCredentialDeletion(p, ScramMechanism.SCRAM_SHA_512) for p in gone]), "credential removal")
+        for principal in gone:  # the secret of a credential that no longer exists goes too
+            secret_file(principal).unlink(missing_ok=True)
         _until(lambda: not set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)) & set(gone),
                "credential removal")
     return AccessChanges(tuple(created), tuple(gone), tuple(add), tuple(remove))
@@ -158,9 +161,8 @@ def grant(admin: KafkaAccess, principal: str, rules: set[AclEntry], secret_file:
     of its environment removes the rules again. Raises AccessApplyError."""
     client = AdminClient(admin.confluent())
     path = secret_file(principal)
-    if not path.exists():
+    if principal not in set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)) or not path.exists():
         write_secret(path, new_password())
-    if principal not in set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)):
         _wait(client.alter_user_scram_credentials([UserScramCredentialUpsertion(
             principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), read_secret(path).encode())]),
             "credentials")
@@ -181,9 +183,11 @@ def rotate(admin: KafkaAccess, principal: str, secret_file: Callable[[str], Path
     Raises AccessApplyError."""
     path = secret_file(principal)
     pending = path.with_name(path.name + ".next")
+    client = AdminClient(admin.confluent())
+    if principal not in set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)):
+        raise AccessApplyError(f"{principal} has no credential to rotate (apply gives one to a principal of the plan)")
     if not pending.exists():
         write_secret(pending, new_password())
-    client = AdminClient(admin.confluent())
     _wait(client.alter_user_scram_credentials([UserScramCredentialUpsertion(
         principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), read_secret(pending).encode())]),
         "credentials")

@@ -17,6 +17,7 @@ from shared.security.acls import (
     OPERATIONS,
     STAFF,
     AclEntry,
+    owned_by,
     party_acls,
     party_principal,
     service_principal,
@@ -101,3 +102,21 @@ def test_a_pattern_subscription_no_rule_can_place_is_refused() -> None:
 
     with pytest.raises(UnplaceableEndpointError):
         endpoints_of("probe", Broker(), PREFIX)
+
+
+def test_an_environment_owns_only_its_own_topic_and_group_rules() -> None:
+    def rule(kind: str, name: str) -> AclEntry:
+        return AclEntry("zt-intake", kind, "LITERAL", name, "READ")  # type: ignore[arg-type]
+
+    assert owned_by(rule("TOPIC", "ns1.zorgtafel.intake.events.v1"), PREFIX, GROUPS)
+    assert not owned_by(rule("TOPIC", "ns2.zorgtafel.intake.events.v1"), PREFIX, GROUPS)
+    # A dedicated deployment (no prefix) does not own a namespaced environment's rules.
+    assert owned_by(rule("TOPIC", "zorgtafel.intake.events.v1"), "", "zorgtafel")
+    assert not owned_by(rule("TOPIC", "ns1.zorgtafel.intake.events.v1"), "", "zorgtafel")
+    assert owned_by(rule("GROUP", "ns1.intake.commands"), PREFIX, GROUPS)
+    assert not owned_by(rule("GROUP", "ns10.intake.commands"), PREFIX, GROUPS)
+
+
+def test_a_partys_consumer_groups_are_its_own_prefix_only() -> None:
+    groups = {r.resource_name for r in rules() if r.principal == party_principal(PARTIES[0]) and r.resource_type == "GROUP"}
+    assert groups == {f"{GROUPS}.partner.{PARTIES[0]}."}

@@ -6,8 +6,6 @@
 # Every command is safe to call twice. Data, logs, certificates and secrets live under
 # $ZT_STATE_DIR (git-ignored); secrets are generated per machine, mode 0600 in 0700 folders.
 set -euo pipefail
-# Everything this script writes (the broker's logs hold every message) is its owner's alone.
-umask 077
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=deploy/lib.sh
@@ -31,7 +29,9 @@ install() {
   command -v java >/dev/null || { log "java (JDK 17+) is required"; exit 1; }
   if [ -f "$LIBS/.complete" ]; then return 0; fi
   command -v mvn >/dev/null || { log "mvn is required to resolve the broker from Maven Central"; exit 1; }
-  mkdir -p "$STATE"
+  # The broker's folder is its owner's alone: its log segments hold every message. Only this
+  # folder: the state folder above it is shared with PostgreSQL's, whose server runs as postgres.
+  mkdir -p "$STATE"; chmod 700 "$STATE"
   log "resolving the broker classpath from Maven Central into $LIBS"
   rm -rf "$LIBS"
   if ! mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
@@ -47,6 +47,7 @@ running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 secret() {
   local file="$SECRETS/$1.password"
   if [ ! -s "$file" ]; then
+    mkdir -p "$(dirname "$SECRETS")"  # shared state folder: default mode
     (umask 077; mkdir -p "$SECRETS"; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > "$file")
   fi
   chmod 700 "$SECRETS"; chmod 600 "$file"

@@ -183,8 +183,11 @@ async def one_round(rows: int, per_case: int, batch: int, raw_first: bool) -> Ro
     url = url.render_as_string(hide_password=False)  # the runtimes add _intake and _retention
     purge_records_table(intake_models.Base.metadata)  # install_retention adds it in production
     # build_runtime connects to nothing: its broker is built but never started (no Kafka here).
-    intake = build_runtime("intake", IntakeSettings(database_url=url), intake_models.Base.metadata)
-    retention = build_runtime("retention", RetentionSettings(database_url=url), retention_models.Base.metadata)
+    # It never connects to Kafka, so it needs no broker credential (a fresh machine has none yet).
+    intake = build_runtime("intake", IntakeSettings(database_url=url, kafka_security_protocol="PLAINTEXT"),
+                           intake_models.Base.metadata)
+    retention = build_runtime("retention", RetentionSettings(database_url=url, kafka_security_protocol="PLAINTEXT"),
+                              retention_models.Base.metadata)
     cases = [uuid.uuid4() for _ in range(-(-rows // per_case))]
     raw_s = 0.0
     try:

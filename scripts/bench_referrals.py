@@ -31,6 +31,7 @@ from services.intake.models import Referral  # noqa: E402
 from shared.crypto import open_sealed, party_key, seal  # noqa: E402
 from shared.telemetry.processing import InMemoryProcessingLog  # noqa: E402
 from tests import infra as infra_module  # noqa: E402
+from tests.provisioning import provision_namespace  # noqa: E402
 from tests.support import MASTER, PARTY, Partner, a_referral, personal_data, settings_for  # noqa: E402
 
 
@@ -45,6 +46,8 @@ def bench_sealing(n: int = 20_000) -> float:
 async def bench_intake(count: int) -> None:
     infra = infra_module.provide()
     namespace = f"bench{uuid.uuid4().hex[:8]}"
+    # As an operator does before a deployment starts: its topics, credentials and ACLs.
+    await provision_namespace(infra, namespace, (PARTY,))
     settings = settings_for(IntakeSettings, infra, namespace, partner_topics=(PARTY,))
     runtime = create_runtime(settings, processing_log=InMemoryProcessingLog())
     # Each referral is about another person, so none is linked as a repeat.

@@ -10,7 +10,7 @@ secret files (0600) and sent to the broker only as SCRAM upserts; they are never
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,18 +52,32 @@ class AccessChanges:
         return bool(self.credentials_created or self.credentials_removed or self.rules_added or self.rules_removed)
 
 
+# Every rule on the broker: what `describe_acls` reads to compare with the plan.
+EVERYTHING = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
+                              AclPermissionType.ANY)
+
+
+def _fields(entry: AclEntry) -> tuple[object, ...]:
+    return (ResourceType[entry.resource_type], entry.resource_name, ResourcePatternType[entry.pattern_type],
+            f"User:{entry.principal}", "*", AclOperation[entry.operation], AclPermissionType.ALLOW)
+
+
 def _binding(entry: AclEntry) -> AclBinding:
-    return AclBinding(
-        ResourceType[entry.resource_type], entry.resource_name, ResourcePatternType[entry.pattern_type],
-        f"User:{entry.principal}", "*", AclOperation[entry.operation], AclPermissionType.ALLOW,
-    )
+    return AclBinding(*_fields(entry))
 
 
 def _exactly(entry: AclEntry) -> AclBindingFilter:
-    return AclBindingFilter(
-        ResourceType[entry.resource_type], entry.resource_name, ResourcePatternType[entry.pattern_type],
-        f"User:{entry.principal}", "*", AclOperation[entry.operation], AclPermissionType.ALLOW,
-    )
+    return AclBindingFilter(*_fields(entry))
+
+
+def _known(client: AdminClient) -> set[str]:
+    """The principals the broker has a SCRAM credential for."""
+    return set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S))
+
+
+def _upsert(principal: str, path: Path) -> UserScramCredentialUpsertion:
+    return UserScramCredentialUpsertion(
+        principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), read_secret(path).encode())
 
 
 def _entry(binding: AclBinding) -> AclEntry | None:
@@ -74,10 +88,9 @@ def _entry(binding: AclBinding) -> AclEntry | None:
                     binding.name, binding.operation.name)  # type: ignore[arg-type]
 
 
-def _wait(futures: dict[object, object] | Iterable[object], what: str) -> None:
-    items = futures.items() if isinstance(futures, dict) else ((f, f) for f in futures)
+def _wait(futures: dict[object, object], what: str) -> None:
     failed = []
-    for key, future in items:
+    for key, future in futures.items():
         try:
             future.result(timeout=TIMEOUT_S)  # type: ignore[attr-defined]
         except KafkaException as exc:
@@ -86,8 +99,12 @@ def _wait(futures: dict[object, object] | Iterable[object], what: str) -> None:
         raise AccessApplyError(f"{what} refused: {'; '.join(sorted(map(str, failed)))[:2000]}")
 
 
-def _rules_now(client: AdminClient, everything: AclBindingFilter, added: set[AclEntry], removed: set[AclEntry]) -> bool:
-    now = {e for b in client.describe_acls(everything).result(timeout=TIMEOUT_S) if (e := _entry(b))}
+def _rules(client: AdminClient) -> set[AclEntry]:
+    return {e for b in client.describe_acls(EVERYTHING).result(timeout=TIMEOUT_S) if (e := _entry(b))}
+
+
+def _rules_now(client: AdminClient, added: set[AclEntry], removed: set[AclEntry]) -> bool:
+    now = _rules(client)
     return added <= now and not (removed & now)
 
 
@@ -111,7 +128,7 @@ def apply_access(
     """Credentials for `principals` (made and stored when missing), exactly `rules` among this
     environment's rules of managed principals. Raises AccessApplyError, SecretFileError."""
     client = AdminClient(admin.confluent())
-    known = set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S))
+    known = _known(client)
     created = []
     upserts = []
     for principal in sorted(principals):
@@ -121,15 +138,11 @@ def apply_access(
         if principal not in known or not path.exists():
             write_secret(path, new_password())
             created.append(principal)
-            upserts.append(UserScramCredentialUpsertion(
-                principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS),
-                read_secret(path).encode()))
+            upserts.append(_upsert(principal, path))
     if upserts:
         _wait(client.alter_user_scram_credentials(upserts), "credentials")
 
-    everything = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
-                                  AclPermissionType.ANY)
-    on_broker = {e for b in client.describe_acls(everything).result(timeout=TIMEOUT_S) if (e := _entry(b))}
+    on_broker = _rules(client)
     mine = {e for e in on_broker if is_managed(e.principal) and owned_by(e, topic_prefix, group_prefix)}
     add, remove = sorted(rules - on_broker), sorted(mine - rules)
     if add:
@@ -138,9 +151,8 @@ def apply_access(
         _wait(client.delete_acls([_exactly(e) for e in remove]), "rule removal")
     # The controller answers once a change is committed; the broker applies it a moment later.
     # Return only when the broker's own view (what it authenticates and authorizes by) has it.
-    _until(lambda: set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)) >= set(created),
-           "credentials")
-    _until(lambda: _rules_now(client, everything, set(add), set(remove)), "rules")
+    _until(lambda: _known(client) >= set(created), "credentials")
+    _until(lambda: _rules_now(client, set(add), set(remove)), "rules")
     # A managed principal with no rule left anywhere (a party that left or was excluded) loses its
     # credential too: its client is refused at the next authentication, not only at authorization.
     still = {e.principal for e in (on_broker - set(remove)) | rules}
@@ -150,8 +162,7 @@ def apply_access(
             [UserScramCredentialDeletion(p, ScramMechanism.SCRAM_SHA_512) for p in gone]), "credential removal")
         for principal in gone:  # the secret of a credential that no longer exists goes too
             secret_file(principal).unlink(missing_ok=True)
-        _until(lambda: not set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)) & set(gone),
-               "credential removal")
+        _until(lambda: not _known(client) & set(gone), "credential removal")
     return AccessChanges(tuple(created), tuple(gone), tuple(add), tuple(remove))
 
 
@@ -161,18 +172,13 @@ def grant(admin: KafkaAccess, principal: str, rules: set[AclEntry], secret_file:
     of its environment removes the rules again. Raises AccessApplyError."""
     client = AdminClient(admin.confluent())
     path = secret_file(principal)
-    if principal not in set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)) or not path.exists():
+    if principal not in _known(client) or not path.exists():
         write_secret(path, new_password())
-        _wait(client.alter_user_scram_credentials([UserScramCredentialUpsertion(
-            principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), read_secret(path).encode())]),
-            "credentials")
-        _until(lambda: principal in set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)),
-               "credentials")
+        _wait(client.alter_user_scram_credentials([_upsert(principal, path)]), "credentials")
+        _until(lambda: principal in _known(client), "credentials")
     if rules:
         _wait(client.create_acls([_binding(e) for e in sorted(rules)]), "rules")
-        everything = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
-                                      AclPermissionType.ANY)
-        _until(lambda: _rules_now(client, everything, rules, set()), "rules")
+        _until(lambda: _rules_now(client, rules, set()), "rules")
 
 
 def rotate(admin: KafkaAccess, principal: str, secret_file: Callable[[str], Path]) -> None:
@@ -184,11 +190,9 @@ def rotate(admin: KafkaAccess, principal: str, secret_file: Callable[[str], Path
     path = secret_file(principal)
     pending = path.with_name(path.name + ".next")
     client = AdminClient(admin.confluent())
-    if principal not in set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S)):
+    if principal not in _known(client):
         raise AccessApplyError(f"{principal} has no credential to rotate (apply gives one to a principal of the plan)")
     if not pending.exists():
         write_secret(pending, new_password())
-    _wait(client.alter_user_scram_credentials([UserScramCredentialUpsertion(
-        principal, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), read_secret(pending).encode())]),
-        "credentials")
+    _wait(client.alter_user_scram_credentials([_upsert(principal, pending)]), "credentials")
     pending.replace(path)

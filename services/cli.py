@@ -23,6 +23,7 @@ from services.cli_audit import audit_typers, trail
 from services.cli_retention import retention_typers
 from services.cli_security import security_typers
 from services.cli_staff import staff_typers
+from services.cli_staff_keys import staff_keys_typers
 from services.cli_trace import trace
 from services.intake.config import IntakeSettings
 from shared.audit.activities import RegisterError
@@ -51,7 +52,7 @@ app = typer.Typer(
 topics_app = typer.Typer(help="The topic registry on the broker.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 console = Console(soft_wrap=True)
-for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers()}.items():
+for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers(), **staff_keys_typers()}.items():
     app.add_typer(_typer, name=_name)
 app.command("trail")(trail)
 app.command("trace")(trace)

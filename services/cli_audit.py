@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from services.audit.config import AuditSettings
-from services.cli_retention import CASE_ID, STAFF, read_side
+from services.cli_retention import CASE_ID, STAFF, as_staff, read_side
 
 # Piped or captured output gets the whole row (trace ids are 32 characters), not a fold at 80 columns.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -41,6 +41,8 @@ def _iso_ms(ms: int) -> str:
 def _access_text(r: dict[str, Any]) -> str:
     """An access record in words: who looked into or was given what, in which role, on what basis."""
     who = f'{r["actor_type"]} {r["actor"]} as {r["role"]}' + (f' for {r["on_behalf_of"]}' if r["on_behalf_of"] else "")
+    if r.get("actor_check") not in (None, "hub", "verified"):  # a staff member's look whose signer is not proved
+        who += f' (identity NOT proved: {r["actor_check"]})'
     items = f' ({", ".join(r["items"])})' if r["items"] else ""
     if r["kind"] == "disclosure":
         return f'{r["view"]}{items} disclosed to {who}, {r["authorisation"]}'
@@ -92,12 +94,10 @@ def trail_of(case_id: uuid.UUID, staff_id: str) -> dict[str, Any]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.audit.view import case_audit
-    from services.intake.config import IntakeSettings
-    from services.procesregisseur import Procesregisseur
     from services.retention.view import case_ledger
 
     async def look() -> dict[str, Any]:
-        async with Procesregisseur(IntakeSettings(), staff_id) as pr:
+        async with as_staff(staff_id) as pr:
             await pr.log_view(case_id, "trail", kind="trail")
         audit = await case_audit(case_id)
         try:

@@ -32,6 +32,20 @@ def staff_id(text: str) -> str:
 
 
 STAFF = typer.Option(..., "--by", callback=staff_id, help="Your pseudonymous staff id, e.g. pr-01 (never a name)")
+
+
+def as_staff(staff_id: str) -> Any:
+    """The staff tools (a Procesregisseur) acting as `staff_id`, whose key must be on this machine;
+    without it, a usage error that says how to enrol instead of a traceback."""
+    from services.intake.config import IntakeSettings
+    from services.procesregisseur import Procesregisseur
+    from shared.security.staff_register import StaffKeyError
+
+    try:
+        return Procesregisseur(IntakeSettings(), staff_id)
+    except StaffKeyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 DECISIONS = ("granted", "legal_duty_to_keep", "safety", "ongoing_complaint")
 
 

@@ -17,9 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from services.cli_retention import STAFF, as_staff
 from services.intake.config import IntakeSettings
-from shared.contracts.envelope import Command
 from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
+from shared.contracts.staff import StaffCommand
 from shared.contracts.triage import DecisionType
 
 console = Console(soft_wrap=True)
@@ -53,11 +54,11 @@ def parties_list(
     console.print(f"{len(parties)} parties on {day.isoformat()}")
 
 
-def _send(command: Command) -> None:
-    from services.procesregisseur import Procesregisseur
+def _send(staff_id: str, command: StaffCommand) -> None:
+    """Send a register change signed by `staff_id` (a Manager: art. 20.4, 21.3, 23.2)."""
 
     async def send() -> None:
-        async with Procesregisseur(IntakeSettings(), "cli") as pr:
+        async with as_staff(staff_id) as pr:
             await pr.send(command)
 
     asyncio.run(send())
@@ -77,31 +78,32 @@ def parties_admit(
     seat: str | None = typer.Option(None),
     office_address: str | None = typer.Option(None),
     effective_on: str = typer.Option(..., help="YYYY-MM-DD: the day Bijlage 1 was signed"),
+    by: str = STAFF,
 ) -> None:
     """Accession of an organisation after every party consented (art. 20.4)."""
     party = PartyDetails(code=code, name=name, kind=kind, sector=sector, seat=seat, office_address=office_address)  # type: ignore[arg-type]
-    _send(AdmitParty(**_new(), party=party, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
+    _send(by, AdmitParty(**_new(), party=party, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
 
 
 @parties_app.command("leave")
-def parties_leave(code: str, effective_on: str = typer.Option(..., help="YYYY-MM-DD")) -> None:
+def parties_leave(code: str, effective_on: str = typer.Option(..., help="YYYY-MM-DD"), by: str = STAFF) -> None:
     """A party ends its participation (art. 21.3)."""
-    _send(RecordPartyLeaving(**_new(), code=code, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
+    _send(by, RecordPartyLeaving(**_new(), code=code, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
 
 
 @parties_app.command("exclude")
-def parties_exclude(code: str, effective_on: str = typer.Option("", help="YYYY-MM-DD; default today")) -> None:
+def parties_exclude(
+    code: str, effective_on: str = typer.Option("", help="YYYY-MM-DD; default today"), by: str = STAFF
+) -> None:
     """The Regionale Tafel excludes a party with immediate effect (art. 23.2)."""
     day = date.fromisoformat(effective_on) if effective_on else datetime.now(UTC).date()
-    _send(ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
+    _send(by, ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
 
 
 def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], Any], missing: str) -> None:
     """Log the look into the dossier first, then read and print it: no look goes unlogged."""
-    from services.procesregisseur import Procesregisseur
-
     async def look() -> Any:
-        async with Procesregisseur(IntakeSettings(), staff_id) as pr:
+        async with as_staff(staff_id) as pr:
             await pr.log_view(uuid.UUID(case_id), view)
         return await read(uuid.UUID(case_id))
 
@@ -112,10 +114,8 @@ def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], An
     typer.echo(json.dumps(state, indent=2, default=str))
 
 
-def _procesregisseur_command(staff_id: str, build: Callable[[Any], Command]) -> None:
-    from services.procesregisseur import Procesregisseur
-
-    pr = Procesregisseur(IntakeSettings(), staff_id)
+def _procesregisseur_command(staff_id: str, build: Callable[[Any], StaffCommand]) -> None:
+    pr = as_staff(staff_id)
     command = build(pr)
 
     async def send() -> None:
@@ -128,7 +128,6 @@ def _procesregisseur_command(staff_id: str, build: Callable[[Any], Command]) -> 
         console.print(f"meeting id: {command.meeting_id}")  # type: ignore[attr-defined]
 
 
-STAFF = typer.Option(..., "--by", help="Your pseudonymous staff id, e.g. pr-01 (never a name)")
 
 
 @intake_app.command("accept")
@@ -254,7 +253,7 @@ def meeting_plan(
 ) -> None:
     """Adopt (or revise: a new version) the plan van aanpak (art. 8.4b-c)."""
 
-    def build(pr: Any) -> Command:
+    def build(pr: Any) -> StaffCommand:
         parts = [a.split("|", 3) for a in action]
         if any(len(p) != 4 for p in parts):
             raise typer.BadParameter("each --action is party|YYYY-MM-DD|description|information need")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from services.catalog import Service, service_module
 from services.cli_security import provision
-from services.demo_audit import show_audit
+from services.demo_audit import DEMO_STAFF, show_audit
 from services.demo_retention import demo_retention_settings, print_purge, wait_for_purge
 from services.intake.config import IntakeSettings
 from services.intake.models import Case, Referral
@@ -41,6 +41,7 @@ from shared.contracts.triage import DecisionType, consultation_question_aad
 from shared.crypto import MasterKey, Sealed
 from shared.runtime import Runtime
 from shared.security.acls import party_principal
+from shared.security.staff_register import enrol
 from shared.telemetry.processing import InMemoryProcessingLog
 from shared.telemetry.tracing import setup_tracing
 
@@ -70,8 +71,11 @@ async def run_demo(count: int, console: Console) -> int:
     assert isinstance(settings, IntakeSettings)
     prefix = settings.topic_prefix
     master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
-    # As the operator would first: the environment's topics, credentials and ACLs (as zt-admin).
+    # As the operator would first: the environment's topics, credentials and ACLs (as zt-admin),
+    # and the demo's Procesregisseur enrolled in the staff register (zorgtafel staff enrol pr-demo).
     await provision(settings)
+    enrol(settings.staff_register_file(), settings.staff_key_file(DEMO_STAFF), DEMO_STAFF, ("procesregisseur",),
+          now=datetime.now(UTC), valid_for=timedelta(days=1))
     partners = [PartnerSystem.local(p, settings.kafka_access(party_principal(p)), master, prefix) for p in DEMO_PARTIES]
     run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     partner_traces = setup_tracing(
@@ -114,7 +118,7 @@ async def run_demo(count: int, console: Console) -> int:
         cases = await _wait(lambda: _cases(intake, [r for _, r in references]), count)
         # The Procesregisseur accepts every referral but the last, which shows a decline.
         declined = references[-1][1] if count > 1 else None
-        async with Procesregisseur(settings, "pr-demo") as pr:
+        async with Procesregisseur(settings, DEMO_STAFF) as pr:
             for reference, case in cases.items():
                 if reference == declined:
                     await pr.send(pr.decline(case.case_id, "Demo: één keten volstaat (criterium C)."))
@@ -167,7 +171,7 @@ async def _triage_first_case(
     referrer, *consulted = partners
     question = "Is betrokkene bij u bekend, en op welke leefgebieden speelt iets?"
     consultation_ids: set[str] = set()
-    async with Procesregisseur(settings, "pr-demo") as pr:
+    async with Procesregisseur(settings, DEMO_STAFF) as pr:
         await pr.send(pr.consult(case_id, [p.party for p in consulted], question))
         for partner, domain in zip(consulted, (LifeDomain.FAMILY_AND_PARENTING, LifeDomain.MENTAL_HEALTH), strict=True):
             requests = await _wait(lambda p=partner: _requests_about(p, case_id), 1)
@@ -194,7 +198,7 @@ async def _casusoverleg(settings: IntakeSettings, case_id: uuid.UUID, partners: 
     and afschaling."""
     police, veilig_thuis, ggd = partners
     await asyncio.sleep(1)  # casemeeting prepares the case from triage's decision
-    async with Procesregisseur(settings, "pr-demo") as pr:
+    async with Procesregisseur(settings, DEMO_STAFF) as pr:
         schedule = pr.schedule(case_id, datetime.now(UTC) + timedelta(days=7))
         await pr.send(schedule)
         meeting_id = schedule.meeting_id

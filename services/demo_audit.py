@@ -19,6 +19,7 @@ from services.retention.view import case_ledger
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity
 
+DEMO_STAFF = "pr-demo"  # the demo's Procesregisseur, enrolled by the demo itself
 PURGING_SERVICES = 3  # intake, triage and casemeeting each record their purge
 PURGES = (Activity.SCHONING, Activity.VERWIJDERING)
 
@@ -28,7 +29,7 @@ async def show_audit(settings: IntakeSettings, runtimes: list[Runtime], case_id:
     URL and waterfall of the case's trace. False when the audit store lacks the purge records."""
     audit_settings = AuditSettings()
     audit = await _wait_for_purge_records(case_id, audit_settings)
-    async with Procesregisseur(settings, "pr-demo") as pr:
+    async with Procesregisseur(settings, DEMO_STAFF) as pr:
         await pr.log_view(case_id, "trail", kind="trail")
     ledger = await case_ledger(case_id, RetentionSettings())
     found = {"case_id": str(case_id), "data_subject_id": audit["data_subject_id"], "steps": trail_rows(audit, ledger)}

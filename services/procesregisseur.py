@@ -1,6 +1,8 @@
 """The Procesregisseur's commands (covenant art. 12.2a-e), as the CLI and the demo send them.
 
 Free text (a question, a reason for declining) is sealed for the hub before it goes on Kafka.
+Every command is signed with the staff member's own key (shared/security/staff_identity.py), so
+the services carry it out as that person's, or refuse it.
 """
 
 from __future__ import annotations
@@ -41,13 +43,8 @@ from shared.contracts.intake import (
     question_aad,
 )
 from shared.contracts.rights import DecideErasure, RefusalReason, RequestAccessExport
-from shared.contracts.topics import (
-    AUDIT_EVENTS,
-    INTAKE_COMMANDS,
-    MEETING_COMMANDS,
-    RETENTION_COMMANDS,
-    TRIAGE_COMMANDS,
-)
+from shared.contracts.staff import StaffCommand
+from shared.contracts.topics import AUDIT_EVENTS
 from shared.contracts.triage import (
     ConsultParties,
     DecideTriage,
@@ -58,13 +55,19 @@ from shared.contracts.triage import (
 )
 from shared.crypto import MasterKey, Sealed, party_key, party_kid, seal_text
 from shared.security.acls import STAFF
+from shared.security.staff_identity import command_topic, sign, sign_record
+from shared.security.staff_register import load_signing_key
 from shared.settings import ServiceSettings
 from shared.telemetry.processing import Pseudonymizer
 
 
 class Procesregisseur:
+    """The staff tools' side of the hub for one staff member, whose private key must be on this
+    machine (`zorgtafel staff enrol <staff-id>`); StaffKeyError when it is not."""
+
     def __init__(self, settings: ServiceSettings, staff_id: str) -> None:
         self.staff_id = staff_id
+        self._signing_key = load_signing_key(settings.staff_key_file(staff_id))
         self._settings = settings
         master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
         self._hub_key = party_key(master, HUB_READER)
@@ -224,10 +227,10 @@ class Procesregisseur:
         if self._producer is None:
             raise RuntimeError("use `async with` first")
         subject = Pseudonymizer(self._settings.pseudonym_key.get_secret_value().encode()).subject_id(case_id)
-        record = access_record(
+        record = sign_record(access_record(
             subject, kind=kind, actor=self.staff_id, actor_type="staff", role="procesregisseur", view=view,
             purpose="zorgtafel-casus", authorisation="art. 12.2 (Procesregisseur)", source="cli",
-        )
+        ), self._signing_key, self._settings.topic_prefix)  # the audit service checks who looked
         await self._producer.send_and_wait(
             AUDIT_EVENTS.named(self._settings.topic_prefix),
             record.model_dump_json().encode(),
@@ -238,19 +241,24 @@ class Procesregisseur:
     def _seal_for(self, aad: bytes, text: str) -> Sealed:
         return seal_text(text, self._hub_key, kid=party_kid(HUB_READER), aad=aad)
 
-    async def send(self, command: Command) -> None:
-        """Publish `command` (acks=all). A command about a case continues the case's trace (the
-        referral's, kept by intake), so one trace holds the case from the partner's publish on."""
+    def signed(self, command: StaffCommand) -> StaffCommand:
+        """`command` with this staff member's proof (art. 12.2: the hub knows who decided)."""
+        return sign(command, self.staff_id, self._signing_key, self._settings.topic_prefix)
+
+    async def send(self, command: StaffCommand) -> None:
+        """Sign `command` (unless it carries a proof already) and publish it."""
+        await self.publish(command if command.proof is not None else self.signed(command))
+
+    async def publish(self, command: Command) -> None:
+        """Publish `command` as it is (acks=all). A command about a case continues the case's trace
+        (the referral's, kept by intake), so one trace holds the case from the partner's publish on."""
         if self._producer is None:
             raise RuntimeError("use `async with` first")
         headers = {"content-type": "application/json"}
         propagate.inject(headers, context=await self._case_context(command))
         case_id = getattr(command, "case_id", None)
-        topic = {"triage": TRIAGE_COMMANDS, "meeting": MEETING_COMMANDS, "retention": RETENTION_COMMANDS}.get(
-            command.command_type.split(".")[0], INTAKE_COMMANDS
-        )
         await self._producer.send_and_wait(
-            topic.named(self._settings.topic_prefix),
+            command_topic(command.command_type).named(self._settings.topic_prefix),
             command.model_dump_json().encode(),
             key=str(case_id).encode() if case_id else None,
             headers=[(k, v.encode()) for k, v in headers.items()],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -36,6 +37,8 @@ from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.operational import prune_operational
 from shared.retention.policy import RetentionPolicy, load_policy
 from shared.security.endpoints import endpoints_of
+from shared.security.staff_gate import StaffGate
+from shared.security.staff_register import RegisterFile
 from shared.settings import ServiceSettings
 from shared.telemetry.logging import configure_logging
 from shared.telemetry.processing import (
@@ -73,6 +76,19 @@ class Runtime:
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     periodic: list[tuple[float, str, Callable[[], Awaitable[None]]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Every staff command passes it before its handler runs (shared/security/staff_gate.py).
+    staff_gate: StaffGate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.staff_gate = StaffGate(
+            RegisterFile(self.settings.staff_register_file()),
+            service=self.service,
+            topic_prefix=self.settings.topic_prefix,
+            max_age=timedelta(seconds=self.settings.staff_command_max_age_s),
+            unit_of_work=self.unit_of_work,
+            outbox=self.outbox,
+            inbox=self.inbox("commands"),
+        )
 
     @property
     def tracer(self) -> Tracer:
@@ -136,6 +152,8 @@ class Runtime:
         )
 
     async def _on_startup(self) -> None:
+        # A staff register others may write would let anyone make themselves staff: refuse to start.
+        self.staff_gate.register.current()
         # Started before its database or broker (a reboot, a rollout): wait for them, saying so in
         # one structured line per try (the error's type and SQLSTATE, never its message or SQL).
         await self._until_ready("database", lambda: self.database.create_schema(self.metadata))

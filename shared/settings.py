@@ -79,6 +79,12 @@ class ServiceSettings(BaseSettings):
     kafka_ca_file: str | None = None  # <state_dir>/kafka/tls/ca.crt, made by deploy/kafka/kafka.sh
     # Where the local scripts keep state and generated secrets (ZT_STATE_DIR, as they read it).
     state_dir: str = str(Path(__file__).resolve().parent.parent / ".local")
+    # The staff register of public keys (docs/decisions/0010); <state_dir>/staff/register.json
+    # when unset. On a cluster: a read-only mounted file the administrators change.
+    staff_register: str | None = None
+    # A staff command older than this is refused as a replay (a week: well inside the 45 days a
+    # service keeps the ids of processed messages, so an old copy is refused even once forgotten).
+    staff_command_max_age_s: float = Field(default=7 * 24 * 3600.0, gt=0)
     # The relay can run elsewhere (or be paused for maintenance); the outbox keeps the events.
     outbox_relay_enabled: bool = True
     outbox_poll_interval_s: float = 0.2
@@ -131,6 +137,13 @@ class ServiceSettings(BaseSettings):
     def secret_file(self, principal: str) -> Path:
         """Where a principal's broker password is kept on this machine (mode 0600)."""
         return Path(self.state_dir) / "secrets" / "kafka" / f"{principal}.password"
+
+    def staff_register_file(self) -> Path:
+        return Path(self.staff_register) if self.staff_register else Path(self.state_dir) / "staff" / "register.json"
+
+    def staff_key_file(self, staff_id: str) -> Path:
+        """Where a staff member's private signing key is kept on this machine (mode 0600)."""
+        return Path(self.state_dir) / "staff" / "keys" / f"{staff_id}.key"
 
     def database_url_for(self, service: str) -> str:
         """Each service owns its data: one database (or SQLite file) per service."""

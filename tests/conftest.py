@@ -7,10 +7,11 @@ from collections.abc import Iterator
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.intake.config import IntakeSettings
 from shared.messaging.security import KafkaAccess
 from tests import infra as infra_module
 from tests.infra import Infra, Jaeger
-from tests.provisioning import provision_namespace, retire_namespace
+from tests.provisioning import enrol_test_staff, provision_namespace, retire_namespace
 
 INFRA_USED = pytest.StashKey[str]()
 JAEGER_USED = pytest.StashKey[str]()
@@ -22,6 +23,12 @@ def infra(request: pytest.FixtureRequest) -> Iterator[Infra]:
     request.config.stash[INFRA_USED] = f"{provided.source}; kafka {provided.kafka_bootstrap_servers}"
     yield provided
     provided.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def staff_keys() -> None:
+    """The test staff members' keys in the staff register every test's services judge by."""
+    enrol_test_staff(IntakeSettings())
 
 
 @pytest.fixture(scope="session")

@@ -70,3 +70,6 @@ class AccessRecord(Base):
     source: Mapped[str] = mapped_column(String(32))
     trace_id: Mapped[str | None] = mapped_column(String(32), index=True)
     span_id: Mapped[str | None] = mapped_column(String(16))
+    # Whether the actor is proved: "verified" (a staff member's signed look), "hub" (a disclosure
+    # the hub itself recorded), or why a staff member's record did not verify (e.g. proof_missing).
+    actor_check: Mapped[str] = mapped_column(String(24))

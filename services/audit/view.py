@@ -77,6 +77,7 @@ def access_dict(r: AccessRecord) -> dict[str, Any]:
         "kind": r.kind, "actor": r.actor, "actor_type": r.actor_type, "role": r.role, "on_behalf_of": r.on_behalf_of,
         "view": r.view, "items": list(r.items or []), "purpose": r.purpose, "authorisation": r.authorisation,
         "result": r.result, "source": r.source, "trace_id": r.trace_id, "span_id": r.span_id,
+        "actor_check": r.actor_check,
     }
 
 

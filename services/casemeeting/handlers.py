@@ -95,7 +95,7 @@ def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStor
         async def on_command(body: Any) -> None:
             activity = ACTIVITIES.get(command_type, Activity.CASUSOVERLEG)
             with record_processing(runtime.tracer, command_type, activity, runtime.pseudonymizer):
-                refusal = await overleg.handle(body)
+                refusal = await runtime.staff_gate.carry_out(body, overleg.handle)
             runtime.relay.wake()
             log.info("meeting.command", command_type=command_type, refusal=refusal)
 

@@ -69,7 +69,7 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
         with record_processing(
             runtime.tracer, command.command_type, Activity.INTAKE, runtime.pseudonymizer, command.case_id
         ):
-            refusal = await commands.judge(command)
+            refusal = await runtime.staff_gate.carry_out(command, commands.judge)
         runtime.relay.wake()
         log.info("intake.judged", command_type=command.command_type, case_id=str(command.case_id), refusal=refusal)
 
@@ -86,7 +86,7 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
         await judge(body)
 
     async def change(command: AdmitParty | RecordPartyLeaving | ExcludeParty) -> None:
-        refusal = await commands.change_register(command)
+        refusal = await runtime.staff_gate.carry_out(command, commands.change_register)
         runtime.relay.wake()
         if refusal is None and isinstance(command, AdmitParty):
             # A new party can refer and be written to at once: its topics exist from now on.

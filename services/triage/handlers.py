@@ -61,7 +61,7 @@ def build_router(runtime: Runtime, triage: Triage, register: RegisterStore) -> K
         with record_processing(
             runtime.tracer, command.command_type, Activity.TRIAGE, runtime.pseudonymizer, command.case_id
         ):
-            refusal = await use_case(command)
+            refusal = await runtime.staff_gate.carry_out(command, use_case)
         runtime.relay.wake()
         log.info("triage.command", command_type=command.command_type, case_id=str(command.case_id), refusal=refusal)
 

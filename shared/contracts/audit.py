@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from shared.contracts.envelope import Notice
-from shared.contracts.intake import STAFF_ID
+from shared.contracts.staff import STAFF_ID, StaffProof
 
 HEX32, HEX16, HEX64 = r"^[0-9a-f]{32}$", r"^[0-9a-f]{16}$", r"^[0-9a-f]{64}$"
 ACTIVITY_ID = r"^urn:zorgtafel:verwerkingsactiviteit:[a-z-]+:v[0-9]+$"
@@ -86,6 +86,9 @@ class AccessRecorded(Notice):
     source: str = Field(max_length=32, description="the service or tool that recorded it")
     trace_id: str | None = Field(default=None, pattern=HEX32)
     span_id: str | None = Field(default=None, pattern=HEX16)
+    # A staff member's own look is signed by them (shared/security/staff_identity.py): the audit
+    # service stores whether the actor was proved. Records the hub makes itself carry none.
+    proof: StaffProof | None = None
 
     @property
     def key(self) -> str | None:

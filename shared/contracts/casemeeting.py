@@ -15,8 +15,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.contracts.envelope import Command, Notice
-from shared.contracts.intake import STAFF_ID
 from shared.contracts.rejections import RejectionReason
+from shared.contracts.staff import STAFF_ID, StaffCommand
 from shared.crypto import Sealed
 
 Terms = Literal["share_with_consent", "do_not_share"]
@@ -39,7 +39,7 @@ def action_aad(action_id: UUID, field: str) -> bytes:
 # --- commands (zorgtafel.meeting.commands.v1) ---
 
 
-class ScheduleMeeting(Command):
+class ScheduleMeeting(StaffCommand):
     """The Procesregisseur organises a Casusoverleg (art. 12.2e): the first, or a follow-up."""
 
     command_type: Literal["meeting.schedule"] = "meeting.schedule"
@@ -50,7 +50,7 @@ class ScheduleMeeting(Command):
     by: str = Field(pattern=STAFF_ID, max_length=64)
 
 
-class InviteParties(Command):
+class InviteParties(StaffCommand):
     """Only parties that are current and were designated for this case (art. 12.2e)."""
 
     command_type: Literal["meeting.invite"] = "meeting.invite"
@@ -60,7 +60,7 @@ class InviteParties(Command):
     by: str = Field(pattern=STAFF_ID, max_length=64)
 
 
-class ShareBeforehand(Command):
+class ShareBeforehand(StaffCommand):
     """The Procesregisseur proposes items as pre-reads (art. 12.2f); each supplier is asked."""
 
     command_type: Literal["meeting.share-beforehand"] = "meeting.share-beforehand"
@@ -70,7 +70,7 @@ class ShareBeforehand(Command):
     by: str = Field(pattern=STAFF_ID, max_length=64)
 
 
-class RecordAttendance(Command):
+class RecordAttendance(StaffCommand):
     """Who attended, who sent apologies, which information was supplied (art. 8.4)."""
 
     command_type: Literal["meeting.record-attendance"] = "meeting.record-attendance"
@@ -82,7 +82,7 @@ class RecordAttendance(Command):
     by: str = Field(pattern=STAFF_ID, max_length=64)
 
 
-class AppointCasusregisseur(Command):
+class AppointCasusregisseur(StaffCommand):
     """Art. 8.4a, 13.1: from one of the participating parties."""
 
     command_type: Literal["meeting.appoint-casusregisseur"] = "meeting.appoint-casusregisseur"
@@ -102,7 +102,7 @@ class PlannedAction(BaseModel):
     information_need: Sealed = Field(description="what this party needs to know (art. 8.4c); aad = action_aad(…, 'information_need')")
 
 
-class AdoptPlan(Command):
+class AdoptPlan(StaffCommand):
     """The integral plan van aanpak (art. 8.4b, c); a new version revises it, the old one stays."""
 
     command_type: Literal["meeting.adopt-plan"] = "meeting.adopt-plan"
@@ -112,7 +112,7 @@ class AdoptPlan(Command):
     by: str = Field(pattern=STAFF_ID, max_length=64)
 
 
-class SetAfschalingCriteria(Command):
+class SetAfschalingCriteria(StaffCommand):
     command_type: Literal["meeting.set-afschaling-criteria"] = "meeting.set-afschaling-criteria"
     schema_version: Literal[1] = 1
     meeting_id: UUID
@@ -120,7 +120,7 @@ class SetAfschalingCriteria(Command):
     by: str = Field(pattern=STAFF_ID, max_length=64)
 
 
-class CarryOver(Command):
+class CarryOver(StaffCommand):
     """A follow-up meeting carries over open actions, each with why it was not done (art. 13)."""
 
     command_type: Literal["meeting.carry-over"] = "meeting.carry-over"
@@ -130,7 +130,7 @@ class CarryOver(Command):
     by: str = Field(pattern=STAFF_ID, max_length=64)
 
 
-class DecideAfschaling(Command):
+class DecideAfschaling(StaffCommand):
     """The meeting finds the afschaling criteria met (art. 8.4d, 1.2)."""
 
     command_type: Literal["meeting.decide-afschaling"] = "meeting.decide-afschaling"

@@ -15,10 +15,10 @@ from pydantic import Field
 from shared.contracts.aanmelding import REFERENCE_PATTERN, Indicators
 from shared.contracts.envelope import Command, Event, Notice
 from shared.contracts.rejections import RejectionReason
+from shared.contracts.staff import STAFF_ID, StaffCommand
 from shared.crypto import Sealed
 
 HUB_READER = "zorgtafel-hub"  # reader code of the hub's own transport key
-STAFF_ID = r"^[a-z0-9]+(?:[-:.][a-z0-9]+)*$"  # pseudonymous staff id, never a name
 
 
 def question_aad(question_id: UUID) -> bytes:
@@ -40,7 +40,7 @@ def outcome_aad(referrer_party: str, referrer_reference: str) -> bytes:
 # --- commands of the Procesregisseur (zorgtafel.intake.commands.v1) ---
 
 
-class AcceptReferral(Command):
+class AcceptReferral(StaffCommand):
     """The Procesregisseur judges the referral suitable for triage (art. 12.2a)."""
 
     command_type: Literal["intake.accept-referral"] = "intake.accept-referral"
@@ -49,7 +49,7 @@ class AcceptReferral(Command):
     decided_by: str = Field(pattern=STAFF_ID, max_length=64)
 
 
-class DeclineReferral(Command):
+class DeclineReferral(StaffCommand):
     """The Procesregisseur declines; the reason goes back to the referrer (art. 12.2a)."""
 
     command_type: Literal["intake.decline-referral"] = "intake.decline-referral"
@@ -59,7 +59,7 @@ class DeclineReferral(Command):
     reason: Sealed = Field(description="text sealed for the hub; aad = decline_aad(case_id)")
 
 
-class AskReferrer(Command):
+class AskReferrer(StaffCommand):
     """The Procesregisseur asks the referring party a question before judging (art. 1.1)."""
 
     command_type: Literal["intake.ask-referrer"] = "intake.ask-referrer"

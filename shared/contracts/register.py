@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.envelope import Command, Notice
+from shared.contracts.envelope import Notice
+from shared.contracts.staff import StaffCommand
 
 PARTY_CODE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Kind = Literal["municipality", "organisation"]
@@ -30,7 +31,7 @@ class PartyDetails(BaseModel):
     office_address: str | None = None
 
 
-class AdmitParty(Command):
+class AdmitParty(StaffCommand):
     """Accession by signing Bijlage 1, after every party consented (art. 20.4)."""
 
     command_type: Literal["register.admit-party"] = "register.admit-party"
@@ -39,7 +40,7 @@ class AdmitParty(Command):
     effective_on: date
 
 
-class RecordPartyLeaving(Command):
+class RecordPartyLeaving(StaffCommand):
     """A party ends its participation in writing (art. 21.3, 23.1)."""
 
     command_type: Literal["register.record-party-leaving"] = "register.record-party-leaving"
@@ -48,7 +49,7 @@ class RecordPartyLeaving(Command):
     effective_on: date
 
 
-class ExcludeParty(Command):
+class ExcludeParty(StaffCommand):
     """The Regionale Tafel excludes a party with immediate effect (art. 23.2)."""
 
     command_type: Literal["register.exclude-party"] = "register.exclude-party"

@@ -14,9 +14,9 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.contracts.envelope import Command, Event, Notice
-from shared.contracts.intake import STAFF_ID
 from shared.contracts.register import PARTY_CODE
 from shared.contracts.retention import PurgeService
+from shared.contracts.staff import STAFF_ID, StaffCommand
 from shared.crypto import Sealed
 
 RefusalReason = Literal["legal_duty_to_keep", "safety", "ongoing_complaint"]
@@ -30,7 +30,7 @@ def access_export_aad(request_id: UUID, service: str) -> bytes:
 # --- commands of staff on zorgtafel.retention.commands.v1 ---
 
 
-class DecideErasure(Command):
+class DecideErasure(StaffCommand):
     """The person asked for erasure: carry it out, or refuse it with one of the covenant's reasons."""
 
     command_type: Literal["retention.decide-erasure"] = "retention.decide-erasure"
@@ -48,7 +48,7 @@ class ErasureDecided(Event):
     decided_by: str
 
 
-class RequestAccessExport(Command):
+class RequestAccessExport(StaffCommand):
     """The person asks to see their data (Bijlage 3); `for_party` receives it, sealed for it. It
     must be the referrer or a party designated for the case's Casusoverleg (need to know)."""
 

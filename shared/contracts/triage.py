@@ -15,9 +15,9 @@ from pydantic_core import PydanticCustomError
 
 from shared.contracts.aanmelding import Indicators
 from shared.contracts.envelope import Command, Event, Notice
-from shared.contracts.intake import STAFF_ID
 from shared.contracts.register import PARTY_CODE
 from shared.contracts.rejections import RejectionReason
+from shared.contracts.staff import STAFF_ID, StaffCommand
 from shared.crypto import Sealed
 
 Verdict = Literal["holds", "does_not_hold", "unknown"]
@@ -58,7 +58,7 @@ class TriageCaseOpened(Event):
 # --- commands of the Procesregisseur (zorgtafel.triage.commands.v1) ---
 
 
-class ConsultParties(Command):
+class ConsultParties(StaffCommand):
     """Ask relevant parties one question (art. 12.2b); each gets only the question, sealed for it."""
 
     command_type: Literal["triage.consult-parties"] = "triage.consult-parties"
@@ -102,7 +102,7 @@ class MeetingBrief(BaseModel):
     invite: tuple[str, ...] = Field(min_length=1, max_length=68)
 
 
-class DecideTriage(Command):
+class DecideTriage(StaffCommand):
     """The routing decision (Bijlage 2). Contradicting the evaluated criteria needs a justification."""
 
     command_type: Literal["triage.decide"] = "triage.decide"
@@ -127,7 +127,7 @@ class DecideTriage(Command):
         return self
 
 
-class EscalateCase(Command):
+class EscalateCase(StaffCommand):
     """Opschaling to a Zorg- en Veiligheidshuis, possible at any moment of a case (Bijlage 2)."""
 
     command_type: Literal["triage.escalate"] = "triage.escalate"

@@ -6,6 +6,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.trace import TracerProvider
 
 from shared.contracts.audit import AccessRecorded, ProcessingRecorded
+from shared.contracts.staff import StaffCommandRefused
 from shared.contracts.topics import AUDIT_EVENTS, DEAD_LETTER
 from shared.messaging.reliability import ReliableConsumption
 from shared.settings import ServiceSettings
@@ -55,7 +56,7 @@ def create_broker(
     # relays them): declared here, so the service's ACLs (shared/security) and AsyncAPI show it.
     broker.publisher(
         AUDIT_EVENTS.named(settings.topic_prefix),
-        schema=ProcessingRecorded | AccessRecorded,
+        schema=ProcessingRecorded | AccessRecorded | StaffCommandRefused,
         title=f"{AUDIT_EVENTS.name}:{service}-logboek",
         description=AUDIT_EVENTS.description,
     )

@@ -142,15 +142,16 @@ async def test_every_cli_look_and_every_pre_read_has_its_access_record(infra: In
         rows = await eventually(complete, timeout_s=60)
 
     assert all(look.returncode == 0 for look in looks), [look.stderr[-500:] for look in looks]
-    views = [(r["actor"], r["actor_type"], r["role"], r["view"], r["result"]) for r in rows if r["kind"] == "view"]
-    assert views == [
-        ("pr-looks", "staff", "procesregisseur", "triage-state", "success"),
-        ("pr-looks", "staff", "procesregisseur", "meeting-state", "success"),
+    views = [(r["actor"], r["actor_type"], r["role"], r["view"], r["result"], r["actor_check"]) for r in rows if r["kind"] == "view"]
+    assert views == [  # signed by pr-looks's own key, checked by the audit service
+        ("pr-looks", "staff", "procesregisseur", "triage-state", "success", "verified"),
+        ("pr-looks", "staff", "procesregisseur", "meeting-state", "success", "verified"),
     ]
     reads = {r["actor"]: r for r in rows if r["view"] == "meeting.pre-read"}
     assert set(reads) == {GGD, OTHER_PARTY}
     for read in reads.values():
         assert read["kind"] == "disclosure" and read["actor_type"] == "party" and read["role"] == "invited-party"
+        assert read["actor_check"] == "hub"
         assert f"item:{item.item_id}" in read["items"] and read["authorisation"].startswith("art. 12.2f")
         assert read["source"] == "casemeeting" and len(read["trace_id"]) == 32
     consents = [r for r in rows if r["view"] == "meeting.consent-request"]

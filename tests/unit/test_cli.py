@@ -38,3 +38,24 @@ def test_the_referral_schema_keeps_personal_data_sealed() -> None:
     assert "person" not in schema["properties"] and "personal" in schema["required"]
     personal = json.loads(json_schemas()["referral-personal-data.v1.json"])
     assert {"person", "situation", "consent", "professional"} <= set(personal["required"])
+
+
+def test_a_staff_command_without_the_staff_members_key_says_how_to_enrol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZT_STATE_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["intake", "accept", "0b7f7d0e-55a1-4c1f-9a57-8e0f3c3f2d11", "--by", "pr-01"])
+    assert result.exit_code == 2 and "zorgtafel staff enrol" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_staff_enrol_then_list_shows_the_key_and_roles_without_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZT_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    enrolled = CliRunner().invoke(app, ["staff", "enrol", "pr-01", "--role", "manager"])
+    listed = CliRunner().invoke(app, ["staff", "list"])
+    assert enrolled.exit_code == 0 and listed.exit_code == 0, enrolled.output + listed.output
+    key_id = enrolled.output.split("key ")[1].split(",")[0]
+    assert key_id in listed.output and "manager" in listed.output
+    private = (tmp_path / "staff" / "keys" / "pr-01.key").read_text()
+    assert private.splitlines()[1] not in listed.output + enrolled.output

@@ -1,0 +1,82 @@
+"""The gate before every staff command handler: a command is carried out only when the staff
+member who issued it proved it (covenant art. 12.2, 17; Bijlage 3: who did what is logged).
+
+A refused command is recorded once: a `StaffCommandRefused` audit record is staged in the same
+transaction that marks the command processed, so a redelivery neither repeats nor loses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import structlog
+
+from shared.contracts.staff import StaffCommand, StaffCommandRefused
+from shared.contracts.topics import AUDIT_EVENTS
+from shared.messaging.inbox import Inbox
+from shared.messaging.outbox import Outbox
+from shared.persistence.unit_of_work import UnitOfWork
+from shared.security.staff_identity import judge_proof
+from shared.security.staff_register import RegisterFile
+from shared.telemetry.processing import not_carried_out
+
+log = structlog.get_logger(__name__)
+REFUSED = "staff_proof_refused"
+C = TypeVar("C", bound=StaffCommand)
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class StaffGate:
+    """Judges each staff command against the staff register in force (re-read when it changes).
+
+    `now` is the wall clock, never a service's domain clock: freshness and key validity are about
+    when a person signed, whatever day retention's tests pretend it is."""
+
+    def __init__(
+        self,
+        register: RegisterFile,
+        *,
+        service: str,
+        topic_prefix: str,
+        max_age: timedelta,
+        unit_of_work: Callable[[], UnitOfWork],
+        outbox: Outbox,
+        inbox: Inbox,
+        now: Callable[[], datetime] = wall_clock,
+    ) -> None:
+        self.register = register
+        self._service, self._prefix, self._max_age = service, topic_prefix, max_age
+        self._unit_of_work, self._outbox, self._inbox, self._now = unit_of_work, outbox, inbox, now
+
+    async def carry_out(self, command: C, use_case: Callable[[C], Awaitable[str | None]]) -> str | None:
+        """`use_case(command)` (its refusal reason, or None when done) when the command's proof
+        holds; REFUSED, audited, when it does not."""
+        return await use_case(command) if await self.admit(command) else REFUSED
+
+    async def admit(self, command: StaffCommand) -> bool:
+        """True when the command may be carried out. Otherwise its refusal is audited (once) and
+        the command is recorded as processed; False. Raises StaffRegisterError when the register
+        cannot be trusted (nothing is then decided: the command is tried again)."""
+        register = self.register.current()
+        reason = judge_proof(command, register, topic_prefix=self._prefix, now=self._now(), max_age=self._max_age)
+        if reason is None:
+            return True
+        proof = command.proof
+        async with self._unit_of_work() as uow:
+            if not await self._inbox.seen(uow.session, command.command_id):
+                await self._outbox.stage(uow.session, AUDIT_EVENTS, StaffCommandRefused(
+                    producer=self._service, correlation_id=command.conversation_id, causation_id=command.command_id,
+                    command_id=command.command_id, command_type=command.command_type,
+                    claimed_staff_id=proof.staff_id if proof else None, key_id=proof.key_id if proof else None,
+                    reason=reason, register_version=register.version,
+                ))
+                await self._inbox.record(uow.session, command.command_id)
+                await uow.commit()
+        not_carried_out()  # LDV: a refused request is Unset, not Ok
+        log.warning("staff_command.refused", command_type=command.command_type, reason=reason)
+        return False

@@ -27,7 +27,7 @@ def staff_id(text: str) -> str:
     """Typer callback: a pseudonymous staff id (lower case, digits, `-`, `.`, `:`), never a name;
     a bad one is a usage error that does not repeat what was typed (it may be a name)."""
     if not re.fullmatch(STAFF_ID, text) or len(text) > 64:
-        raise typer.BadParameter("a staff id is lower case letters, digits and '-', e.g. pr-01 (never a name)")
+        raise typer.BadParameter("a staff id is lower case letters and digits, joined by '-', '.' or ':', e.g. pr-01 (never a name)")
     return text
 
 

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from services.cli_retention import STAFF, as_staff
 from services.intake.config import IntakeSettings
+from shared.calendar import covenant_today
 from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
 from shared.contracts.staff import StaffCommand
 from shared.contracts.triage import DecisionType
@@ -42,7 +43,7 @@ def parties_list(
     """The parties of the register on a date (today by default), from intake's database."""
     from services.intake.register_view import current_register
 
-    day = date.fromisoformat(on) if on else datetime.now(UTC).date()
+    day = date.fromisoformat(on) if on else covenant_today()
     parties = asyncio.run(current_register(IntakeSettings(), day))
     if as_json:
         typer.echo(json.dumps([p.model_dump() for p in parties], ensure_ascii=False, indent=2))
@@ -61,8 +62,18 @@ def _send(staff_id: str, command: StaffCommand) -> None:
         async with as_staff(staff_id) as pr:
             await pr.send(command)
 
-    asyncio.run(send())
+    _refused_is_usage_error(lambda: asyncio.run(send()))
     console.print(f"sent {command.command_type} {command.command_id}")
+
+
+def _refused_is_usage_error(run: Callable[[], None]) -> None:
+    from services.procesregisseur import StaffCommandRefusedError
+
+    try:
+        run()
+    except StaffCommandRefusedError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def _new() -> dict[str, object]:
@@ -96,7 +107,7 @@ def parties_exclude(
     code: str, effective_on: str = typer.Option("", help="YYYY-MM-DD; default today"), by: str = STAFF
 ) -> None:
     """The Regionale Tafel excludes a party with immediate effect (art. 23.2)."""
-    day = date.fromisoformat(effective_on) if effective_on else datetime.now(UTC).date()
+    day = date.fromisoformat(effective_on) if effective_on else covenant_today()
     _send(by, ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
 
 
@@ -122,7 +133,7 @@ def _procesregisseur_command(staff_id: str, build: Callable[[Any], StaffCommand]
         async with pr:
             await pr.send(command)
 
-    asyncio.run(send())
+    _refused_is_usage_error(lambda: asyncio.run(send()))
     console.print(f"sent {command.command_type} {command.command_id}")
     if isinstance(getattr(command, "meeting_id", None), uuid.UUID) and command.command_type == "meeting.schedule":
         console.print(f"meeting id: {command.meeting_id}")  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ from services.intake.models import Case, Referral
 from services.partner import PartnerSystem
 from services.procesregisseur import Procesregisseur
 from services.triage.models import TriageCase
+from shared.calendar import covenant_today
 from shared.contracts.aanmelding import ConsentGiven, Indicators, LifeDomain, Person, Professional, ReferralPersonalData
 from shared.contracts.topics import (
     AANMELDING_EVENTS,
@@ -41,7 +42,7 @@ from shared.contracts.triage import DecisionType, consultation_question_aad
 from shared.crypto import MasterKey, Sealed
 from shared.runtime import Runtime
 from shared.security.acls import party_principal
-from shared.security.staff_register import enrol
+from shared.security.staff_register import ensure_enrolled
 from shared.telemetry.processing import InMemoryProcessingLog
 from shared.telemetry.tracing import setup_tracing
 
@@ -53,7 +54,7 @@ def fictional_person(run: str, i: int) -> ReferralPersonalData:
     return ReferralPersonalData(
         person=Person(given_name="Demo", family_name=f"Persoon {run}-{i}", date_of_birth=date(2000, 1, i % 28 + 1)),
         situation="Fictieve demo-aanmelding.",
-        consent=ConsentGiven(by_person=True, by_guardian=False, recorded_on=datetime.now(UTC).date()),
+        consent=ConsentGiven(by_person=True, by_guardian=False, recorded_on=covenant_today()),
         professional=Professional(name="Demo Professional", email="demo@example.invalid"),
     )
 
@@ -74,7 +75,7 @@ async def run_demo(count: int, console: Console) -> int:
     # As the operator would first: the environment's topics, credentials and ACLs (as zt-admin),
     # and the demo's Procesregisseur enrolled in the staff register (zorgtafel staff enrol pr-demo).
     await provision(settings)
-    enrol(settings.staff_register_file(), settings.staff_key_file(DEMO_STAFF), DEMO_STAFF, ("procesregisseur",),
+    ensure_enrolled(settings.staff_register_file(), settings.staff_key_file(DEMO_STAFF), DEMO_STAFF, ("procesregisseur",),
           now=datetime.now(UTC), valid_for=timedelta(days=1))
     partners = [PartnerSystem.local(p, settings.kafka_access(party_principal(p)), master, prefix) for p in DEMO_PARTIES]
     run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -222,7 +223,7 @@ async def _casusoverleg(settings: IntakeSettings, case_id: uuid.UUID, partners: 
         console.print(f"  {ggd.party} received the pre-read; {veilig_thuis.party} did not (no consent)")
         await pr.send(pr.attendance(meeting_id, present=[p.party for p in partners], supplied=[item.item_id]))
         await pr.send(pr.appoint(meeting_id, veilig_thuis.party))
-        deadline = datetime.now(UTC).date() + timedelta(days=30)
+        deadline = covenant_today() + timedelta(days=30)
         await pr.send(pr.adopt_plan(meeting_id, [
             pr.action(ggd.party, deadline, "Demo: medische intake.", "Demo: contactgegevens opvang."),
             pr.action(police.party, deadline, "Demo: aangifte opnemen.", "Demo: geen."),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Literal, Self
 
@@ -18,21 +18,8 @@ from opentelemetry import propagate
 from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from services.procesregisseur_meeting import CasusoverlegCommands
 from shared.audit.access import access_record
-from shared.contracts.casemeeting import (
-    AdoptPlan,
-    AppointCasusregisseur,
-    CarryOver,
-    DecideAfschaling,
-    InviteParties,
-    PlannedAction,
-    RecordAttendance,
-    ScheduleMeeting,
-    SetAfschalingCriteria,
-    ShareBeforehand,
-    action_aad,
-    meeting_text_aad,
-)
 from shared.contracts.envelope import Command
 from shared.contracts.intake import (
     HUB_READER,
@@ -55,13 +42,17 @@ from shared.contracts.triage import (
 )
 from shared.crypto import MasterKey, Sealed, party_key, party_kid, seal_text
 from shared.security.acls import STAFF
-from shared.security.staff_identity import command_topic, sign, sign_record
-from shared.security.staff_register import load_signing_key
+from shared.security.staff_identity import command_topic, judge_proof, sign, sign_record
+from shared.security.staff_register import StaffRegisterError, load_register, load_signing_key
 from shared.settings import ServiceSettings
 from shared.telemetry.processing import Pseudonymizer
 
 
-class Procesregisseur:
+class StaffCommandRefusedError(RuntimeError):
+    """The staff register says the services would refuse this command; it was not sent."""
+
+
+class Procesregisseur(CasusoverlegCommands):
     """The staff tools' side of the hub for one staff member, whose private key must be on this
     machine (`zorgtafel staff enrol <staff-id>`); StaffKeyError when it is not."""
 
@@ -163,55 +154,6 @@ class Procesregisseur:
         """Opschaling to a Zorg- en Veiligheidshuis; by default the one of the municipality."""
         return EscalateCase(**self._envelope(), case_id=case_id, decided_by=self.staff_id, house=house)  # type: ignore[arg-type]
 
-    # --- the Casusoverleg (art. 8, 12.2c-h) ---
-
-    def schedule(self, case_id: uuid.UUID, scheduled_at: datetime) -> ScheduleMeeting:
-        command = ScheduleMeeting(
-            **self._envelope(), case_id=case_id, meeting_id=uuid.uuid4(), scheduled_at=scheduled_at, by=self.staff_id  # type: ignore[arg-type]
-        )
-        self._meetings[command.meeting_id] = case_id  # its later commands continue the case's trace
-        return command
-
-    def invite(self, meeting_id: uuid.UUID, parties: Sequence[str]) -> InviteParties:
-        return InviteParties(**self._envelope(), meeting_id=meeting_id, parties=tuple(parties), by=self.staff_id)  # type: ignore[arg-type]
-
-    def share_beforehand(self, meeting_id: uuid.UUID, item_ids: Sequence[uuid.UUID]) -> ShareBeforehand:
-        return ShareBeforehand(**self._envelope(), meeting_id=meeting_id, item_ids=tuple(item_ids), by=self.staff_id)  # type: ignore[arg-type]
-
-    def attendance(
-        self, meeting_id: uuid.UUID, present: Sequence[str], apologies: Sequence[str] = (), supplied: Sequence[uuid.UUID] = ()
-    ) -> RecordAttendance:
-        return RecordAttendance(
-            **self._envelope(), meeting_id=meeting_id, present=tuple(present), apologies=tuple(apologies),  # type: ignore[arg-type]
-            information_supplied=tuple(supplied), by=self.staff_id,
-        )
-
-    def appoint(self, meeting_id: uuid.UUID, party: str) -> AppointCasusregisseur:
-        return AppointCasusregisseur(**self._envelope(), meeting_id=meeting_id, party=party, by=self.staff_id)  # type: ignore[arg-type]
-
-    def action(self, party: str, deadline: date, description: str, information_need: str) -> PlannedAction:
-        action_id = uuid.uuid4()
-        return PlannedAction(
-            action_id=action_id,
-            responsible_party=party,
-            deadline=deadline,
-            description=self._seal_for(action_aad(action_id, "description"), description),
-            information_need=self._seal_for(action_aad(action_id, "information_need"), information_need),
-        )
-
-    def adopt_plan(self, meeting_id: uuid.UUID, actions: Sequence[PlannedAction]) -> AdoptPlan:
-        return AdoptPlan(**self._envelope(), meeting_id=meeting_id, actions=tuple(actions), by=self.staff_id)  # type: ignore[arg-type]
-
-    def afschaling_criteria(self, case_id: uuid.UUID, meeting_id: uuid.UUID, criteria: str) -> SetAfschalingCriteria:
-        sealed = self._seal_for(meeting_text_aad(case_id, "afschaling_criteria"), criteria)
-        return SetAfschalingCriteria(**self._envelope(), meeting_id=meeting_id, criteria=sealed, by=self.staff_id)  # type: ignore[arg-type]
-
-    def carry_over(self, meeting_id: uuid.UUID, actions: Sequence[tuple[uuid.UUID, str]]) -> CarryOver:
-        return CarryOver(**self._envelope(), meeting_id=meeting_id, actions=tuple(actions), by=self.staff_id)  # type: ignore[arg-type]
-
-    def afschaling(self, meeting_id: uuid.UUID) -> DecideAfschaling:
-        return DecideAfschaling(**self._envelope(), meeting_id=meeting_id, by=self.staff_id)  # type: ignore[arg-type]
-
     def erasure(self, case_id: uuid.UUID, refused_for: RefusalReason | None = None) -> DecideErasure:
         """The person's erasure request, carried out or refused with the covenant's reason (Bijlage 3)."""
         return DecideErasure(**self._envelope(), case_id=case_id, decided_by=self.staff_id, refused_for=refused_for)  # type: ignore[arg-type]
@@ -246,8 +188,27 @@ class Procesregisseur:
         return sign(command, self.staff_id, self._signing_key, self._settings.topic_prefix)
 
     async def send(self, command: StaffCommand) -> None:
-        """Sign `command` (unless it carries a proof already) and publish it."""
-        await self.publish(command if command.proof is not None else self.signed(command))
+        """Sign `command` (unless it carries a proof already) and publish it. Raises
+        StaffCommandRefusedError, before anything is sent, when the staff register on this
+        machine already says the services will refuse it (a revoked, expired or replaced key, a
+        role the staff member lacks): the refusal would otherwise only show on the audit topic."""
+        signed = command if command.proof is not None else self.signed(command)
+        self._check_locally(signed)
+        await self.publish(signed)
+
+    def _check_locally(self, command: StaffCommand) -> None:
+        try:
+            register = load_register(self._settings.staff_register_file())
+        except StaffRegisterError:
+            return  # the services judge it (and wait for a register they can trust)
+        if not register.staff:
+            return  # no register on this machine: the services' is the only one
+        reason = judge_proof(
+            command, command.model_dump(mode="json"), register, topic_prefix=self._settings.topic_prefix,
+            now=datetime.now(UTC), max_age=timedelta(seconds=self._settings.staff_command_max_age_s),
+        )
+        if reason is not None:
+            raise StaffCommandRefusedError(f"the staff register refuses this command ({reason}); nothing was sent")
 
     async def publish(self, command: Command) -> None:
         """Publish `command` as it is (acks=all). A command about a case continues the case's trace

@@ -83,8 +83,9 @@ class ServiceSettings(BaseSettings):
     # when unset. On a cluster: a read-only mounted file the administrators change.
     staff_register: str | None = None
     # A staff command older than this is refused as a replay (a week: well inside the 45 days a
-    # service keeps the ids of processed messages, so an old copy is refused even once forgotten).
-    staff_command_max_age_s: float = Field(default=7 * 24 * 3600.0, gt=0)
+    # service keeps the ids of processed messages, so an old copy is refused even once forgotten;
+    # hence at most 30 days).
+    staff_command_max_age_s: float = Field(default=7 * 24 * 3600.0, gt=0, le=30 * 24 * 3600.0)
     # The relay can run elsewhere (or be paused for maintenance); the outbox keeps the events.
     outbox_relay_enabled: bool = True
     outbox_poll_interval_s: float = 0.2

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from services.cli_security import plan_access, provision
 from services.intake.config import IntakeSettings
 from shared.security.apply import apply_access
-from shared.security.staff_register import enrol
+from shared.security.staff_register import ensure_enrolled
 from tests.infra import Infra
 
 # Every party the tests refer as or write to; a test that needs another (a newcomer) provisions it.
@@ -25,7 +25,7 @@ TEST_STAFF = ("pr-test-01", "pr-audit", "pr-looks", "pr-privacy", "pr-cli")
 def enrol_test_staff(settings: IntakeSettings) -> None:
     """`zorgtafel staff enrol` for every test staff member (idempotent: keys are kept)."""
     for member in TEST_STAFF:
-        enrol(settings.staff_register_file(), settings.staff_key_file(member), member, ("procesregisseur", "manager"),
+        ensure_enrolled(settings.staff_register_file(), settings.staff_key_file(member), member, ("procesregisseur", "manager"),
               now=datetime.now(UTC), valid_for=timedelta(days=30))
 
 

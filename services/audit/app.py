@@ -32,10 +32,7 @@ def create_runtime(
 ) -> Runtime:
     settings = settings or AuditSettings()
     runtime = build_runtime(SERVICE, settings, Base.metadata, span_exporter=span_exporter, processing_log=processing_log)
-    # Judged by the staff register the runtime watches (a revocation counts from the next batch).
-    store = AuditStore(
-        runtime.unit_of_work, now=clock, staff=runtime.staff_gate.register.current, topic_prefix=settings.topic_prefix
-    )
+    store = AuditStore(runtime.unit_of_work, now=clock)
 
     async def prune() -> None:
         await store.prune(runtime.policy)

@@ -8,7 +8,8 @@ work as processings (LDV: processing inside the Logboek is not logged in a Logbo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,13 +50,17 @@ def access_row(record: AccessRecorded, actor_check: str) -> dict[str, Any]:
     }
 
 
-def check_actor(record: AccessRecorded, register: StaffRegister, topic_prefix: str) -> str:
+def check_actor(record: AccessRecorded, wire: Any, register: StaffRegister | None, topic_prefix: str) -> str:
     """"hub" for a record the hub made itself (a disclosure to a party); for a staff member's own
-    look "verified", or the reason its proof failed (shared/security/staff_identity.py). A record
-    that does not verify is kept, marked: a look that happened must stay in the log (Bijlage 3)."""
+    look (`wire`: its JSON object as received) "verified", or the reason its proof failed
+    (shared/security/staff_identity.py), or "register_unreadable" when there is no register to
+    judge by. A record that does not verify is kept, marked: a look that happened must stay in
+    the log (Bijlage 3)."""
     if record.actor_type != "staff":
         return "hub"
-    return judge_record(record, register, topic_prefix=topic_prefix) or "verified"
+    if register is None:
+        return "register_unreadable"
+    return judge_record(record, wire, register, topic_prefix=topic_prefix) or "verified"
 
 
 async def _insert_new(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -66,30 +71,22 @@ async def _insert_new(session: AsyncSession, table: Any, rows: list[dict[str, An
 
 
 class AuditStore:
-    """`staff` is the staff register in force (StaffRegister() when none: no look verifies)."""
-
-    def __init__(
-        self,
-        unit_of_work: Callable[[], UnitOfWork],
-        now: Callable[[], datetime] = utcnow,
-        *,
-        staff: Callable[[], StaffRegister] = StaffRegister,
-        topic_prefix: str = "",
-    ) -> None:
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], now: Callable[[], datetime] = utcnow) -> None:
         self.unit_of_work = unit_of_work
         self.now = now
-        self.staff = staff
-        self.topic_prefix = topic_prefix
 
-    async def store(self, records: Sequence[ProcessingRecorded | AccessRecorded]) -> None:
-        """Store a batch in one transaction; records stored before are left as they are."""
-        stored_at, staff = self.now(), self.staff()
+    async def store(
+        self, records: Sequence[ProcessingRecorded | AccessRecorded], actor_checks: Mapping[uuid.UUID, str]
+    ) -> None:
+        """Store a batch in one transaction, each access record with its `actor_checks` entry (by
+        event id; see `check_actor`); records stored before are left as they are."""
+        stored_at = self.now()
         async with self.unit_of_work() as uow:
             await _insert_new(uow.session, ProcessingRecord.__table__, [
                 processing_row(r, stored_at) for r in records if isinstance(r, ProcessingRecorded)
             ])
             await _insert_new(uow.session, AccessRecord.__table__, [
-                access_row(r, check_actor(r, staff, self.topic_prefix)) for r in records if isinstance(r, AccessRecorded)
+                access_row(r, actor_checks.get(r.event_id, "unchecked")) for r in records if isinstance(r, AccessRecorded)
             ])
             await uow.commit()
 

@@ -92,10 +92,10 @@ def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStor
     commands = runtime.subscriber(router, "commands", MEETING_COMMANDS.name)
 
     def register_command(command_type: str, model: Any) -> None:
-        async def on_command(body: Any) -> None:
+        async def on_command(body: Any, msg: KafkaMessage) -> None:
             activity = ACTIVITIES.get(command_type, Activity.CASUSOVERLEG)
             with record_processing(runtime.tracer, command_type, activity, runtime.pseudonymizer):
-                refusal = await runtime.staff_gate.carry_out(body, overleg.handle)
+                refusal = await runtime.staff_gate.carry_out(body, msg, overleg.handle)
             runtime.relay.wake()
             log.info("meeting.command", command_type=command_type, refusal=refusal)
 

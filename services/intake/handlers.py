@@ -65,28 +65,28 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
 
     on_commands = runtime.subscriber(router, "commands", INTAKE_COMMANDS.name)
 
-    async def judge(command: AcceptReferral | DeclineReferral | AskReferrer) -> None:
+    async def judge(command: AcceptReferral | DeclineReferral | AskReferrer, msg: KafkaMessage) -> None:
         with record_processing(
             runtime.tracer, command.command_type, Activity.INTAKE, runtime.pseudonymizer, command.case_id
         ):
-            refusal = await runtime.staff_gate.carry_out(command, commands.judge)
+            refusal = await runtime.staff_gate.carry_out(command, msg, commands.judge)
         runtime.relay.wake()
         log.info("intake.judged", command_type=command.command_type, case_id=str(command.case_id), refusal=refusal)
 
     @on_commands(filter=of_type("intake.accept-referral"))
-    async def on_accept(body: AcceptReferral) -> None:
-        await judge(body)
+    async def on_accept(body: AcceptReferral, msg: KafkaMessage) -> None:
+        await judge(body, msg)
 
     @on_commands(filter=of_type("intake.decline-referral"))
-    async def on_decline(body: DeclineReferral) -> None:
-        await judge(body)
+    async def on_decline(body: DeclineReferral, msg: KafkaMessage) -> None:
+        await judge(body, msg)
 
     @on_commands(filter=of_type("intake.ask-referrer"))
-    async def on_ask(body: AskReferrer) -> None:
-        await judge(body)
+    async def on_ask(body: AskReferrer, msg: KafkaMessage) -> None:
+        await judge(body, msg)
 
-    async def change(command: AdmitParty | RecordPartyLeaving | ExcludeParty) -> None:
-        refusal = await runtime.staff_gate.carry_out(command, commands.change_register)
+    async def change(command: AdmitParty | RecordPartyLeaving | ExcludeParty, msg: KafkaMessage) -> None:
+        refusal = await runtime.staff_gate.carry_out(command, msg, commands.change_register)
         runtime.relay.wake()
         if refusal is None and isinstance(command, AdmitParty):
             # A new party can refer and be written to at once: its topics exist from now on.
@@ -99,16 +99,16 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
         log.info("register.changed", command_type=command.command_type, refusal=refusal)
 
     @on_commands(filter=of_type("register.admit-party"))
-    async def on_admit(body: AdmitParty) -> None:
-        await change(body)
+    async def on_admit(body: AdmitParty, msg: KafkaMessage) -> None:
+        await change(body, msg)
 
     @on_commands(filter=of_type("register.record-party-leaving"))
-    async def on_leaving(body: RecordPartyLeaving) -> None:
-        await change(body)
+    async def on_leaving(body: RecordPartyLeaving, msg: KafkaMessage) -> None:
+        await change(body, msg)
 
     @on_commands(filter=of_type("register.exclude-party"))
-    async def on_exclude(body: ExcludeParty) -> None:
-        await change(body)
+    async def on_exclude(body: ExcludeParty, msg: KafkaMessage) -> None:
+        await change(body, msg)
 
     on_commands(reject_unknown_command)
     return router

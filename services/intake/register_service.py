@@ -28,7 +28,7 @@ async def admit(session: AsyncSession, store: RegisterStore, outbox: Outbox, cmd
         return "already_a_party"
     await outbox.stage(session, REGISTER_EVENTS, PartyAdmitted(
         producer=SERVICE, correlation_id=cmd.conversation_id, causation_id=cmd.command_id,
-        party=cmd.party, effective_on=cmd.effective_on,
+        party=cmd.party, effective_on=cmd.effective_on, decided_by=_decided_by(cmd),
     ))
     return None
 
@@ -43,6 +43,11 @@ async def end_membership(
     fact = PartyExcluded if excluded else PartyLeft
     await outbox.stage(session, REGISTER_EVENTS, fact(
         producer=SERVICE, correlation_id=cmd.conversation_id, causation_id=cmd.command_id,
-        code=cmd.code, effective_on=cmd.effective_on,
+        code=cmd.code, effective_on=cmd.effective_on, decided_by=_decided_by(cmd),
     ))
     return None
+
+
+def _decided_by(cmd: AdmitParty | RecordPartyLeaving | ExcludeParty) -> str | None:
+    """The Manager who signed the change: verified by the staff gate before it got here."""
+    return cmd.proof.staff_id if cmd.proof is not None else None

@@ -96,16 +96,16 @@ def build_router(
     command_inbox = runtime.inbox("commands")
 
     @commands(filter=of_type("retention.decide-erasure"))
-    async def on_decide_erasure(body: DecideErasure) -> None:
+    async def on_decide_erasure(body: DecideErasure, msg: KafkaMessage) -> None:
         with record_processing(runtime.tracer, "decide erasure", Activity.VERWIJDERING, runtime.pseudonymizer, body.case_id):
-            refusal = await runtime.staff_gate.carry_out(body, lambda c: rights.decide_erasure(command_inbox, c))
+            refusal = await runtime.staff_gate.carry_out(body, msg, lambda c: rights.decide_erasure(command_inbox, c))
         runtime.relay.wake()
         log.info("retention.erasure_decided", case_id=str(body.case_id), refused_for=body.refused_for, refusal=refusal)
 
     @commands(filter=of_type("retention.request-access-export"))
-    async def on_request_access_export(body: RequestAccessExport) -> None:
+    async def on_request_access_export(body: RequestAccessExport, msg: KafkaMessage) -> None:
         with record_processing(runtime.tracer, "request access export", Activity.INZAGE, runtime.pseudonymizer, body.case_id):
-            refusal = await runtime.staff_gate.carry_out(body, lambda c: rights.request_access_export(command_inbox, c))
+            refusal = await runtime.staff_gate.carry_out(body, msg, lambda c: rights.request_access_export(command_inbox, c))
         runtime.relay.wake()
         log.info("retention.access_export_requested", case_id=str(body.case_id), refusal=refusal)
 

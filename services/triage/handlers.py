@@ -57,25 +57,25 @@ def build_router(runtime: Runtime, triage: Triage, register: RegisterStore) -> K
 
     commands = runtime.subscriber(router, "commands", TRIAGE_COMMANDS.name)
 
-    async def carry_out(command: Any, use_case: Any) -> None:
+    async def carry_out(command: Any, msg: KafkaMessage, use_case: Any) -> None:
         with record_processing(
             runtime.tracer, command.command_type, Activity.TRIAGE, runtime.pseudonymizer, command.case_id
         ):
-            refusal = await runtime.staff_gate.carry_out(command, use_case)
+            refusal = await runtime.staff_gate.carry_out(command, msg, use_case)
         runtime.relay.wake()
         log.info("triage.command", command_type=command.command_type, case_id=str(command.case_id), refusal=refusal)
 
     @commands(filter=of_type("triage.consult-parties"))
-    async def on_consult(body: ConsultParties) -> None:
-        await carry_out(body, triage.consult)
+    async def on_consult(body: ConsultParties, msg: KafkaMessage) -> None:
+        await carry_out(body, msg, triage.consult)
 
     @commands(filter=of_type("triage.decide"))
-    async def on_decide(body: DecideTriage) -> None:
-        await carry_out(body, triage.decide)
+    async def on_decide(body: DecideTriage, msg: KafkaMessage) -> None:
+        await carry_out(body, msg, triage.decide)
 
     @commands(filter=of_type("triage.escalate"))
-    async def on_escalate(body: EscalateCase) -> None:
-        await carry_out(body, triage.escalate)
+    async def on_escalate(body: EscalateCase, msg: KafkaMessage) -> None:
+        await carry_out(body, msg, triage.escalate)
 
     commands(reject_unknown_command)
 

@@ -63,6 +63,7 @@ class PartyAdmitted(Notice):
     schema_version: Literal[1] = 1
     party: PartyDetails
     effective_on: date
+    decided_by: str | None = Field(default=None, description="the Manager whose signed command it carried out")
 
 
 class PartyLeft(Notice):
@@ -70,6 +71,7 @@ class PartyLeft(Notice):
     schema_version: Literal[1] = 1
     code: str
     effective_on: date
+    decided_by: str | None = Field(default=None, description="the Manager whose signed command it carried out")
 
 
 class PartyExcluded(Notice):
@@ -77,6 +79,7 @@ class PartyExcluded(Notice):
     schema_version: Literal[1] = 1
     code: str
     effective_on: date
+    decided_by: str | None = Field(default=None, description="the Manager whose signed command it carried out")
 
 
 RegisterEvent = PartyAdmitted | PartyLeft | PartyExcluded

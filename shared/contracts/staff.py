@@ -85,14 +85,32 @@ class StaffMember(BaseModel):
         return next((k for k in self.keys if k.key_id == key_id), None)
 
 
+StaffChange = Literal["enrolled", "new-key", "revoked", "roles-changed"]
+
+
+class StaffRegisterChange(BaseModel):
+    """One line of the register's history: who was enrolled, re-keyed, revoked or given other
+    roles, when, in which version (the register keeps its history, like the party register)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = Field(ge=0)
+    at: AwareDatetime
+    staff_id: str = Field(pattern=STAFF_ID, max_length=64)
+    change: StaffChange
+    key_id: str | None = Field(default=None, pattern=KEY_ID)
+
+
 class StaffRegister(BaseModel):
     """The staff register: data, versioned like the register of parties. `version` grows by one
-    with every change, so a service can say which register it judged a command by."""
+    with every change, so a service can say which register it judged a command by, and refuses
+    one older than a version it judged by."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: int = Field(default=0, ge=0)
     staff: tuple[StaffMember, ...] = ()
+    history: tuple[StaffRegisterChange, ...] = ()
 
     def member(self, staff_id: str) -> StaffMember | None:
         return next((m for m in self.staff if m.staff_id == staff_id), None)

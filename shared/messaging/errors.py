@@ -8,7 +8,8 @@ one of four kinds, and each kind has one treatment:
   retried: dead-lettered (a row: parked), and the consumer moves on.
 - TRANSIENT: the world is briefly unavailable: a database connection that fails or is shut down
   (SQLSTATE classes 08, 57P01-57P03, 53), a lock or statement timeout, a deadlock or serialization
-  failure, a retriable Kafka error, a socket error. Retried with capped backoff, without limit and
+  failure, a retriable Kafka error, a socket error, a configuration file that cannot be trusted
+  until an operator mends it (UnusableConfigurationError). Retried with capped backoff, without limit and
   without counting as an attempt: an outage must never turn a good message into a dead letter.
 - FATAL: the Kafka producer itself is broken (its idempotence state no longer matches the
   broker's: out-of-order sequence, fenced, unknown producer id, invalid epoch). A producer that is
@@ -52,6 +53,13 @@ class PoisonMessageError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.detail = detail
+
+
+class UnusableConfigurationError(Exception):
+    """A file the service judges messages by cannot be trusted now (e.g. a staff register others
+    may write): TRANSIENT. Nothing may be decided by it, and no message may be lost over it; the
+    messages wait until an operator mends the file. The message says what to mend, never the
+    file's content."""
 
 
 class HandlerTimeoutError(Exception):
@@ -110,7 +118,7 @@ def kind_of(exc: BaseException) -> Kind:
         return Kind.TRANSIENT
     if isinstance(exc, HandlerTimeoutError):
         return Kind.BUG
-    if isinstance(exc, (ConnectionError, TimeoutError, asyncio.TimeoutError, OSError)):
+    if isinstance(exc, (ConnectionError, TimeoutError, asyncio.TimeoutError, OSError, UnusableConfigurationError)):
         return Kind.TRANSIENT
     return Kind.BUG
 

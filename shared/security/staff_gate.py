@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
+from faststream.message import StreamMessage
 
 from shared.contracts.staff import StaffCommand, StaffCommandRefused
 from shared.contracts.topics import AUDIT_EVENTS
@@ -53,17 +54,22 @@ class StaffGate:
         self._service, self._prefix, self._max_age = service, topic_prefix, max_age
         self._unit_of_work, self._outbox, self._inbox, self._now = unit_of_work, outbox, inbox, now
 
-    async def carry_out(self, command: C, use_case: Callable[[C], Awaitable[str | None]]) -> str | None:
-        """`use_case(command)` (its refusal reason, or None when done) when the command's proof
-        holds; REFUSED, audited, when it does not."""
-        return await use_case(command) if await self.admit(command) else REFUSED
+    async def carry_out(
+        self, command: C, message: StreamMessage[Any], use_case: Callable[[C], Awaitable[str | None]]
+    ) -> str | None:
+        """`use_case(command)` (its refusal reason, or None when done) when the proof of the
+        command read from `message` holds; REFUSED, audited, when it does not."""
+        return await use_case(command) if await self.admit(command, await message.decode()) else REFUSED
 
-    async def admit(self, command: StaffCommand) -> bool:
-        """True when the command may be carried out. Otherwise its refusal is audited (once) and
-        the command is recorded as processed; False. Raises StaffRegisterError when the register
-        cannot be trusted (nothing is then decided: the command is tried again)."""
+    async def admit(self, command: StaffCommand, wire: Any) -> bool:
+        """True when the command (whose JSON object as received is `wire`) may be carried out.
+        Otherwise its refusal is audited (once) and the command is recorded as processed; False.
+        Raises StaffRegisterError, TRANSIENT, while the register cannot be trusted: nothing is
+        decided, and the command is tried again until an operator mends the register."""
         register = self.register.current()
-        reason = judge_proof(command, register, topic_prefix=self._prefix, now=self._now(), max_age=self._max_age)
+        reason = judge_proof(
+            command, wire, register, topic_prefix=self._prefix, now=self._now(), max_age=self._max_age
+        )
         if reason is None:
             return True
         proof = command.proof

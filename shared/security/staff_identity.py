@@ -7,6 +7,11 @@ The signed bytes of a command (docs/decisions/0010-staff-identity.md) are
 and of a staff member's own access record (a look into a dossier, NEN 7513) the same with the tag
 `zorgtafel.staff-record.v1` and the audit topic: a signature for one is never valid for the other.
 
+The canonical JSON is that of the JSON object as sent (RFC 8785, JCS: sorted keys, no whitespace,
+UTF-8; our messages carry no floating-point numbers), never a re-serialization by the receiver's
+model: a receiver that knows a newer or older version of the contract still checks the bytes the
+signer meant, and a signer in any language reproduces them from its own JSON.
+
 where the topic is the command topic's name on the broker (with the environment's prefix), so a
 command signed for one environment or service is worthless on another, and the canonical JSON
 is the command's JSON form with sorted keys, no whitespace and UTF-8 text. The command id is
@@ -19,8 +24,9 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -86,15 +92,17 @@ def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
     return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def signed_bytes(message: BaseModel, topic: str, tag: bytes = COMMAND_TAG) -> bytes:
-    """What a staff member's signature covers (see the module docstring)."""
-    body = message.model_dump(mode="json", exclude={"proof"})
+def signed_bytes(wire: Mapping[str, Any], topic: str, tag: bytes = COMMAND_TAG) -> bytes:
+    """What a staff member's signature covers: `wire` is the message's JSON object as sent (see the
+    module docstring); its `proof` member is left out."""
+    body = {k: v for k, v in wire.items() if k != "proof"}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return tag + topic.encode() + b"\n" + canonical.encode()
 
 
 def _proof(message: BaseModel, staff_id: str, key: Ed25519PrivateKey, topic: str, tag: bytes) -> StaffProof:
-    signature = base64.b64encode(key.sign(signed_bytes(message, topic, tag))).decode()
+    # The JSON object this message is sent as (model_dump_json writes the same values).
+    signature = base64.b64encode(key.sign(signed_bytes(message.model_dump(mode="json"), topic, tag))).decode()
     return StaffProof(staff_id=staff_id, key_id=key_id_of(key.public_key()), signature=signature)
 
 
@@ -134,14 +142,16 @@ def _signed_by_member(
 
 
 def judge_proof(
-    command: StaffCommand, register: StaffRegister, *, topic_prefix: str, now: datetime, max_age: timedelta
+    command: StaffCommand, wire: Mapping[str, Any], register: StaffRegister, *, topic_prefix: str, now: datetime,
+    max_age: timedelta,
 ) -> RefusalReason | None:
-    """None when `command` was signed by a staff member of `register` with a key valid `now`, for
-    this command on its topic, by someone who may issue it and is the one it names; otherwise the
-    first reason it fails, in the order of the checks (the signature before any claim it covers).
-    Covenant art. 12.2 (who may decide), art. 17 (integrity), Bijlage 3 (who did it is logged)."""
+    """None when `command` (read from the JSON object `wire`) was signed by a staff member of
+    `register` with a key valid `now`, for this command on its topic, by someone who may issue it
+    and is the one it names; otherwise the first reason it fails, in the order of the checks (the
+    signature before any claim it covers). Covenant art. 12.2 (who may decide), art. 17
+    (integrity), Bijlage 3 (who did it is logged)."""
     topic = command_topic(command.command_type).named(topic_prefix)
-    found = _signed_by_member(command.proof, register, at=now, signed=lambda: signed_bytes(command, topic))
+    found = _signed_by_member(command.proof, register, at=now, signed=lambda: signed_bytes(wire, topic))
     if isinstance(found, str):
         return found
     proof, member = found
@@ -154,13 +164,15 @@ def judge_proof(
     return None
 
 
-def judge_record(record: AccessRecorded, register: StaffRegister, *, topic_prefix: str) -> RefusalReason | None:
+def judge_record(
+    record: AccessRecorded, wire: Mapping[str, Any], register: StaffRegister, *, topic_prefix: str
+) -> RefusalReason | None:
     """None when a staff member's access record was signed by the staff member it names, with a
     key of `register` valid when the look happened, in a role the register gives them; otherwise
-    why not (the reasons of `judge_proof`). NEN 7513 ch. 7 and Bijlage 3: the access log names the
+    why not (the reasons of `judge_proof`); `wire` is the record's JSON object as received. NEN 7513 ch. 7 and Bijlage 3: the access log names the
     employee who looked, so that name must be proved."""
     topic = AUDIT_EVENTS.named(topic_prefix)
-    found = _signed_by_member(record.proof, register, at=record.occurred_at, signed=lambda: signed_bytes(record, topic, RECORD_TAG))
+    found = _signed_by_member(record.proof, register, at=record.occurred_at, signed=lambda: signed_bytes(wire, topic, RECORD_TAG))
     if isinstance(found, str):
         return found
     proof, member = found

@@ -34,21 +34,23 @@ async def test_a_command_without_a_valid_proof_is_refused_audited_and_changes_no
             await pr.publish(sign(pr.accept(case.case_id), pr.staff_id, Ed25519PrivateKey.generate(), settings.topic_prefix))
             await pr.publish(pr.accept(case.case_id))  # no proof at all
             exclude = ExcludeParty(command_id=uuid.uuid4(), issued_at=datetime.now(UTC), code=PARTY, effective_on=date.today())
-            await other.send(exclude)  # a Procesregisseur may not change the register
+            await other.publish(other.signed(exclude))  # a Procesregisseur may not change the register
             await eventually(lambda: at_least(lambda: events_on(infra, AUDIT_EVENTS, namespace, REFUSED), 3))
             late = other.signed(other.accept(case.case_id))
             revoke(settings.staff_register_file(), member, now=datetime.now(UTC))
             await other.publish(late)  # signed a moment before the revocation, arriving after it
             refused = await eventually(lambda: at_least(lambda: events_on(infra, AUDIT_EVENTS, namespace, REFUSED), 4))
             (still_received,) = await hub.cases()
-            await pr.send(pr.accept(case.case_id))  # the genuine staff member
+            await pr.send(pr.accept(case.case_id))  # the genuine staff member, a Manager too
+            await pr.send(exclude.model_copy(update={"command_id": uuid.uuid4()}))
             await eventually(lambda: at_least(hub.triage_cases, 1))
+            register_changes = await eventually(lambda: at_least(lambda: events_on(infra, REGISTER_EVENTS, namespace), 1))
         (accepted,) = await hub.cases()
-        register_changes = await events_on(infra, REGISTER_EVENTS, namespace)
     assert sorted(((r["claimed_staff_id"], r["reason"]) for r in refused), key=str) == sorted([
         ("pr-test-01", "key_unknown"), (None, "proof_missing"), (member, "role_not_allowed"), (member, "key_not_valid"),
     ], key=str)
     assert {r["producer"] for r in refused} == {"intake"}
     assert still_received.status == "received"
     assert (accepted.status, accepted.decided_by) == ("accepted", "pr-test-01")
-    assert register_changes == []  # the exclusion was never carried out
+    # Only the Manager's exclusion was carried out, and the register's fact names who decided it.
+    assert [(e["event_type"], e["decided_by"]) for e in register_changes] == [("register.party-excluded", "pr-test-01")]

@@ -42,9 +42,10 @@ def register_of(settings: IntakeSettings) -> StaffRegister:
 
 
 def judged(command: StaffCommand, settings: IntakeSettings, *, now: datetime | None = None, prefix: str = PREFIX) -> str | None:
-    # The service's view: the JSON on the wire, parsed as FastStream does (json, then the model).
-    received = type(command).model_validate(json.loads(command.model_dump_json()))
-    return judge_proof(received, register_of(settings), topic_prefix=prefix, now=now or datetime.now(UTC), max_age=WEEK)
+    # The service's view: the JSON object on the wire, and the model FastStream validates from it.
+    wire = json.loads(command.model_dump_json())
+    received = type(command).model_validate(wire)
+    return judge_proof(received, wire, register_of(settings), topic_prefix=prefix, now=now or datetime.now(UTC), max_age=WEEK)
 
 
 def every_staff_command(pr: Procesregisseur) -> list[StaffCommand]:
@@ -159,7 +160,7 @@ def test_a_rotated_key_verifies_during_the_overlap_and_not_after(settings: Intak
     before = pr.signed(pr.accept(uuid.uuid4()))
     enrol(settings.staff_register_file(), settings.staff_key_file("pr-01"), "pr-01", None,
           now=datetime.now(UTC), valid_for=timedelta(days=1), new_key=True)
-    assert judged(before, settings) is None
+    assert judged(before, settings) is None  # signed with the old key, still in flight
     assert judged(before, settings, now=datetime.now(UTC) + timedelta(minutes=11)) == "key_not_valid"
     assert judged(Procesregisseur(settings, "pr-01").signed(pr.accept(uuid.uuid4())), settings) is None
 
@@ -178,7 +179,7 @@ def test_the_signed_bytes_are_fixed_by_the_published_recipe() -> None:
         b'"command_type":"intake.accept-referral","correlation_id":null,"decided_by":"pr-01",'
         b'"issued_at":"2026-11-30T09:00:00Z","schema_version":1}'
     )
-    assert signed_bytes(command, "acc.zorgtafel.intake.commands.v1") == expected
+    assert signed_bytes(command.model_dump(mode="json"), "acc.zorgtafel.intake.commands.v1") == expected
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     proof = sign(command, "pr-01", key, PREFIX).proof
     assert proof is not None
@@ -203,11 +204,49 @@ def test_a_staff_members_look_is_verified_only_when_signed_by_the_one_it_names(s
     as_command = own.model_copy(update={"view": "meeting-state"})  # changed after signing
 
     def checked(record: Any) -> str:
-        received = type(record).model_validate(json.loads(record.model_dump_json()))
-        return check_actor(received, register_of(settings), PREFIX)
+        wire = json.loads(record.model_dump_json())
+        return check_actor(type(record).model_validate(wire), wire, register_of(settings), PREFIX)
 
     assert [checked(r) for r in (own, _look("pr-01"), framed, as_command)] == [
         "verified", "proof_missing", "key_unknown", "signature_invalid",
     ]
     disclosure = _look("coa-grave").model_copy(update={"actor_type": "party", "role": "invited-party"})
     assert checked(disclosure) == "hub"
+    # No register to judge by: the look is kept, marked, never dropped.
+    assert check_actor(own, json.loads(own.model_dump_json()), None, PREFIX) == "register_unreadable"
+
+
+def test_the_signature_covers_the_json_as_sent_so_a_receiver_with_another_contract_version_still_verifies(
+    settings: IntakeSettings,
+) -> None:
+    pr = enrolled(settings, "pr-01")
+    signed = pr.signed(pr.accept(uuid.uuid4()))
+    wire = json.loads(signed.model_dump_json())
+    wire["issued_at"] = wire["issued_at"].replace("Z", "+00:00")  # the same moment, other bytes: not what was signed
+    received = type(signed).model_validate(wire)
+    assert judge_proof(received, wire, register_of(settings), topic_prefix=PREFIX, now=datetime.now(UTC), max_age=WEEK) == (
+        "signature_invalid"
+    )
+    # A receiver whose contract has one more optional field reads the object as sent: still verified.
+    from shared.contracts.intake import AcceptReferral
+
+    class NewerAcceptReferral(AcceptReferral):
+        note: str | None = None
+
+    sent = json.loads(signed.model_dump_json())
+    newer = NewerAcceptReferral.model_validate(sent)
+    assert judge_proof(newer, sent, register_of(settings), topic_prefix=PREFIX, now=datetime.now(UTC), max_age=WEEK) is None
+
+
+def test_the_staff_tools_refuse_to_send_what_the_staff_register_already_refuses(settings: IntakeSettings) -> None:
+    import asyncio
+
+    from services.procesregisseur import StaffCommandRefusedError
+
+    pr = enrolled(settings, "pr-01", "procesregisseur")
+    exclude = ExcludeParty(command_id=uuid.uuid4(), issued_at=datetime.now(UTC), code="coa-grave", effective_on=date.today())
+    with pytest.raises(StaffCommandRefusedError, match="role_not_allowed"):
+        asyncio.run(pr.send(exclude))  # refused before any connection is made
+    revoke(settings.staff_register_file(), "pr-01", now=datetime.now(UTC))
+    with pytest.raises(StaffCommandRefusedError, match="key_not_valid"):
+        asyncio.run(pr.send(pr.accept(uuid.uuid4())))

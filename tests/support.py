@@ -283,18 +283,21 @@ async def running_hub(
     meeting_overrides: dict[str, Any] | None = None,
     retention_overrides: dict[str, Any] | None = None,
     retention_clock: Callable[[], datetime] | None = None,
+    intake_clock: Callable[[], datetime] | None = None,
     audit_overrides: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Hub]:
     """With `meeting_overrides` (even empty) the casemeeting service runs too; with
     `retention_overrides` retention too, on `retention_clock` when given; with `audit_overrides`
-    the audit service too."""
+    the audit service too. Intake runs on `intake_clock` when given."""
     triage_overrides = triage_overrides or {}
     spans, records = InMemorySpanExporter(), InMemoryProcessingLog()
     intake_settings = settings_for(
         IntakeSettings, infra, namespace, partner_topics=overrides.pop("partner_topics", TEST_PARTIES), **overrides
     )
-    intake = create_intake(intake_settings, span_exporter=spans, processing_log=records)
+    intake = create_intake(
+        intake_settings, span_exporter=spans, processing_log=records, **({"clock": intake_clock} if intake_clock else {})
+    )
     triage_settings = settings_for(
         TriageSettings, infra, namespace, deadline_scan_interval_s=0.2, **{**overrides, **triage_overrides}
     )

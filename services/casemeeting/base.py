@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.casemeeting.config import SERVICE
 from services.casemeeting.models import DECLINED, Invitation, MeetingCase
 from shared.audit.logboek import Logboek
+from shared.calendar import covenant_day
 from shared.contracts.envelope import Notice
 from shared.contracts.topics import MEETING_EVENTS, Topic
 from shared.crypto.hub_keys import HubKeys
@@ -48,7 +49,8 @@ class CasemeetingBase:
     now: Callable[[], datetime] = utc_now
 
     def today(self) -> date:
-        return self.now().date()
+        """The covenant's day (Europe/Amsterdam): the register's dates, action deadlines."""
+        return covenant_day(self.now())
 
     async def fact(
         self, session: AsyncSession, case: MeetingCase, cls: Any, causation: uuid.UUID | None = None,

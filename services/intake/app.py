@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from services.intake.commands import IntakeCommands
@@ -10,6 +13,8 @@ from services.intake.handlers import build_router
 from services.intake.models import Base, case_keys, register
 from services.intake.retention_data import export_source, purge_steps
 from services.intake.service import Intake
+from shared.calendar import covenant_day
+from shared.contracts.envelope import utcnow
 from shared.crypto.hub_keys import HubKeys
 from shared.register.follow import seed_hook
 from shared.register.store import RegisterStore
@@ -23,7 +28,9 @@ def create_runtime(
     *,
     span_exporter: SpanExporter | None = None,
     processing_log: ProcessingLog | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Runtime:
+    """Intake on `clock` (UTC): its covenant dates are that moment's day in the Netherlands."""
     settings = settings or IntakeSettings()
     runtime = build_runtime(
         SERVICE,
@@ -36,8 +43,13 @@ def create_runtime(
     inbox = runtime.inbox("inbound")
     store = RegisterStore(register)
     matching_secret = settings.matching_key.get_secret_value().encode()
-    intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, store, matching_secret)
-    commands = IntakeCommands(runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys, store, runtime.logboek)
+    def today() -> date:
+        return covenant_day(clock())
+
+    intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, store, matching_secret, today=today)
+    commands = IntakeCommands(
+        runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys, store, runtime.logboek, today=today
+    )
 
     runtime.startup_hooks.append(seed_hook(runtime, store))
     runtime.include(build_router(runtime, intake, commands))

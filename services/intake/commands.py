@@ -17,8 +17,8 @@ from datetime import date
 from services.intake import register_service
 from services.intake.config import SERVICE
 from services.intake.models import ACCEPTED, DECLINED, RECEIVED, Case, Question
-from services.intake.service import today_utc
 from shared.audit.logboek import Logboek
+from shared.calendar import covenant_today
 from shared.contracts.envelope import Command, utcnow
 from shared.contracts.intake import (
     AcceptReferral,
@@ -56,7 +56,7 @@ class IntakeCommands:
     register: RegisterStore
     # Records what a judgement discloses to the referrer (NEN 7513), in its transaction.
     logboek: Logboek
-    today: Callable[[], date] = today_utc
+    today: Callable[[], date] = covenant_today
 
     async def judge(self, command: Judgement) -> str | None:
         """Carry out a judgement; returns the refusal reason, or None when done."""

@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -22,6 +22,7 @@ from services.intake.config import SERVICE
 from services.intake.correction import CORRECT, apply_correction, parse_correction
 from services.intake.matching import match_keys
 from services.intake.models import OPEN_STATUSES, RECEIVED, Case, Question, Referral
+from shared.calendar import covenant_today
 from shared.contracts.aanmelding import (
     REFERENCE_PATTERN,
     ReferralPersonalData,
@@ -58,10 +59,6 @@ Outcome = Literal[
 SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"
 
 
-def today_utc() -> date:
-    return datetime.now(UTC).date()
-
-
 @dataclass
 class Intake:
     unit_of_work: Callable[[], UnitOfWork]
@@ -70,7 +67,8 @@ class Intake:
     keys: HubKeys
     register: RegisterStore
     matching_secret: bytes
-    today: Callable[[], date] = today_utc
+    # The covenant's day (Europe/Amsterdam): ages, consent dates, the register's effective dates.
+    today: Callable[[], date] = covenant_today
 
     async def receive(
         self, party: str, body: Any, origin: tuple[str, int, int]

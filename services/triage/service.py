@@ -20,6 +20,7 @@ from services.triage.config import SERVICE
 from services.triage.consultation import Consultations
 from services.triage.models import ANSWERED, OPEN, Consultation, TriageCase
 from shared.audit.logboek import Logboek
+from shared.calendar import covenant_day
 from shared.contracts.aanmelding import Indicators
 from shared.contracts.envelope import Command, Notice, utcnow
 from shared.contracts.intake import ReferralAccepted, outcome_aad
@@ -64,7 +65,8 @@ class Triage(Consultations):
     now: Callable[[], datetime] = utc_now
 
     def _today(self) -> date:
-        return self.now().date()
+        """The covenant's day (Europe/Amsterdam): the register's dates."""
+        return covenant_day(self.now())
 
     # --- a case arrives ---
 

@@ -14,7 +14,6 @@ import structlog
 import typer
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
 
@@ -27,8 +26,7 @@ from services.cli_staff_keys import staff_keys_typers
 from services.cli_trace import trace
 from services.intake.config import IntakeSettings
 from shared.audit.activities import RegisterError
-from shared.contracts.aanmelding import CorrectReferral, ReferralPersonalData, SubmitReferral
-from shared.contracts.intake import AnswerQuestion, InboxNotice
+from shared.contracts.partner import schema_files
 from shared.contracts.topics import (
     HUB_TOPICS,
     Topic,
@@ -162,28 +160,23 @@ def asyncapi(output: Path = typer.Option(Path("docs/asyncapi.json"), help="Where
 
 
 
-PARTNER_SCHEMAS = {
-    "submit-referral.v1.json": SubmitReferral,
-    "correct-referral.v1.json": CorrectReferral,
-    "referral-personal-data.v1.json": ReferralPersonalData,
-    "answer-question.v1.json": AnswerQuestion,
-}
-
-
 def json_schemas() -> dict[str, str]:
-    """JSON Schemas of what a partner system writes and reads, by file name."""
-    schemas = {name: model.model_json_schema() for name, model in PARTNER_SCHEMAS.items()}
-    schemas["inbox-notice.v1.json"] = TypeAdapter(InboxNotice).json_schema()
-    return {name: json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n" for name, schema in schemas.items()}
+    """JSON Schemas of what a partner system writes and reads, by file name (shared/contracts/partner.py)."""
+    return {
+        name: json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        for name, schema in schema_files().items()
+    }
 
 
 @app.command()
 def schemas(output: Path = typer.Option(Path("docs/schemas"), help="Folder for the JSON Schema files.")) -> None:
-    """Write the JSON Schemas of the partner-facing contracts (aanmelding, answers, inbox notices)."""
+    """Write the JSON Schemas of everything a party sends and reads (intake, triage, the
+    Casusoverleg, its sealed personal data, its inbox notices)."""
     output.mkdir(parents=True, exist_ok=True)
-    for name, text in json_schemas().items():
+    written = json_schemas()
+    for name, text in written.items():
         (output / name).write_text(text, encoding="utf-8")
-    console.print(f"wrote {len(PARTNER_SCHEMAS) + 1} schemas to {output}")
+    console.print(f"wrote {len(written)} schemas to {output}")
 
 
 @app.command()

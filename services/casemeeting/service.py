@@ -36,6 +36,7 @@ from shared.contracts.inbound import INBOUND_OWNERS
 from shared.contracts.rejections import bounded, reason, reasons_from
 from shared.contracts.topics import MEETING_EVENTS, partner_inbox
 from shared.contracts.triage import TriageDecided
+from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
 from shared.register.gate import admitted, message_id_of
@@ -109,7 +110,7 @@ class Casusoverleg(PlanOfAction):
         self, session: Any, party: str, model: type[Command], body: dict[str, Any], message_id: uuid.UUID | None
     ) -> str:
         try:
-            msg = model.model_validate(body)
+            msg = parse_untrusted(model, body)
             async with session.begin_nested():
                 await {
                     RespondToInvitation: self.respond, SupplyInformation: self.supply,

@@ -46,7 +46,7 @@ def create_runtime(
     def today() -> date:
         return covenant_day(clock())
 
-    intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, store, matching_secret, today=today)
+    intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, store, matching_secret, today=today, now=clock)
     commands = IntakeCommands(
         runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys, store, runtime.logboek, today=today
     )

@@ -20,6 +20,7 @@ from services.intake.matching import match_keys
 from services.intake.models import OPEN_STATUSES, Case, Referral
 from shared.contracts.aanmelding import CorrectReferral, ReferralPersonalData, personal_aad
 from shared.contracts.rejections import RejectionReason, reason, reasons_from
+from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 from shared.crypto.hub_keys import HubKeys
 from shared.crypto.keystore import KeyDestroyedError
@@ -33,7 +34,7 @@ def parse_correction(
 ) -> tuple[CorrectReferral, ReferralPersonalData] | list[RejectionReason]:
     """The correction and its opened block, or the reasons it cannot be read (never raises)."""
     try:
-        command = CorrectReferral.model_validate(body)
+        command = parse_untrusted(CorrectReferral, body)
     except ValidationError as exc:
         return reasons_from(exc)
     try:

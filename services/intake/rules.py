@@ -8,18 +8,25 @@
   Zorg- en Veiligheidshuis later (Bijlage 2, opschaling).
 - 18- or 18+ is derived from the date of birth on the day of the referral (the covenant covers
   "Slachtoffers Mensenhandel 18- / 18+").
+- A referral the hub cannot act on sensibly is rejected like any bad field (issue 12, case 4): a
+  date of birth more than 120 years back, or a message issued more than five minutes ahead of
+  the hub's clock or more than 30 days ago (a partner's outbox may hold a message through an
+  outage; a month is the longest the hub takes it as meant now).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from shared.contracts.aanmelding import ConsentGiven, ReferralPersonalData, SafetyOverride
 from shared.contracts.rejections import RejectionReason, reason
 
 AgeGroup = Literal["18-", "18+"]
+OLDEST_AGE = 120  # years: no one referred is older
+CLOCK_SKEW = timedelta(minutes=5)
+LONGEST_DELAY = timedelta(days=30)
 
 
 def age_on(date_of_birth: date, on: date) -> int:
@@ -59,6 +66,17 @@ def referral_reasons(
         reasons.append(reason("municipality", "municipality_not_in_region"))
     if personal.person.date_of_birth > on:
         reasons.append(reason("personal.person.date_of_birth", "date_of_birth_in_future"))
+    elif age_on(personal.person.date_of_birth, on) > OLDEST_AGE:
+        reasons.append(reason("personal.person.date_of_birth", "date_of_birth_implausible"))
     else:
         reasons.extend(consent_reasons(personal.person.date_of_birth, personal.consent, on))
     return reasons
+
+
+def issued_at_reasons(issued_at: datetime, now: datetime) -> list[RejectionReason]:
+    """A partner's message issued more than CLOCK_SKEW ahead of `now` or more than LONGEST_DELAY
+    before it cannot be taken as meant now (year 0001 and 9999 among them). Comparing aware
+    date-times never converts them, so no offset at the ends of the calendar can overflow."""
+    if not now - LONGEST_DELAY <= issued_at <= now + CLOCK_SKEW:
+        return [reason("issued_at", "issued_at_implausible")]
+    return []

@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -43,6 +43,7 @@ from shared.contracts.intake import (
 )
 from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from
 from shared.contracts.topics import AANMELDING_EVENTS, INTAKE_EVENTS, partner_inbox
+from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 from shared.crypto.hub_keys import HubKeys
 from shared.messaging.inbox import Inbox
@@ -69,6 +70,7 @@ class Intake:
     matching_secret: bytes
     # The covenant's day (Europe/Amsterdam): ages, consent dates, the register's effective dates.
     today: Callable[[], date] = covenant_today
+    now: Callable[[], datetime] = utcnow
 
     async def receive(
         self, party: str, body: Any, origin: tuple[str, int, int]
@@ -107,7 +109,7 @@ class Intake:
             return await self._reject(uow, party, body, message_id, parsed)
         command, personal = parsed
         on = self.today()
-        problems = rules.referral_reasons(
+        problems = rules.issued_at_reasons(command.issued_at, self.now()) + rules.referral_reasons(
             personal, command.municipality, await self.register.municipalities(session, on), on
         )
         if problems:
@@ -171,9 +173,11 @@ class Intake:
         self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None
     ) -> tuple[Outcome, uuid.UUID | None]:
         try:
-            command = AnswerQuestion.model_validate(body)
+            command = parse_untrusted(AnswerQuestion, body)
         except ValidationError as exc:
             return await self._reject(uow, party, body, message_id, reasons_from(exc))
+        if late := rules.issued_at_reasons(command.issued_at, self.now()):
+            return await self._reject(uow, party, body, message_id, late)
         question = await uow.session.get(Question, command.question_id)
         closed = question is None or question.answer is not None or question.question is None  # None: cleansed
         if closed or question.referrer_party != party:
@@ -199,6 +203,8 @@ class Intake:
         if isinstance(parsed, list):
             return await self._reject(uow, party, body, message_id, parsed)
         command, personal = parsed
+        if late := rules.issued_at_reasons(command.issued_at, self.now()):
+            return await self._reject(uow, party, body, message_id, late)
         problems, case, referral = await apply_correction(
             uow.session, self.keys, self.register, self.matching_secret, party, command, personal, self.today()
         )
@@ -250,7 +256,7 @@ def parse_submission(
     """The referral and its opened personal data, or the reasons it cannot be read. Never raises
     for bad input: every malformed message becomes reasons the referrer can act on."""
     try:
-        command = SubmitReferral.model_validate(body)
+        command = parse_untrusted(SubmitReferral, body)
     except ValidationError as exc:
         return reasons_from(exc)
     try:

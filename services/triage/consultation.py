@@ -31,6 +31,7 @@ from shared.contracts.triage import (
     consultation_question_aad,
     triage_text_aad,
 )
+from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
 from shared.register.gate import admitted, message_id_of
@@ -110,7 +111,7 @@ class Consultations:
 
     async def _answer(self, session: Any, party: str, body: dict[str, Any], message_id: uuid.UUID | None) -> str:
         try:
-            command = AnswerConsultation.model_validate(body)
+            command = parse_untrusted(AnswerConsultation, body)
         except ValidationError as exc:
             return await self._reject_answer(session, party, None, message_id, reasons_from(exc))
         consultation = await session.get(Consultation, command.consultation_id)

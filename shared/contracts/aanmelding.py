@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -19,6 +19,10 @@ from shared.contracts.envelope import Command, Event
 from shared.crypto import Sealed
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9._:/-]+$"
+# No control characters (C0, DEL, C1) in a name; free text may hold tabs and line breaks. A NUL in
+# a given name is no name anyone can act on (issue 12, case 4); the schema states the same.
+NAME_TEXT = r"^[^\x00-\x1f\x7f-\x9f]+$"
+FREE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+$"
 
 
 def eleven_test(bsn: str) -> bool:
@@ -61,7 +65,8 @@ class Indicators(BaseModel):
     serious_local_safety_problem: bool | None = None  # A: needs a cross-chain approach
     family_or_social_environment: bool | None = None  # B: influenced by / affects the system
     several_chains_needed: bool | None = None  # C: at least "dwang en drang"
-    life_domains: tuple[LifeDomain, ...] = ()  # D: problems on more than one life domain
+    # D: problems on more than one life domain; each once (the schema says so too: uniqueItems)
+    life_domains: tuple[LifeDomain, ...] = Field(default=(), json_schema_extra={"uniqueItems": True})
 
     @model_validator(mode="after")
     def _domains_unique(self) -> Indicators:
@@ -75,18 +80,24 @@ class Person(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    given_name: str = Field(min_length=1, max_length=200)
-    family_name: str = Field(min_length=1, max_length=200)
-    bsn: Annotated[str, AfterValidator(_checked_bsn)] | None = None
+    given_name: str = Field(min_length=1, max_length=200, pattern=NAME_TEXT)
+    family_name: str = Field(min_length=1, max_length=200, pattern=NAME_TEXT)
+    # Nine digits (in the schema); the eleven test on top is a rule no JSON Schema can state (bsn_invalid).
+    bsn: Annotated[str, Field(pattern=r"^[0-9]{9}$"), AfterValidator(_checked_bsn)] | None = None
     date_of_birth: date
-    place_of_birth: str | None = Field(default=None, min_length=1, max_length=200)
+    place_of_birth: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_TEXT)
     nationality: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+
+
+def _kind_required(schema: dict[str, Any]) -> None:
+    """`kind` tells the two apart: a sender must send it (its default serves the hub's own code)."""
+    schema["required"] = sorted({*schema.get("required", []), "kind"})
 
 
 class ConsentGiven(BaseModel):
     """Consent by age (Bijlage 3, MO Den Bosch): under 12 the guardian; 12-16 child and guardian; 16+ the person."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_kind_required)
 
     kind: Literal["consent"] = "consent"
     by_person: bool
@@ -97,21 +108,25 @@ class ConsentGiven(BaseModel):
 class SafetyOverride(BaseModel):
     """Recording or sharing without consent because safety is at stake (Bijlage 3, MO Den Bosch)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_kind_required)
 
     kind: Literal["safety_override"] = "safety_override"
-    reason: str = Field(min_length=1, max_length=5_000)
-    colleague_consulted: str = Field(min_length=1, max_length=200)
-    how_person_was_informed: str = Field(min_length=1, max_length=2_000)
+    reason: str = Field(min_length=1, max_length=5_000, pattern=FREE_TEXT)
+    colleague_consulted: str = Field(min_length=1, max_length=200, pattern=NAME_TEXT)
+    how_person_was_informed: str = Field(min_length=1, max_length=2_000, pattern=FREE_TEXT)
     recorded_on: date
 
 
 class Professional(BaseModel):
-    """The referring professional, for the Procesregisseur's questions (art. 12.2a)."""
+    """The referring professional, for the Procesregisseur's questions (art. 12.2a): a phone
+    number or an e-mail address at least (the schema's anyOf says the same)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+        {"required": ["email"], "properties": {"email": {"type": "string"}}},
+    ]})
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NAME_TEXT)
     phone: str | None = Field(default=None, min_length=6, max_length=30, pattern=r"^[0-9+() -]+$")
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -128,7 +143,7 @@ class ReferralPersonalData(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     person: Person
-    situation: str = Field(min_length=1, max_length=20_000)
+    situation: str = Field(min_length=1, max_length=20_000, pattern=FREE_TEXT)
     consent: Annotated[ConsentGiven | SafetyOverride, Field(discriminator="kind")]
     professional: Professional
 

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.contracts.envelope import Command, Notice
+from shared.contracts.envelope import Command, Id, Notice
 from shared.contracts.rejections import RejectionReason
 from shared.contracts.staff import STAFF_ID, StaffCommand
 from shared.crypto import Sealed
@@ -145,7 +145,7 @@ class DecideAfschaling(StaffCommand):
 class RespondToInvitation(Command):
     command_type: Literal["meeting.respond-to-invitation"] = "meeting.respond-to-invitation"
     schema_version: Literal[1] = 1
-    invitation_id: UUID
+    invitation_id: Id
     attending: bool
 
 
@@ -154,8 +154,8 @@ class SupplyInformation(Command):
 
     command_type: Literal["meeting.supply-information"] = "meeting.supply-information"
     schema_version: Literal[1] = 1
-    invitation_id: UUID
-    item_id: UUID
+    invitation_id: Id
+    item_id: Id
     content: Sealed = Field(description="sealed with the party's key; aad = item_aad(item_id)")
     terms: Terms
 
@@ -165,7 +165,7 @@ class AnswerConsentRequest(Command):
 
     command_type: Literal["meeting.answer-consent-request"] = "meeting.answer-consent-request"
     schema_version: Literal[1] = 1
-    consent_id: UUID
+    consent_id: Id
     granted: bool
 
 
@@ -174,7 +174,7 @@ class ReportProgress(Command):
 
     command_type: Literal["meeting.report-progress"] = "meeting.report-progress"
     schema_version: Literal[1] = 1
-    action_id: UUID
+    action_id: Id
     status: Literal["in_progress", "done"]
     note: Sealed | None = Field(default=None, description="sealed with the party's key; aad = action_aad(action_id, 'progress')")
 

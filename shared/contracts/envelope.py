@@ -8,10 +8,63 @@ else that maps to a person, which is why it is the only thing allowed in Kafka k
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+# The text forms a partner may send, exactly as the published JSON Schemas state them (with a
+# `pattern` next to `format`, so a validator that does not assert formats agrees too): RFC 3339
+# section 5.6 date-times and RFC 9562 UUIDs. Pydantic alone would also take "2026-11-30 10:00Z",
+# "+0100" offsets, and UUIDs without hyphens or in braces, which the schemas refuse (issue 12).
+RFC3339_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+UUID_TEXT = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def _from_text(python_type: type, pattern: str, parse: Callable[[str], Any], code: str) -> Callable[[Any], Any]:
+    """A value of `python_type` as it is; text in the published form, parsed here (so a strict
+    parse after it sees a value of its type, never text); anything else is refused."""
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, python_type):
+            return value
+        if isinstance(value, str) and compiled.match(value):
+            try:
+                return parse(value)
+            except ValueError:
+                pass  # e.g. month 13, second 61
+        raise PydanticCustomError(code, "not in the published text form")  # never the value
+
+    return check
+
+
+def _rfc3339(text: str) -> datetime:
+    # fromisoformat takes "Z" but no lower-case "t"/"z", and at most 6 digits of a second.
+    upper = text.upper()
+    head, dot, rest = upper.partition(".")
+    if dot:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        upper = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
+    return datetime.fromisoformat(upper)
+
+
+Moment = Annotated[
+    AwareDatetime,
+    BeforeValidator(_from_text(datetime, RFC3339_DATE_TIME, _rfc3339, "datetime_parsing")),
+    Field(json_schema_extra={"pattern": RFC3339_DATE_TIME}),
+]
+"""An aware date-time; as text, only in RFC 3339 form."""
+Id = Annotated[
+    UUID,
+    BeforeValidator(_from_text(UUID, UUID_TEXT, UUID, "uuid_parsing")),
+    Field(json_schema_extra={"pattern": UUID_TEXT}),
+]
+"""A UUID; as text, only in the hyphenated form of RFC 9562."""
 
 
 def utcnow() -> datetime:
@@ -69,11 +122,11 @@ class Command(Message):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    command_id: UUID
+    command_id: Id
     command_type: str
     schema_version: int
-    issued_at: AwareDatetime
-    correlation_id: UUID | None = None
+    issued_at: Moment
+    correlation_id: Id | None = None
 
     @property
     def message_id(self) -> UUID:

@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.contracts.aanmelding import REFERENCE_PATTERN, Indicators
-from shared.contracts.envelope import Command, Event, Notice
+from shared.contracts.envelope import Command, Event, Id, Notice
 from shared.contracts.rejections import RejectionReason
 from shared.contracts.staff import STAFF_ID, StaffCommand
 from shared.crypto import Sealed
@@ -78,7 +78,7 @@ class AnswerQuestion(Command):
 
     command_type: Literal["intake.answer-question"] = "intake.answer-question"
     schema_version: Literal[1] = 1
-    question_id: UUID
+    question_id: Id
     answer: Sealed = Field(description="text sealed with the party's key; aad = answer_aad(question_id)")
 
 

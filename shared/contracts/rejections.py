@@ -35,6 +35,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This municipality is not part of the Zorgtafel regio Oost-Brabant.",
     ),
     "date_of_birth_in_future": ("De geboortedatum ligt in de toekomst.", "The date of birth is in the future."),
+    "date_of_birth_implausible": (
+        "Deze geboortedatum ligt meer dan 120 jaar terug.",
+        "This date of birth is more than 120 years ago.",
+    ),
+    "issued_at_implausible": (
+        "Het verzendtijdstip ligt meer dan 5 minuten in de toekomst of meer dan 30 dagen terug.",
+        "The time of issue is more than 5 minutes ahead or more than 30 days ago.",
+    ),
     "consent_by_guardian_required": (
         "Onder 12 jaar geeft de ouder met gezag of voogd toestemming.",
         "Under 12 the parent with authority or guardian consents.",

@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from pydantic_core import PydanticCustomError
 
 from shared.contracts.aanmelding import Indicators
-from shared.contracts.envelope import Command, Event, Notice
+from shared.contracts.envelope import Command, Event, Id, Notice
 from shared.contracts.register import PARTY_CODE
 from shared.contracts.rejections import RejectionReason
 from shared.contracts.staff import STAFF_ID, StaffCommand
@@ -143,7 +143,7 @@ class EscalateCase(StaffCommand):
 class AnswerConsultation(Command):
     command_type: Literal["triage.answer-consultation"] = "triage.answer-consultation"
     schema_version: Literal[1] = 1
-    consultation_id: UUID
+    consultation_id: Id
     answer: Sealed = Field(description="sealed with the party's key; aad = consultation_answer_aad(consultation_id)")
     assessment: Indicators = Field(description="the party's view of the Bijlage 2 criteria; null = do not know")
 

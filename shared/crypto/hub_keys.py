@@ -40,7 +40,8 @@ class HubKeys:
         The ValidationError is for `reasons_from`, which keeps field paths and codes only; it
         must never be logged or raised on, since it holds the opened input.
         """
-        return model.model_validate_json(open_sealed(sealed, party_key(self._master, party), aad=aad))
+        # What a party sealed is as untrusted as the rest of its message (shared/contracts/untrusted.py).
+        return model.model_validate_json(open_sealed(sealed, party_key(self._master, party), aad=aad), strict=True)
 
     def open_text_from_party(self, party: str, sealed: Sealed, *, aad: bytes) -> str:
         return open_text(sealed, party_key(self._master, party), aad=aad)

@@ -30,7 +30,8 @@ async def test_someone_who_turns_18_today_in_the_netherlands_is_18_plus_at_night
     # Consent recorded "today" in Dutch terms: a day the UTC date has not reached yet.
     consent = ConsentGiven(by_person=True, by_guardian=False, recorded_on=dutch_today)
     async with running_hub(infra, namespace, intake_clock=lambda: moment) as hub, Partner(infra, namespace) as partner:
-        await partner.submit(a_referral(personal=personal_data(person={"date_of_birth": born}, consent=consent)))
+        personal = personal_data(person={"date_of_birth": born}, consent=consent)
+        await partner.submit(a_referral(personal=personal, issued_at=moment))  # sent at that moment
         (case,) = await eventually(lambda: at_least(hub.cases, 1))
         (notice,) = await eventually(lambda: at_least(partner.read_inbox, 1))
     assert notice["status"] == "received", notice

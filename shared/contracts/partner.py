@@ -1,0 +1,49 @@
+"""Everything a party's own system sends to the hub and reads from it: the partner contract.
+
+One registry, so the published JSON Schemas (docs/schemas, `zorgtafel schemas`), the AsyncAPI
+document and the tests that hold the hub to those schemas cannot leave a message out (issue 12:
+five of a party's own commands were once missing from the documents).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from shared.contracts.aanmelding import CorrectReferral, ReferralPersonalData, SubmitReferral
+from shared.contracts.casemeeting import (
+    AnswerConsentRequest,
+    MeetingInboxNotice,
+    ReportProgress,
+    RespondToInvitation,
+    SupplyInformation,
+)
+from shared.contracts.envelope import Command
+from shared.contracts.intake import AnswerQuestion, InboxNotice
+from shared.contracts.rights import AccessExport
+from shared.contracts.triage import AnswerConsultation, TriageInboxNotice
+
+# What a party writes on its inbound topic, by command type (the owner is in inbound.py).
+PARTNER_COMMANDS: dict[str, type[Command]] = {
+    "aanmelding.submit-referral": SubmitReferral,
+    "aanmelding.correct-referral": CorrectReferral,
+    "intake.answer-question": AnswerQuestion,
+    "triage.answer-consultation": AnswerConsultation,
+    "meeting.respond-to-invitation": RespondToInvitation,
+    "meeting.supply-information": SupplyInformation,
+    "meeting.answer-consent-request": AnswerConsentRequest,
+    "meeting.report-progress": ReportProgress,
+}
+# What a party reads on its inbox topic.
+PartnerNotice = InboxNotice | TriageInboxNotice | MeetingInboxNotice | AccessExport
+# Sealed content with a structure of its own (the rest of what a party seals is text).
+SEALED_CONTENT: dict[str, type[BaseModel]] = {"referral-personal-data": ReferralPersonalData}
+
+
+def schema_files() -> dict[str, dict[str, Any]]:
+    """The JSON Schema (2020-12) of every partner message, by file name in docs/schemas."""
+    files = {f"{t.split('.', 1)[1]}.v1.json": m.model_json_schema() for t, m in PARTNER_COMMANDS.items()}
+    files.update({f"{name}.v1.json": m.model_json_schema() for name, m in SEALED_CONTENT.items()})
+    files["inbox-notice.v1.json"] = TypeAdapter(PartnerNotice).json_schema()
+    return files

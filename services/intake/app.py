@@ -16,6 +16,7 @@ from services.intake.service import Intake
 from shared.calendar import covenant_day
 from shared.contracts.envelope import utcnow
 from shared.crypto.hub_keys import HubKeys
+from shared.messaging.partner_messages import PartnerMessages
 from shared.register.follow import seed_hook
 from shared.register.store import RegisterStore
 from shared.retention.wiring import install_retention
@@ -46,7 +47,10 @@ def create_runtime(
     def today() -> date:
         return covenant_day(clock())
 
-    intake = Intake(runtime.unit_of_work, runtime.outbox, inbox, keys, store, matching_secret, today=today, now=clock)
+    messages = PartnerMessages(runtime.tables, f"{SERVICE}.inbound")
+    intake = Intake(
+        runtime.unit_of_work, runtime.outbox, inbox, keys, store, matching_secret, messages, today=today, now=clock
+    )
     commands = IntakeCommands(
         runtime.unit_of_work, runtime.outbox, runtime.inbox("commands"), keys, store, runtime.logboek, today=today
     )

@@ -7,14 +7,14 @@ attempt is audited (art. 21.3, 23.2: from that day it may not refer or receive d
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import or_, select
 
 from services.intake import rules
@@ -22,18 +22,18 @@ from services.intake.config import SERVICE
 from services.intake.correction import CORRECT, apply_correction, parse_correction
 from services.intake.matching import match_keys
 from services.intake.models import OPEN_STATUSES, RECEIVED, Case, Question, Referral
+from services.intake.submission import is_reference, parse_submission
 from shared.calendar import covenant_today
 from shared.contracts.aanmelding import (
-    REFERENCE_PATTERN,
     ReferralPersonalData,
     ReferralReceived,
-    SubmitReferral,
     personal_aad,
 )
 from shared.contracts.envelope import Notice, utcnow
 from shared.contracts.inbound import INBOUND_OWNERS
 from shared.contracts.intake import (
     AnswerQuestion,
+    InboxNotice,
     QuestionAnswered,
     ReferralAcknowledged,
     ReferralCorrected,
@@ -48,6 +48,7 @@ from shared.crypto import CryptoError
 from shared.crypto.hub_keys import HubKeys
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
+from shared.messaging.partner_messages import PartnerMessages, answered_again, scoped_id
 from shared.messaging.reliability import PoisonMessageError
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.gate import admitted, message_id_of
@@ -58,6 +59,9 @@ Outcome = Literal[
     "received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "corrected", "not_ours"
 ]
 SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"
+# The notices staged for the party while one of its messages is handled.
+_ANSWERS: ContextVar[list[Notice] | None] = ContextVar("intake_answers", default=None)
+_NOTICES: TypeAdapter[Any] = TypeAdapter(InboxNotice)
 
 
 @dataclass
@@ -68,6 +72,8 @@ class Intake:
     keys: HubKeys
     register: RegisterStore
     matching_secret: bytes
+    # What each party sent under which command id, and how it was answered (issue 12, case 2).
+    messages: PartnerMessages
     # The covenant's day (Europe/Amsterdam): ages, consent dates, the register's effective dates.
     today: Callable[[], date] = covenant_today
     now: Callable[[], datetime] = utcnow
@@ -81,22 +87,46 @@ class Intake:
         if INBOUND_OWNERS.get(str(body.get("command_type")), SERVICE) != SERVICE:
             return "not_ours", None  # another service answers it, and audits it if need be
         async with self.unit_of_work() as uow:
-            message_id = message_id_of(body)
-            if message_id is not None and await self.inbox.seen(uow.session, message_id):
-                return "redelivered", None
+            message_id = message_id_of(body)  # the party's own command id
+            seen_id = scoped_id(party, message_id) if message_id is not None else None
+            if message_id is not None and seen_id is not None and await self.inbox.seen(uow.session, seen_id):
+                return await self._again(uow, party, message_id, body, origin)
             gate = {"producer": SERVICE, "party": party, "on": self.today(), "message_id": message_id, "origin": origin}
             if not await admitted(uow.session, self.register, self.outbox, **gate):
-                return await self._done(uow, message_id, ("refused", None))
-            kind = body.get("command_type")
-            if kind == SUBMIT:
-                result = await self._submit(uow, party, body, message_id)
-            elif kind == ANSWER:
-                result = await self._answer(uow, party, body, message_id)
-            elif kind == CORRECT:
-                result = await self._correct(uow, party, body, message_id)
-            else:
-                result = await self._reject(uow, party, body, message_id, [reason("command_type", "unknown_message_type")])
-            return await self._done(uow, message_id, result)
+                return await self._done(uow, seen_id, ("refused", None))
+            answers = _ANSWERS.set([])
+            try:
+                kind = body.get("command_type")
+                if kind == SUBMIT:
+                    result = await self._submit(uow, party, body, message_id)
+                elif kind == ANSWER:
+                    result = await self._answer(uow, party, body, message_id)
+                elif kind == CORRECT:
+                    result = await self._correct(uow, party, body, message_id)
+                else:
+                    result = await self._reject(uow, party, body, message_id, [reason("command_type", "unknown_message_type")])
+                if message_id is not None:
+                    await self.messages.remember(uow.session, party, message_id, body, origin, _ANSWERS.get() or [])
+            finally:
+                _ANSWERS.reset(answers)
+            return await self._done(uow, seen_id, result)
+
+    async def _again(
+        self, uow: UnitOfWork, party: str, command_id: uuid.UUID, body: dict[str, Any], origin: tuple[str, int, int]
+    ) -> tuple[Outcome, uuid.UUID | None]:
+        """A message under a command id this party used before (shared/messaging/partner_messages.py):
+        a redelivery changes nothing, a repeat gets the earlier answer again, other content is refused."""
+        earlier = await self.messages.judge(uow.session, party, command_id, body, origin)
+        if earlier.verdict == "repeated":
+            for answer in earlier.answers:
+                await self._notify(uow, party, answered_again(_NOTICES, answer))
+            outcome: Outcome = "duplicate"
+        elif earlier.verdict == "conflict":
+            outcome, _ = await self._reject(uow, party, body, command_id, [reason("command_id", "command_id_reused")])
+        else:
+            return "redelivered", None
+        await uow.commit()
+        return outcome, None
 
     async def _submit(
         self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None
@@ -228,12 +258,15 @@ class Intake:
         reference = body.get("referrer_reference")
         await self._notify(uow, party, ReferralRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
-            referrer_reference=reference if _is_reference(reference) else None,
+            referrer_reference=reference if is_reference(reference) else None,
             rejected_message_id=str(message_id) if message_id else None, reasons=bounded(reasons),
         ))
         return "rejected", None
 
     async def _notify(self, uow: UnitOfWork, party: str, notice: Notice) -> None:
+        collected = _ANSWERS.get()
+        if collected is not None:  # what this message is answered, for a repeat of it
+            collected.append(notice)
         await self._stage(uow, partner_inbox(party), notice)
 
     async def _stage(self, uow: UnitOfWork, topic: Any, notice: Notice) -> None:
@@ -248,24 +281,3 @@ class Intake:
             await self.inbox.record(uow.session, message_id)
         await uow.commit()
         return result
-
-
-def parse_submission(
-    body: dict[str, Any], open_personal: Callable[[SubmitReferral], ReferralPersonalData]
-) -> tuple[SubmitReferral, ReferralPersonalData] | list[RejectionReason]:
-    """The referral and its opened personal data, or the reasons it cannot be read. Never raises
-    for bad input: every malformed message becomes reasons the referrer can act on."""
-    try:
-        command = parse_untrusted(SubmitReferral, body)
-    except ValidationError as exc:
-        return reasons_from(exc)
-    try:
-        return command, open_personal(command)
-    except ValidationError as exc:
-        return reasons_from(exc, "personal")
-    except CryptoError:
-        return [reason("personal", "personal_data_unreadable")]
-
-
-def _is_reference(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= 64 and re.fullmatch(REFERENCE_PATTERN, value) is not None

@@ -34,6 +34,7 @@ from shared.contracts.triage import (
 from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
+from shared.messaging.partner_messages import scoped_id
 from shared.register.gate import admitted, message_id_of
 from shared.telemetry.processing import Activity, about, not_carried_out
 
@@ -97,15 +98,17 @@ class Consultations:
         message_id = message_id_of(body)
         async with self.unit_of_work() as uow:
             session = uow.session
-            if message_id is not None and await inbox.seen(session, message_id):
+            # A party's command id is its own (issue 12, case 2): recorded scoped to the party.
+            seen_id = scoped_id(party, message_id) if message_id is not None else None
+            if seen_id is not None and await inbox.seen(session, seen_id):
                 return "redelivered"
             gate = {"producer": SERVICE, "party": party, "on": self._today(), "message_id": message_id, "origin": origin}
             if await admitted(session, self.register, self.outbox, **gate):
                 outcome = await self._answer(session, party, body, message_id)
             else:
                 outcome = "refused"
-            if message_id is not None:
-                await inbox.record(session, message_id)
+            if seen_id is not None:
+                await inbox.record(session, seen_id)
             await uow.commit()
             return outcome
 

@@ -57,6 +57,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "consent_recorded_in_future": ("De toestemming is in de toekomst gedateerd.", "The consent is dated in the future."),
     "unknown_message_type": ("Dit berichttype is onbekend.", "This message type is not known."),
+    "command_id_reused": (
+        "U gebruikte dit command_id al voor een ander bericht; geef elk nieuw bericht een nieuw command_id.",
+        "You used this command_id for another message already; give every new message a new command_id.",
+    ),
     "unknown_question": ("Deze vraag is onbekend of al gesloten.", "This question is not known or already closed."),
     "consultation_closed": (
         "Deze vraag is gesloten: de termijn is verstreken of er is al geantwoord.",

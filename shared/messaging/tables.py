@@ -1,4 +1,5 @@
-"""The outbox and inbox tables every service keeps in its own database."""
+"""The outbox and inbox tables every service keeps in its own database, and what it remembers of
+each party's messages (to answer a repeat with the earlier answer, issue 12)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only
 class MessagingTables:
     outbox: Table
     inbox: Table
+    partner_message: Table
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
     """The service's outbox and inbox; defined once per MetaData, however often a runtime is built."""
     if "outbox" in metadata.tables:
-        return MessagingTables(outbox=metadata.tables["outbox"], inbox=metadata.tables["inbox"])
+        return MessagingTables(
+            outbox=metadata.tables["outbox"], inbox=metadata.tables["inbox"], partner_message=metadata.tables["partner_message"]
+        )
     outbox = Table(
         "outbox",
         metadata,
@@ -45,4 +49,20 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("message_id", Uuid, primary_key=True),
         Column("processed_at", UTCDateTime, nullable=False),
     )
-    return MessagingTables(outbox=outbox, inbox=inbox)
+    partner_message = Table(
+        "partner_message",
+        metadata,
+        # A party's command id is its own: two parties may use the same one (issue 12, case 2).
+        Column("consumer", String(200), primary_key=True),
+        Column("party", String(100), primary_key=True),
+        Column("command_id", Uuid, primary_key=True),
+        # SHA-256 of the message's canonical JSON: the same id with other content is a conflict.
+        Column("fingerprint", String(64), nullable=False),
+        # Where it was read ("topic:partition:offset"): the same record again is a redelivery.
+        Column("origin", String(300), nullable=False),
+        # What the hub answered on the party's inbox (acknowledgements, rejections: no personal
+        # data), to answer an exact repeat the same way.
+        Column("answers", JSON, nullable=False),
+        Column("received_at", UTCDateTime, nullable=False),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox, partner_message=partner_message)

@@ -20,7 +20,7 @@ from shared.retention.policy import RetentionPolicy
 # Table -> the column that says how old a row is. An outbox row has an age only once parked (it
 # could never be published, and its payload may be sealed with a transport key that cannot be
 # shredded per case): operations have the operational term to look at it, then it goes.
-AGED = {"inbox": "processed_at", "purge_record": "purged_at", "outbox": "parked_at"}
+AGED = {"inbox": "processed_at", "partner_message": "received_at", "purge_record": "purged_at", "outbox": "parked_at"}
 
 
 async def prune_operational(

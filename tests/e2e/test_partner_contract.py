@@ -17,7 +17,18 @@ from shared.contracts.aanmelding import personal_aad
 from shared.crypto import party_key, party_kid, seal
 from tests.e2e.test_intake import rejection_of
 from tests.infra import Infra
-from tests.support import MASTER, PARTY, Partner, a_referral, personal_data, running_hub
+from tests.support import (
+    MASTER,
+    OTHER_PARTY,
+    PARTY,
+    Partner,
+    a_referral,
+    at_least,
+    eventually,
+    inbox_of,
+    personal_data,
+    running_hub,
+)
 
 
 def as_sent(reference: str, **changes: Any) -> dict[str, Any]:
@@ -86,3 +97,44 @@ async def test_a_referral_the_hub_cannot_act_on_sensibly_is_rejected_with_path_a
                  [("personal.professional.name", "invalid_format")]),
     }  # fmt: skip
     await assert_each_rejected(infra, namespace, cases)
+
+
+async def test_two_parties_may_use_the_same_command_id_and_each_gets_its_own_case(infra: Infra, namespace: str) -> None:
+    shared_id = uuid.uuid4()
+    async with running_hub(infra, namespace) as hub, Partner(infra, namespace) as police, Partner(
+        infra, namespace, OTHER_PARTY
+    ) as veilig_thuis:
+        await police.submit(a_referral("POL-1", command_id=shared_id))
+        await veilig_thuis.submit(a_referral("VT-1", party=OTHER_PARTY, command_id=shared_id,
+                                             personal=personal_data(person={"family_name": "Anders"})))
+        cases = await eventually(lambda: at_least(hub.cases, 2))
+        answers = [(await inbox_of(p, "intake.referral-acknowledged"))[0] for p in (police, veilig_thuis)]
+    assert sorted(c.referrer_party for c in cases) == sorted([PARTY, OTHER_PARTY])
+    assert [(a["referrer_reference"], a["status"]) for a in answers] == [("POL-1", "received"), ("VT-1", "received")]
+
+
+async def test_a_repeat_gets_the_earlier_answer_and_other_content_under_the_same_id_is_refused(
+    infra: Infra, namespace: str
+) -> None:
+    accepted = a_referral("R-AGAIN")
+    rejected = as_sent("R-FIXED", municipality="gemeente-amsterdam")  # not in the region
+    async with running_hub(infra, namespace) as hub, Partner(infra, namespace) as partner:
+        await partner.submit(accepted)
+        await partner.send_raw(json.dumps(rejected).encode())
+        await inbox_of(partner, "intake.referral-rejected")
+        await partner.submit(accepted)  # sent again: our answer did not arrive, say
+        await partner.send_raw(json.dumps(rejected).encode())
+        # The corrected referral under the rejected one's command id: a new message, not a repeat.
+        corrected = as_sent("R-FIXED", command_id=rejected["command_id"], personal=rejected["personal"])
+        await partner.send_raw(json.dumps(corrected).encode())
+        notices = await eventually(lambda: at_least(partner.read_inbox, 5))
+        cases = await hub.cases()
+    answered = [(n["event_type"], n.get("status"), [(r["path"], r["code"]) for r in n.get("reasons", [])]) for n in notices]
+    assert answered == [
+        ("intake.referral-acknowledged", "received", []),
+        ("intake.referral-rejected", None, [("municipality", "municipality_not_in_region")]),
+        ("intake.referral-acknowledged", "received", []),  # the earlier answer, again
+        ("intake.referral-rejected", None, [("municipality", "municipality_not_in_region")]),
+        ("intake.referral-rejected", None, [("command_id", "command_id_reused")]),
+    ]
+    assert len(cases) == 1

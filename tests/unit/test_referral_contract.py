@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.intake.service import parse_submission
+from services.intake.submission import parse_submission
 from shared.contracts.aanmelding import ReferralPersonalData, eleven_test, personal_aad
 from shared.contracts.rejections import MESSAGES
 from shared.crypto import open_model, party_key

@@ -1,0 +1,97 @@
+"""What a service remembers of each party's messages, so every message gets the right answer
+(issue 12, case 2).
+
+A party's `command_id` is the party's own: two parties may pick the same one, so the id a
+service records is scoped to the party (`scoped_id`). Then, for one party and one command id:
+
+- the same Kafka record again (same topic, partition and offset) is a **redelivery**: nothing
+  happens, nothing is answered twice;
+- the same content in a new record is a **repeat** (the party did not see our answer and sent it
+  again): it gets the earlier answer again, and nothing else happens;
+- other content under the same id is a **conflict** (say a corrected referral re-sent under the
+  id of the rejected one): rejected with `command_id_reused`, so the party knows to use a new id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts.envelope import Notice, utcnow
+from shared.messaging.tables import MessagingTables
+
+Verdict = Literal["new", "redelivered", "repeated", "conflict"]
+# Party-scoped message ids live in a namespace of their own (RFC 9562 name-based UUIDs).
+_SCOPE = uuid.UUID("6f0c6a3e-2f55-4b61-9a3f-3f5b8c1d2e77")
+
+
+def scoped_id(party: str, command_id: uuid.UUID) -> uuid.UUID:
+    """The id under which a service records `party`'s command: the same for a redelivery, another
+    for another party's command with the same id."""
+    return uuid.uuid5(_SCOPE, f"{party}\n{command_id}")
+
+
+def fingerprint(body: Any) -> str:
+    """SHA-256 (hex) of the message's canonical JSON (sorted keys, no whitespace)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Earlier:
+    verdict: Verdict
+    answers: tuple[dict[str, Any], ...] = ()
+
+
+class PartnerMessages:
+    """One consumer's memory of the parties' messages (rows pruned after the operational term)."""
+
+    def __init__(self, tables: MessagingTables, consumer: str) -> None:
+        self._table = tables.partner_message
+        self._consumer = consumer
+
+    async def judge(
+        self, session: AsyncSession, party: str, command_id: uuid.UUID, body: Any, origin: tuple[str, int, int]
+    ) -> Earlier:
+        """What this message is, given what the service saw of `party`'s `command_id` before."""
+        t = self._table
+        row = (await session.execute(
+            select(t.c.fingerprint, t.c.origin, t.c.answers)
+            .where(t.c.consumer == self._consumer, t.c.party == party, t.c.command_id == command_id)
+        )).first()
+        if row is None:
+            return Earlier("new")
+        if row.origin == _origin(origin):
+            return Earlier("redelivered")
+        if row.fingerprint != fingerprint(body):
+            return Earlier("conflict")
+        return Earlier("repeated", tuple(row.answers))
+
+    async def remember(
+        self, session: AsyncSession, party: str, command_id: uuid.UUID, body: Any, origin: tuple[str, int, int],
+        answers: Sequence[Notice],
+    ) -> None:
+        """Record the message with what it was answered, in the transaction that handled it."""
+        await session.execute(insert(self._table).values(
+            consumer=self._consumer, party=party, command_id=command_id, fingerprint=fingerprint(body),
+            origin=_origin(origin), answers=[a.model_dump(mode="json") for a in answers], received_at=utcnow(),
+        ))
+
+
+def _origin(origin: tuple[str, int, int]) -> str:
+    topic, partition, offset = origin
+    return f"{topic}:{partition}:{offset}"
+
+
+def answered_again(notices: TypeAdapter[Any], stored: dict[str, Any]) -> Notice:
+    """An earlier answer, as a new notice (a fresh event id and time; the same content)."""
+    notice: Notice = notices.validate_python(stored)
+    return notice.model_copy(update={"event_id": uuid.uuid4(), "occurred_at": utcnow()})

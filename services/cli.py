@@ -7,6 +7,7 @@ services themselves never import each other.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from pathlib import Path
 
@@ -52,6 +53,8 @@ app.add_typer(topics_app, name="topics")
 console = Console(soft_wrap=True)
 for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers(), **staff_keys_typers()}.items():
     app.add_typer(_typer, name=_name)
+partner_app = typer.Typer(help="For a party's engineers: what the hub would answer, before sending.", no_args_is_help=True)
+app.add_typer(partner_app, name="partner")
 app.command("trail")(trail)
 app.command("trace")(trace)
 
@@ -177,6 +180,46 @@ def schemas(output: Path = typer.Option(Path("docs/schemas"), help="Folder for t
     for name, text in written.items():
         (output / name).write_text(text, encoding="utf-8")
     console.print(f"wrote {len(written)} schemas to {output}")
+
+
+@partner_app.command("check")
+def partner_check(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the message as your system would send it (JSON)"),
+    party: str = typer.Option(..., help="your party code, e.g. politie-oost-brabant"),
+    key_file: Path | None = typer.Option(
+        None, help="your transport key (base64 of 32 bytes, mode 0600); default: the local run's derived key"
+    ),
+) -> None:
+    """Validate a message as the hub does (schema, sealing, the covenant's rules) and print the
+    answer it would get; nothing is sent. Exit 0: received; 1: rejected (reasons printed)."""
+    from services.partner_check import check
+    from shared.calendar import covenant_today
+    from shared.contracts.envelope import utcnow
+    from shared.contracts.topics import InvalidPartyCodeError, partner_inbound
+    from shared.crypto import MasterKey, party_key
+    from shared.messaging.security import SecretFileError, read_secret
+
+    try:
+        partner_inbound(party)
+    except InvalidPartyCodeError:
+        raise typer.BadParameter("a party code is a lower-case slug, e.g. politie-oost-brabant", param_hint="--party") from None
+    if key_file is None:
+        settings = IntakeSettings()
+        key = party_key(MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value()), party)
+    else:
+        try:
+            key = base64.b64decode(read_secret(key_file), validate=True)
+        except (SecretFileError, ValueError) as exc:
+            raise typer.BadParameter(str(exc) if isinstance(exc, SecretFileError) else "not base64", param_hint="--key-file") from None
+    try:
+        body = json.loads(file.read_bytes())
+    except ValueError:
+        body = None  # the hub dead-letters what is not JSON: there is nothing to answer
+    seed = load_seed()
+    municipalities = {p.code for p in seed.parties if p.kind == "municipality"}
+    answer = check(body, key, municipalities=municipalities, today=covenant_today(), now=utcnow())
+    typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+    raise typer.Exit(0 if answer["answer"] == "received" else 1)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from services.casemeeting.models import Base, case_keys, register
 from services.casemeeting.retention_data import export_source, purge_steps
 from services.casemeeting.service import Casusoverleg
 from shared.crypto.hub_keys import HubKeys
+from shared.messaging.partner_messages import PartnerMessages
 from shared.register.follow import seed_hook
 from shared.register.store import RegisterStore
 from shared.retention.wiring import install_retention
@@ -28,7 +29,7 @@ def create_runtime(
     store = RegisterStore(register)
     overleg = Casusoverleg(
         runtime.unit_of_work, runtime.outbox, HubKeys.from_settings(settings, case_keys), store, runtime.inbox("commands"),
-        logboek=runtime.logboek,
+        logboek=runtime.logboek, messages=PartnerMessages(runtime.tables, f"{SERVICE}.inbound"),
     )
 
     async def watch_overdue() -> None:

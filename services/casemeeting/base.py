@@ -20,6 +20,7 @@ from shared.contracts.topics import MEETING_EVENTS, Topic
 from shared.crypto.hub_keys import HubKeys
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
+from shared.messaging.partner_messages import PartnerMessages
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
 from shared.telemetry.processing import about
@@ -46,6 +47,8 @@ class CasemeetingBase:
     command_inbox: Inbox
     # Records disclosures and the scheduled work on cases (overdue actions), in their transactions.
     logboek: Logboek
+    # What each party sent under which command id, and how it was answered (issue 12, case 2).
+    messages: PartnerMessages
     now: Callable[[], datetime] = utc_now
 
     def today(self) -> date:

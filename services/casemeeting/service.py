@@ -32,14 +32,14 @@ from shared.contracts.casemeeting import (
 )
 from shared.contracts.casemeeting_events import MeetingCommandRefused
 from shared.contracts.envelope import Command
-from shared.contracts.inbound import INBOUND_OWNERS
-from shared.contracts.rejections import bounded, reason, reasons_from
-from shared.contracts.topics import MEETING_EVENTS, partner_inbox
+from shared.contracts.inbound import INBOUND_OWNERS, MessageAcknowledged
+from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from
+from shared.contracts.topics import MEETING_EVENTS
 from shared.contracts.triage import TriageDecided
 from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
-from shared.messaging.partner_messages import scoped_id
+from shared.messaging.partner_messages import answer_again, answer_party, answers_collected, scoped_id
 from shared.register.gate import admitted, message_id_of
 from shared.telemetry.processing import not_carried_out
 
@@ -97,13 +97,21 @@ class Casusoverleg(PlanOfAction):
             session = uow.session
             # A party's command id is its own (issue 12, case 2): recorded scoped to the party.
             seen_id = scoped_id(party, message_id) if message_id is not None else None
-            if seen_id is not None and await inbox.seen(session, seen_id):
-                return "redelivered"
+            if message_id is not None and seen_id is not None and await inbox.seen(session, seen_id):
+                again = await answer_again(
+                    self.messages, self.outbox, session, party, message_id, body, origin,
+                    lambda reasons: self._rejection(message_id, reasons),
+                )
+                await uow.commit()
+                return again
             gate = {"producer": SERVICE, "party": party, "on": self.today(), "message_id": message_id, "origin": origin}
             if not await admitted(session, self.register, self.outbox, **gate):
                 outcome = "refused"
             else:
-                outcome = await self._handle_party_message(session, party, model, body, message_id)
+                with answers_collected() as answers:
+                    outcome = await self._handle_party_message(session, party, model, body, message_id)
+                if message_id is not None:
+                    await self.messages.remember(session, party, message_id, body, origin, answers)
             if seen_id is not None:
                 await inbox.record(session, seen_id)
             await uow.commit()
@@ -119,6 +127,7 @@ class Casusoverleg(PlanOfAction):
                     RespondToInvitation: self.respond, SupplyInformation: self.supply,
                     AnswerConsentRequest: self.answer_consent, ReportProgress: self.report_progress,
                 }[model](session, party, msg)
+            await answer_party(self.outbox, session, party, MessageAcknowledged.of(SERVICE, msg))
             return "handled"
         except ValidationError as exc:
             reasons = reasons_from(exc)
@@ -127,9 +136,12 @@ class Casusoverleg(PlanOfAction):
         except CryptoError:
             reasons = [reason("content", "personal_data_unreadable")]
         not_carried_out()  # LDV: input handled as invalid is Unset
-        await self.outbox.stage(session, partner_inbox(party), MeetingMessageRejected(
+        await answer_party(self.outbox, session, party, self._rejection(message_id, reasons))
+        return "rejected"
+
+    def _rejection(self, message_id: uuid.UUID | None, reasons: list[RejectionReason]) -> MeetingMessageRejected:
+        return MeetingMessageRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
             rejected_message_id=str(message_id) if message_id else None, reasons=bounded(reasons),
-        ))
-        return "rejected"
+        )
 

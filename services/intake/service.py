@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import or_, select
 
 from services.intake import rules
@@ -30,10 +29,9 @@ from shared.contracts.aanmelding import (
     personal_aad,
 )
 from shared.contracts.envelope import Notice, utcnow
-from shared.contracts.inbound import INBOUND_OWNERS
+from shared.contracts.inbound import INBOUND_OWNERS, MessageAcknowledged
 from shared.contracts.intake import (
     AnswerQuestion,
-    InboxNotice,
     QuestionAnswered,
     ReferralAcknowledged,
     ReferralCorrected,
@@ -42,13 +40,13 @@ from shared.contracts.intake import (
     answer_aad,
 )
 from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from
-from shared.contracts.topics import AANMELDING_EVENTS, INTAKE_EVENTS, partner_inbox
+from shared.contracts.topics import AANMELDING_EVENTS, INTAKE_EVENTS
 from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 from shared.crypto.hub_keys import HubKeys
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
-from shared.messaging.partner_messages import PartnerMessages, answered_again, scoped_id
+from shared.messaging.partner_messages import PartnerMessages, answer_again, answer_party, answers_collected, scoped_id
 from shared.messaging.reliability import PoisonMessageError
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.gate import admitted, message_id_of
@@ -60,8 +58,6 @@ Outcome = Literal[
 ]
 SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"
 # The notices staged for the party while one of its messages is handled.
-_ANSWERS: ContextVar[list[Notice] | None] = ContextVar("intake_answers", default=None)
-_NOTICES: TypeAdapter[Any] = TypeAdapter(InboxNotice)
 
 
 @dataclass
@@ -90,12 +86,16 @@ class Intake:
             message_id = message_id_of(body)  # the party's own command id
             seen_id = scoped_id(party, message_id) if message_id is not None else None
             if message_id is not None and seen_id is not None and await self.inbox.seen(uow.session, seen_id):
-                return await self._again(uow, party, message_id, body, origin)
+                again = await answer_again(
+                    self.messages, self.outbox, uow.session, party, message_id, body, origin,
+                    lambda reasons: self._rejection(body, message_id, reasons),
+                )
+                await uow.commit()
+                return again, None
             gate = {"producer": SERVICE, "party": party, "on": self.today(), "message_id": message_id, "origin": origin}
             if not await admitted(uow.session, self.register, self.outbox, **gate):
                 return await self._done(uow, seen_id, ("refused", None))
-            answers = _ANSWERS.set([])
-            try:
+            with answers_collected() as answers:
                 kind = body.get("command_type")
                 if kind == SUBMIT:
                     result = await self._submit(uow, party, body, message_id)
@@ -106,27 +106,8 @@ class Intake:
                 else:
                     result = await self._reject(uow, party, body, message_id, [reason("command_type", "unknown_message_type")])
                 if message_id is not None:
-                    await self.messages.remember(uow.session, party, message_id, body, origin, _ANSWERS.get() or [])
-            finally:
-                _ANSWERS.reset(answers)
+                    await self.messages.remember(uow.session, party, message_id, body, origin, answers)
             return await self._done(uow, seen_id, result)
-
-    async def _again(
-        self, uow: UnitOfWork, party: str, command_id: uuid.UUID, body: dict[str, Any], origin: tuple[str, int, int]
-    ) -> tuple[Outcome, uuid.UUID | None]:
-        """A message under a command id this party used before (shared/messaging/partner_messages.py):
-        a redelivery changes nothing, a repeat gets the earlier answer again, other content is refused."""
-        earlier = await self.messages.judge(uow.session, party, command_id, body, origin)
-        if earlier.verdict == "repeated":
-            for answer in earlier.answers:
-                await self._notify(uow, party, answered_again(_NOTICES, answer))
-            outcome: Outcome = "duplicate"
-        elif earlier.verdict == "conflict":
-            outcome, _ = await self._reject(uow, party, body, command_id, [reason("command_id", "command_id_reused")])
-        else:
-            return "redelivered", None
-        await uow.commit()
-        return outcome, None
 
     async def _submit(
         self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None
@@ -223,6 +204,7 @@ class Intake:
             case_id=question.case_id, producer=SERVICE, correlation_id=command.conversation_id,
             causation_id=command.command_id, question_id=question.question_id, referrer_party=party,
         ))
+        await self._notify(uow, party, MessageAcknowledged.of(SERVICE, command))
         return "answered", question.case_id
 
     async def _correct(
@@ -255,19 +237,19 @@ class Intake:
         reasons: list[RejectionReason],
     ) -> tuple[Outcome, None]:
         not_carried_out()  # LDV: input handled as invalid is Unset
+        await self._notify(uow, party, self._rejection(body, message_id, reasons))
+        return "rejected", None
+
+    def _rejection(self, body: dict[str, Any], message_id: uuid.UUID | None, reasons: list[RejectionReason]) -> Notice:
         reference = body.get("referrer_reference")
-        await self._notify(uow, party, ReferralRejected(
+        return ReferralRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
             referrer_reference=reference if is_reference(reference) else None,
             rejected_message_id=str(message_id) if message_id else None, reasons=bounded(reasons),
-        ))
-        return "rejected", None
+        )
 
     async def _notify(self, uow: UnitOfWork, party: str, notice: Notice) -> None:
-        collected = _ANSWERS.get()
-        if collected is not None:  # what this message is answered, for a repeat of it
-            collected.append(notice)
-        await self._stage(uow, partner_inbox(party), notice)
+        await answer_party(self.outbox, uow.session, party, notice)
 
     async def _stage(self, uow: UnitOfWork, topic: Any, notice: Notice) -> None:
         await self.outbox.stage(uow.session, topic, notice)

@@ -12,6 +12,7 @@ from services.triage.models import Base, case_keys, register
 from services.triage.retention_data import export_source, purge_steps
 from services.triage.service import Triage
 from shared.crypto.hub_keys import HubKeys
+from shared.messaging.partner_messages import PartnerMessages
 from shared.register.follow import seed_hook
 from shared.register.regions import load_regions
 from shared.register.store import RegisterStore
@@ -39,6 +40,7 @@ def create_runtime(
         deadline=timedelta(seconds=settings.consultation_deadline_s),
         reminder_before=timedelta(seconds=settings.reminder_before_s),
         logboek=runtime.logboek,
+        messages=PartnerMessages(runtime.tables, f"{SERVICE}.inbound"),
     )
 
     async def watch_deadlines() -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from services.triage.config import SERVICE
 from services.triage.models import ANSWERED, ASKED, NO_ANSWER, OPEN, Consultation, TriageCase
+from shared.contracts.inbound import MessageAcknowledged
 from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from
 from shared.contracts.triage import (
     AnswerConsultation,
@@ -34,7 +35,7 @@ from shared.contracts.triage import (
 from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 from shared.messaging.inbox import Inbox
-from shared.messaging.partner_messages import scoped_id
+from shared.messaging.partner_messages import answer_again, answer_party, answers_collected, scoped_id
 from shared.register.gate import admitted, message_id_of
 from shared.telemetry.processing import Activity, about, not_carried_out
 
@@ -100,11 +101,19 @@ class Consultations:
             session = uow.session
             # A party's command id is its own (issue 12, case 2): recorded scoped to the party.
             seen_id = scoped_id(party, message_id) if message_id is not None else None
-            if seen_id is not None and await inbox.seen(session, seen_id):
-                return "redelivered"
+            if message_id is not None and seen_id is not None and await inbox.seen(session, seen_id):
+                again = await answer_again(
+                    self.messages, self.outbox, session, party, message_id, body, origin,
+                    lambda reasons: self._rejection(None, message_id, reasons),
+                )
+                await uow.commit()
+                return again
             gate = {"producer": SERVICE, "party": party, "on": self._today(), "message_id": message_id, "origin": origin}
             if await admitted(session, self.register, self.outbox, **gate):
-                outcome = await self._answer(session, party, body, message_id)
+                with answers_collected() as answers:
+                    outcome = await self._answer(session, party, body, message_id)
+                if message_id is not None:
+                    await self.messages.remember(session, party, message_id, body, origin, answers)
             else:
                 outcome = "refused"
             if seen_id is not None:
@@ -145,6 +154,7 @@ class Consultations:
             consultation_id=consultation.consultation_id, party=party, after_reminder=consultation.reminded_at is not None,
         )
         await self._evaluate(session, case, causation=command.command_id)
+        await answer_party(self.outbox, session, party, MessageAcknowledged.of(SERVICE, command))
         return "answered"
 
     async def _reject_answer(
@@ -152,12 +162,17 @@ class Consultations:
         reasons: list[RejectionReason],
     ) -> str:
         not_carried_out()  # LDV: input handled as invalid is Unset
-        await self._notify(session, party, ConsultationAnswerRejected(
+        await answer_party(self.outbox, session, party, self._rejection(consultation_id, message_id, reasons))
+        return "rejected"
+
+    def _rejection(
+        self, consultation_id: uuid.UUID | None, message_id: uuid.UUID | None, reasons: list[RejectionReason]
+    ) -> ConsultationAnswerRejected:
+        return ConsultationAnswerRejected(
             producer=SERVICE, correlation_id=message_id or uuid.uuid4(), causation_id=message_id,
             consultation_id=consultation_id, rejected_message_id=str(message_id) if message_id else None,
             reasons=bounded(reasons),
-        ))
-        return "rejected"
+        )
 
     async def watch_deadlines(self) -> int:
         """Remind before the deadline; at the deadline record "no answer" so the case goes on."""

@@ -41,6 +41,7 @@ from shared.crypto.hub_keys import HubKeys
 from shared.crypto.sealing import Sealed
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
+from shared.messaging.partner_messages import PartnerMessages
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
 from shared.telemetry.processing import about, not_carried_out
@@ -62,6 +63,8 @@ class Triage(Consultations):
     reminder_before: timedelta
     # Records disclosures and the scheduled work on cases (deadlines), in their transactions.
     logboek: Logboek
+    # What each party sent under which command id, and how it was answered (issue 12, case 2).
+    messages: PartnerMessages
     now: Callable[[], datetime] = utc_now
 
     def _today(self) -> date:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 # The text forms a partner may send, exactly as the published JSON Schemas state them (with a
@@ -127,6 +127,14 @@ class Command(Message):
     schema_version: int
     issued_at: Moment
     correlation_id: Id | None = None
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _a_number_not_a_boolean(cls, value: Any) -> Any:
+        # Python's True == 1 lets `true` through `Literal[1]`; JSON Schema's `const: 1` refuses it.
+        if isinstance(value, bool):
+            raise PydanticCustomError("literal_error", "not the schema version")
+        return value
 
     @property
     def message_id(self) -> UUID:

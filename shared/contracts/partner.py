@@ -20,6 +20,7 @@ from shared.contracts.casemeeting import (
     SupplyInformation,
 )
 from shared.contracts.envelope import Command
+from shared.contracts.inbound import MessageAcknowledged
 from shared.contracts.intake import AnswerQuestion, InboxNotice
 from shared.contracts.rights import AccessExport
 from shared.contracts.triage import AnswerConsultation, TriageInboxNotice
@@ -36,7 +37,7 @@ PARTNER_COMMANDS: dict[str, type[Command]] = {
     "meeting.report-progress": ReportProgress,
 }
 # What a party reads on its inbox topic.
-PartnerNotice = InboxNotice | TriageInboxNotice | MeetingInboxNotice | AccessExport
+PartnerNotice = InboxNotice | TriageInboxNotice | MeetingInboxNotice | AccessExport | MessageAcknowledged
 # Sealed content with a structure of its own (the rest of what a party seals is text).
 SEALED_CONTENT: dict[str, type[BaseModel]] = {"referral-personal-data": ReferralPersonalData}
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,9 +28,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import Notice, utcnow
+from shared.contracts.partner import PartnerNotice
+from shared.contracts.rejections import RejectionReason, reason
+from shared.contracts.topics import partner_inbox
+from shared.messaging.outbox import Outbox
 from shared.messaging.tables import MessagingTables
 
 Verdict = Literal["new", "redelivered", "repeated", "conflict"]
+# The notices staged for the party while one of its messages is handled (`answers_collected`).
+_ANSWERS: ContextVar[list[Notice] | None] = ContextVar("partner_answers", default=None)
+_NOTICES: TypeAdapter[Any] = TypeAdapter(PartnerNotice)
 # Party-scoped message ids live in a namespace of their own (RFC 9562 name-based UUIDs).
 _SCOPE = uuid.UUID("6f0c6a3e-2f55-4b61-9a3f-3f5b8c1d2e77")
 
@@ -91,7 +100,43 @@ def _origin(origin: tuple[str, int, int]) -> str:
     return f"{topic}:{partition}:{offset}"
 
 
-def answered_again(notices: TypeAdapter[Any], stored: dict[str, Any]) -> Notice:
+def answered_again(stored: dict[str, Any]) -> Notice:
     """An earlier answer, as a new notice (a fresh event id and time; the same content)."""
-    notice: Notice = notices.validate_python(stored)
+    notice: Notice = _NOTICES.validate_python(stored)
     return notice.model_copy(update={"event_id": uuid.uuid4(), "occurred_at": utcnow()})
+
+
+@contextmanager
+def answers_collected() -> Iterator[list[Notice]]:
+    """Collect what `answer_party` stages while one message of a party is handled."""
+    answers: list[Notice] = []
+    token = _ANSWERS.set(answers)
+    try:
+        yield answers
+    finally:
+        _ANSWERS.reset(token)
+
+
+async def answer_party(outbox: Outbox, session: AsyncSession, party: str, notice: Notice) -> None:
+    """Stage `notice` for `party`'s inbox, and remember it as an answer to the message in hand."""
+    collected = _ANSWERS.get()
+    if collected is not None:
+        collected.append(notice)
+    await outbox.stage(session, partner_inbox(party), notice)
+
+
+async def answer_again(
+    messages: PartnerMessages, outbox: Outbox, session: AsyncSession, party: str, command_id: uuid.UUID,
+    body: Any, origin: tuple[str, int, int], rejection: Callable[[list[RejectionReason]], Notice],
+) -> Literal["redelivered", "duplicate", "rejected"]:
+    """A message under a command id `party` used before: a redelivery changes nothing, a repeat
+    gets the earlier answers again, other content gets `rejection` (command_id_reused)."""
+    earlier = await messages.judge(session, party, command_id, body, origin)
+    if earlier.verdict == "repeated":
+        for stored in earlier.answers:
+            await outbox.stage(session, partner_inbox(party), answered_again(stored))
+        return "duplicate"
+    if earlier.verdict == "conflict":
+        await outbox.stage(session, partner_inbox(party), rejection([reason("command_id", "command_id_reused")]))
+        return "rejected"
+    return "redelivered"

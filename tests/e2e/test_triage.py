@@ -114,6 +114,35 @@ async def test_an_answer_from_a_party_that_was_not_asked_is_rejected(infra: Infr
     assert [(r["path"], r["code"]) for r in rejected["reasons"]] == [("consultation_id", "unknown_question")]
 
 
+async def test_an_answer_is_acknowledged_a_repeat_gets_the_same_answer_and_a_reused_id_is_refused(
+    infra: Infra, namespace: str
+) -> None:
+    """Every partner message gets an answer, in triage too (issue 12, deliverable 5)."""
+    async with running_hub(infra, namespace, partner_topics=PARTIES) as hub, Partner(infra, namespace) as police, Partner(
+        infra, namespace, GGD
+    ) as ggd:
+        case_id = await triaged_case(hub, police)
+        async with hub.procesregisseur() as pr:
+            await pr.send(pr.consult(case_id, [GGD], QUESTION))
+        consultation_id = uuid.UUID((await inbox_of(ggd, "triage.consultation-request"))[0]["consultation_id"])
+        answer = ggd.answer_consultation(consultation_id, "Bekend bij de GGD.", Indicators())
+        await ggd.send(answer)
+        await inbox_of(ggd, "hub.message-acknowledged")
+        await ggd.send(answer)  # the same message again
+        other = ggd.answer_consultation(consultation_id, "Toch niet.", Indicators()).model_copy(
+            update={"command_id": answer.command_id}
+        )
+        await ggd.send(other)
+        rejected = (await inbox_of(ggd, "triage.consultation-answer-rejected"))[0]
+        acknowledged = await inbox_of(ggd, "hub.message-acknowledged", 2)
+        answered = await events(infra, namespace, "triage.consultation-answered")
+    assert [(a["acknowledged_message_id"], a["command_type"]) for a in acknowledged] == [
+        (str(answer.command_id), "triage.answer-consultation")
+    ] * 2
+    assert [(r["path"], r["code"]) for r in rejected["reasons"]] == [("command_id", "command_id_reused")]
+    assert len(answered) == 1
+
+
 async def test_a_party_is_consulted_only_when_current_and_once_per_question(infra: Infra, namespace: str) -> None:
     async with running_hub(infra, namespace, partner_topics=PARTIES) as hub, Partner(infra, namespace) as police:
         case_id = await triaged_case(hub, police)

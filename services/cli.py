@@ -18,6 +18,7 @@ from faststream.specification import AsyncAPI
 from rich.console import Console
 from rich.table import Table
 
+from services.asyncapi_doc import readable
 from services.catalog import Service, service_module
 from services.cli_audit import audit_typers, trail
 from services.cli_retention import retention_typers
@@ -145,12 +146,13 @@ def asyncapi_document() -> str:
         version="0.1.0",
         description="Topics and payloads of the integration hub of the Zorgtafel regio Oost-Brabant.",
     )
-    return json.dumps(json.loads(spec.to_specification().to_json()), indent=2, sort_keys=True) + "\n"
+    return json.dumps(readable(json.loads(spec.to_specification().to_json())), indent=2, sort_keys=True) + "\n"
 
 
 def _topics_of(endpoint: object) -> list[str]:
+    """A subscriber's topics (kafka Topic objects: their names) or a publisher's topic (a string)."""
     topics = getattr(endpoint, "topics", None) or [getattr(endpoint, "topic", "")]
-    return [str(t) for t in topics]
+    return [getattr(t, "name", None) or str(t) for t in topics]
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any
 
 import structlog
@@ -9,17 +11,17 @@ from faststream.kafka import KafkaMessage, KafkaRouter
 
 from services.intake.commands import IntakeCommands
 from services.intake.service import Intake
-from shared.contracts.aanmelding import ReferralReceived, SubmitReferral
+from shared.contracts.aanmelding import ReferralReceived
 from shared.contracts.audit import AccessRecorded, ProcessingRecorded
 from shared.contracts.intake import (
     AcceptReferral,
-    AnswerQuestion,
     AskReferrer,
     DeclineReferral,
     InboundRefused,
     InboxNotice,
     IntakeEvent,
 )
+from shared.contracts.partner import PARTNER_COMMANDS
 from shared.contracts.register import AdmitParty, ExcludeParty, RecordPartyLeaving, RegisterEvent
 from shared.contracts.topics import (
     AANMELDING_EVENTS,
@@ -47,7 +49,7 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
         "inbound",
         pattern=PARTNER_INBOUND_PATTERN,
         title="partner-inbound",
-        description="Each party's own inbound topic: referrals (SubmitReferral) and answers (AnswerQuestion).",
+        description="Each party's own inbound topic: every message a party sends (docs/schemas; intake, triage and the Casusoverleg each take their own).",
     )
 
     @inbound
@@ -122,7 +124,8 @@ def _document(router: KafkaRouter) -> None:
         (REGISTER_EVENTS.name, "register-events", RegisterEvent),
         (AUDIT_EVENTS.name, "audit-records", InboundRefused | ProcessingRecorded | AccessRecorded),
         (PARTNER_INBOX_PATTERN, "partner-inbox", InboxNotice),
-        (PARTNER_INBOUND_PATTERN, "partner-inbound", SubmitReferral | AnswerQuestion),
+        # Every message a party may send, whichever service takes it (shared/contracts/partner.py).
+        (PARTNER_INBOUND_PATTERN, "partner-inbound", reduce(operator.or_, PARTNER_COMMANDS.values())),
     ]
     for topic, title, schema in emitted:
         router.publisher(topic, schema=schema, title=f"{topic}:{title}")

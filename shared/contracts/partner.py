@@ -22,6 +22,7 @@ from shared.contracts.casemeeting import (
 from shared.contracts.envelope import Command
 from shared.contracts.inbound import MessageAcknowledged
 from shared.contracts.intake import AnswerQuestion, InboxNotice
+from shared.contracts.partner_examples import EXAMPLES, SEALED_EXAMPLES
 from shared.contracts.rights import AccessExport
 from shared.contracts.triage import AnswerConsultation, TriageInboxNotice
 
@@ -43,8 +44,14 @@ SEALED_CONTENT: dict[str, type[BaseModel]] = {"referral-personal-data": Referral
 
 
 def schema_files() -> dict[str, dict[str, Any]]:
-    """The JSON Schema (2020-12) of every partner message, by file name in docs/schemas."""
-    files = {f"{t.split('.', 1)[1]}.v1.json": m.model_json_schema() for t, m in PARTNER_COMMANDS.items()}
-    files.update({f"{name}.v1.json": m.model_json_schema() for name, m in SEALED_CONTENT.items()})
+    """The JSON Schema (2020-12) of every partner message, by file name in docs/schemas, each with
+    an example (shared/contracts/partner_examples.py)."""
+    files = {
+        f"{t.split('.', 1)[1]}.v1.json": {**m.model_json_schema(), "examples": [EXAMPLES[t]]}
+        for t, m in PARTNER_COMMANDS.items()
+    }
+    files.update({
+        f"{name}.v1.json": {**m.model_json_schema(), "examples": [SEALED_EXAMPLES[name]]} for name, m in SEALED_CONTENT.items()
+    })
     files["inbox-notice.v1.json"] = TypeAdapter(PartnerNotice).json_schema()
     return files

@@ -119,3 +119,11 @@ def test_a_payload_with_one_part_changed_gets_the_same_verdict_from_the_schema_a
         assert codes <= BEYOND_THE_SCHEMA, (path, codes)
     else:
         assert accepted == by_schema, (path, codes)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_each_published_example_is_valid_by_the_schema_and_taken_by_the_hub(name: str) -> None:
+    schema = published(name)
+    (example,) = schema["examples"]
+    Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(example)
+    assert hub_verdict(MODELS[name], example) == (True, set())

@@ -1,0 +1,67 @@
+"""One example of every partner message, published in its JSON Schema (`examples`).
+
+Fictional values only. Sealed fields show the form of a sealed value, not real ciphertext:
+docs/test-vectors/sealing.v1.json has values that open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SEALED = {"alg": "A256GCM", "kid": "party:politie-oost-brabant", "nonce": "AAAAAAAAAAAAAAAB", "ct": "3q2-7w_example_ciphertext"}
+_ENVELOPE = {"schema_version": 1, "issued_at": "2026-11-29T09:30:00+01:00", "correlation_id": None}
+_ID = "0b7f7d0e-55a1-4c1f-9a57-8e0f3c3f2d11"
+
+
+def _command(command_type: str, command_id: str, **fields: Any) -> dict[str, Any]:
+    return {"command_id": command_id, "command_type": command_type, **_ENVELOPE, **fields}
+
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "aanmelding.submit-referral": _command(
+        "aanmelding.submit-referral", _ID, referrer_reference="POL-2026-0042", municipality="gemeente-helmond",
+        indicators={"serious_local_safety_problem": True, "family_or_social_environment": None,
+                    "several_chains_needed": True, "life_domains": ["safety", "housing"]},
+        urgency="regular", personal=_SEALED,
+    ),
+    "aanmelding.correct-referral": _command(
+        "aanmelding.correct-referral", "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", referrer_reference="POL-2026-0042",
+        personal=_SEALED,
+    ),
+    "intake.answer-question": _command(
+        "intake.answer-question", "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a",
+        question_id="7d9c1b8e-3f2a-4e6b-8c1d-2a3b4c5d6e7f", answer=_SEALED,
+    ),
+    "triage.answer-consultation": _command(
+        "triage.answer-consultation", "3e4f5a6b-7c8d-4e9f-8a1b-2c3d4e5f6a7b",
+        consultation_id="5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716", answer=_SEALED,
+        assessment={"serious_local_safety_problem": None, "family_or_social_environment": True,
+                    "several_chains_needed": None, "life_domains": ["mental_health"]},
+    ),
+    "meeting.respond-to-invitation": _command(
+        "meeting.respond-to-invitation", "4f5a6b7c-8d9e-4f0a-9b2c-3d4e5f6a7b8c",
+        invitation_id="6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d", attending=True,
+    ),
+    "meeting.supply-information": _command(
+        "meeting.supply-information", "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+        invitation_id="6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d", item_id="7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e",
+        content=_SEALED, terms="share_with_consent",
+    ),
+    "meeting.answer-consent-request": _command(
+        "meeting.answer-consent-request", "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e",
+        consent_id="8c9d0e1f-2a3b-4c4d-8e5f-6a7b8c9d0e1f", granted=False,
+    ),
+    "meeting.report-progress": _command(
+        "meeting.report-progress", "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
+        action_id="2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", status="in_progress", note=_SEALED,
+    ),
+}
+SEALED_EXAMPLES: dict[str, dict[str, Any]] = {
+    "referral-personal-data": {
+        "person": {"given_name": "Fictief", "family_name": "Voorbeeld", "bsn": None, "date_of_birth": "1998-03-14",
+                   "place_of_birth": None, "nationality": "NL"},
+        "situation": "Fictieve aanmelding: alleen een voorbeeld van de vorm.",
+        "consent": {"kind": "consent", "by_person": True, "by_guardian": False, "recorded_on": "2026-11-28"},
+        "professional": {"name": "Voorbeeld Professional", "phone": None, "email": "zorg@example.invalid"},
+    },
+}

@@ -8,14 +8,13 @@ transport key, so no personal data lies in clear on Kafka. The parts the hub rou
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.contracts.envelope import Command, Event
+from shared.contracts.envelope import Command, Day, Event
 from shared.crypto import Sealed
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9._:/-]+$"
@@ -84,7 +83,7 @@ class Person(BaseModel):
     family_name: str = Field(min_length=1, max_length=200, pattern=NAME_TEXT)
     # Nine digits (in the schema); the eleven test on top is a rule no JSON Schema can state (bsn_invalid).
     bsn: Annotated[str, Field(pattern=r"^[0-9]{9}$"), AfterValidator(_checked_bsn)] | None = None
-    date_of_birth: date
+    date_of_birth: Day
     place_of_birth: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_TEXT)
     nationality: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
 
@@ -102,7 +101,7 @@ class ConsentGiven(BaseModel):
     kind: Literal["consent"] = "consent"
     by_person: bool
     by_guardian: bool
-    recorded_on: date
+    recorded_on: Day
 
 
 class SafetyOverride(BaseModel):
@@ -114,7 +113,7 @@ class SafetyOverride(BaseModel):
     reason: str = Field(min_length=1, max_length=5_000, pattern=FREE_TEXT)
     colleague_consulted: str = Field(min_length=1, max_length=200, pattern=NAME_TEXT)
     how_person_was_informed: str = Field(min_length=1, max_length=2_000, pattern=FREE_TEXT)
-    recorded_on: date
+    recorded_on: Day
 
 
 class Professional(BaseModel):

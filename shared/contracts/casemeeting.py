@@ -98,7 +98,9 @@ class PlannedAction(BaseModel):
     action_id: UUID
     responsible_party: str
     deadline: date
-    description: Sealed = Field(description="sealed for the hub; aad = action_aad(action_id, 'description')")
+    description: Sealed = Field(
+        description="in AdoptPlan sealed for the hub, in YourActions with the recipient's key; aad = 'zorgtafel:action:<action_id>:description'"
+    )
     information_need: Sealed = Field(description="what this party needs to know (art. 8.4c); aad = action_aad(…, 'information_need')")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 # section 5.6 date-times and RFC 9562 UUIDs. Pydantic alone would also take "2026-11-30 10:00Z",
 # "+0100" offsets, and UUIDs without hyphens or in braces, which the schemas refuse (issue 12).
 RFC3339_DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+FULL_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 UUID_TEXT = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -65,6 +66,12 @@ Id = Annotated[
     Field(json_schema_extra={"pattern": UUID_TEXT}),
 ]
 """A UUID; as text, only in the hyphenated form of RFC 9562."""
+Day = Annotated[
+    date,
+    BeforeValidator(_from_text(date, FULL_DATE, date.fromisoformat, "date_parsing")),
+    Field(json_schema_extra={"pattern": FULL_DATE}),
+]
+"""A calendar day; as text, only YYYY-MM-DD (pydantic alone takes "0" as 1970-01-01)."""
 
 
 def utcnow() -> datetime:
@@ -117,10 +124,15 @@ class Event(Notice):
         return str(self.case_id)
 
 
+def _command_type_required(schema: dict[str, Any]) -> None:
+    """The hub dispatches on `command_type`: a sender must send it (its default serves our code)."""
+    schema["required"] = sorted({*schema.get("required", []), "command_type"})
+
+
 class Command(Message):
     """A request to do something. Unknown fields are an error: a partner's typo must not pass."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_command_type_required)
 
     command_id: Id
     command_type: str

@@ -37,6 +37,7 @@ PARTNER_COMMANDS: dict[str, type[Command]] = {
     "meeting.answer-consent-request": AnswerConsentRequest,
     "meeting.report-progress": ReportProgress,
 }
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # What a party reads on its inbox topic.
 PartnerNotice = InboxNotice | TriageInboxNotice | MeetingInboxNotice | AccessExport | MessageAcknowledged
 # Sealed content with a structure of its own (the rest of what a party seals is text).
@@ -54,4 +55,5 @@ def schema_files() -> dict[str, dict[str, Any]]:
         f"{name}.v1.json": {**m.model_json_schema(), "examples": [SEALED_EXAMPLES[name]]} for name, m in SEALED_CONTENT.items()
     })
     files["inbox-notice.v1.json"] = TypeAdapter(PartnerNotice).json_schema()
-    return files
+    # Say which dialect each is, for a validator that does not assume it.
+    return {name: {"$schema": DIALECT, **schema} for name, schema in files.items()}

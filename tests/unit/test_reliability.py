@@ -29,7 +29,7 @@ def test_the_description_of_an_invalid_message_never_quotes_its_values() -> None
         ReferralPersonalData.model_validate(data)
     reason, detail = classify(err.value) or ("", "")
     assert reason == "schema-invalid"
-    assert "person.date_of_birth:date_from_datetime_parsing" in detail
+    assert "person.date_of_birth:date_parsing" in detail
     assert "<unknown-field>:extra_forbidden" in detail
     for value in SEEDED_VALUES:
         assert value not in detail

@@ -91,7 +91,7 @@ def _baits(value: Any) -> list[Any]:
         found += [str(value), float(value)]
     elif isinstance(value, str):
         found += [value.replace("T", " "), value.replace("-", ""), "{" + value + "}", value[:-1], value + " "]
-        found += [int(value)] if value.isdigit() else []
+        found += [int(value)] if value.isascii() and value.isdigit() else []  # not "²": a digit, yet no int
     return found
 
 

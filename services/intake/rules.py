@@ -75,7 +75,8 @@ def referral_reasons(
 
 def issued_at_reasons(issued_at: datetime, now: datetime) -> list[RejectionReason]:
     """A partner's message issued more than CLOCK_SKEW ahead of `now` or more than LONGEST_DELAY
-    before it cannot be taken as meant now (year 0001 and 9999 among them). Comparing aware
+    before it cannot be taken as meant now (year 0001 and 9999 among them): a referral the
+    Procesregisseur cannot judge sensibly (art. 1.1, 12.2a) is returned with its reason. Comparing aware
     date-times never converts them, so no offset at the ends of the calendar can overflow."""
     if not now - LONGEST_DELAY <= issued_at <= now + CLOCK_SKEW:
         return [reason("issued_at", "issued_at_implausible")]

@@ -1,5 +1,6 @@
 """What a service remembers of each party's messages, so every message gets the right answer
-(issue 12, case 2).
+(issue 12, case 2; covenant art. 16.2: the supplying party decides about its information, so
+what it sent under its own id is never mixed with another party's).
 
 A party's `command_id` is the party's own: two parties may pick the same one, so the id a
 service records is scoped to the party (`scoped_id`). Then, for one party and one command id:

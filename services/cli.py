@@ -7,7 +7,6 @@ services themselves never import each other.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from rich.table import Table
 from services.asyncapi_doc import readable
 from services.catalog import Service, service_module
 from services.cli_audit import audit_typers, trail
+from services.cli_partner import partner_typers
 from services.cli_retention import retention_typers
 from services.cli_security import security_typers
 from services.cli_staff import staff_typers
@@ -52,10 +52,8 @@ app = typer.Typer(
 topics_app = typer.Typer(help="The topic registry on the broker.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 console = Console(soft_wrap=True)
-for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers(), **staff_keys_typers()}.items():
+for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers(), **staff_keys_typers(), **partner_typers()}.items():
     app.add_typer(_typer, name=_name)
-partner_app = typer.Typer(help="For a party's engineers: what the hub would answer, before sending.", no_args_is_help=True)
-app.add_typer(partner_app, name="partner")
 app.command("trail")(trail)
 app.command("trace")(trace)
 
@@ -155,12 +153,21 @@ def _topics_of(endpoint: object) -> list[str]:
     return [getattr(t, "name", None) or str(t) for t in topics]
 
 
+def partner_asyncapi_document() -> str:
+    """The partner's AsyncAPI 3.0 document (services/asyncapi_partner.py), as committed."""
+    from services.asyncapi_partner import partner_document
+
+    return json.dumps(partner_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 @app.command()
-def asyncapi(output: Path = typer.Option(Path("docs/asyncapi.json"), help="Where to write the document.")) -> None:
-    """Write the AsyncAPI document (every topic and payload) generated from the code."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(asyncapi_document())
-    console.print(f"wrote {output}")
+def asyncapi(output: Path = typer.Option(Path("docs"), help="The folder to write the documents to.")) -> None:
+    """Write the AsyncAPI documents generated from the code: asyncapi.json (the partner contract:
+    a party's two topics and every message on them) and asyncapi-hub.json (every topic of the hub)."""
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "asyncapi.json").write_text(partner_asyncapi_document())
+    (output / "asyncapi-hub.json").write_text(asyncapi_document())
+    console.print(f"wrote {output / 'asyncapi.json'} and {output / 'asyncapi-hub.json'}")
 
 
 
@@ -182,46 +189,6 @@ def schemas(output: Path = typer.Option(Path("docs/schemas"), help="Folder for t
     for name, text in written.items():
         (output / name).write_text(text, encoding="utf-8")
     console.print(f"wrote {len(written)} schemas to {output}")
-
-
-@partner_app.command("check")
-def partner_check(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the message as your system would send it (JSON)"),
-    party: str = typer.Option(..., help="your party code, e.g. politie-oost-brabant"),
-    key_file: Path | None = typer.Option(
-        None, help="your transport key (base64 of 32 bytes, mode 0600); default: the local run's derived key"
-    ),
-) -> None:
-    """Validate a message as the hub does (schema, sealing, the covenant's rules) and print the
-    answer it would get; nothing is sent. Exit 0: received; 1: rejected (reasons printed)."""
-    from services.partner_check import check
-    from shared.calendar import covenant_today
-    from shared.contracts.envelope import utcnow
-    from shared.contracts.topics import InvalidPartyCodeError, partner_inbound
-    from shared.crypto import MasterKey, party_key
-    from shared.messaging.security import SecretFileError, read_secret
-
-    try:
-        partner_inbound(party)
-    except InvalidPartyCodeError:
-        raise typer.BadParameter("a party code is a lower-case slug, e.g. politie-oost-brabant", param_hint="--party") from None
-    if key_file is None:
-        settings = IntakeSettings()
-        key = party_key(MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value()), party)
-    else:
-        try:
-            key = base64.b64decode(read_secret(key_file), validate=True)
-        except (SecretFileError, ValueError) as exc:
-            raise typer.BadParameter(str(exc) if isinstance(exc, SecretFileError) else "not base64", param_hint="--key-file") from None
-    try:
-        body = json.loads(file.read_bytes())
-    except ValueError:
-        body = None  # the hub dead-letters what is not JSON: there is nothing to answer
-    seed = load_seed()
-    municipalities = {p.code for p in seed.parties if p.kind == "municipality"}
-    answer = check(body, key, municipalities=municipalities, today=covenant_today(), now=utcnow())
-    typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
-    raise typer.Exit(0 if answer["answer"] == "received" else 1)
 
 
 @app.command()

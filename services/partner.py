@@ -15,7 +15,9 @@ from typing import Any, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from opentelemetry import propagate
+from pydantic import BaseModel, SecretStr
 
+from services.partner_keys import PartnerKeys
 from shared.contracts.aanmelding import (
     CorrectReferral,
     Indicators,
@@ -32,27 +34,47 @@ from shared.contracts.casemeeting import (
 )
 from shared.contracts.envelope import Command
 from shared.contracts.intake import AnswerQuestion, answer_aad
+from shared.contracts.onboarding import OnboardingBundle
 from shared.contracts.topics import partner_inbound, partner_inbox
 from shared.contracts.triage import AnswerConsultation, consultation_answer_aad
-from shared.crypto import MasterKey, Sealed, open_text, party_key, party_kid, seal_model, seal_text
+from shared.crypto import MasterKey, Sealed, open_text, seal_model, seal_text
 from shared.messaging.security import KafkaAccess
 
 
 class PartnerSystem:
-    def __init__(self, party: str, access: KafkaAccess, transport_key: bytes, topic_prefix: str = "") -> None:
+    def __init__(self, party: str, access: KafkaAccess, keys: PartnerKeys, topic_prefix: str = "") -> None:
         """`access`: the party's own principal on the broker (it may write only its inbound topic
-        and read only its inbox)."""
+        and read only its inbox); `keys`: its transport keys."""
         self.party = party
         self._access = access
-        self._key = transport_key
+        self.keys = keys
         self.inbound = partner_inbound(party).named(topic_prefix)
         self.inbox = partner_inbox(party).named(topic_prefix)
         self._producer: AIOKafkaProducer | None = None
 
     @classmethod
     def local(cls, party: str, access: KafkaAccess, master: MasterKey, topic_prefix: str = "") -> Self:
-        """For the demo and tests: the transport key derived as the hub derives it."""
-        return cls(party, access, party_key(master, party), topic_prefix)
+        """For the demo and tests: the transport key a local run derives for a party without an
+        issued one."""
+        return cls(party, access, PartnerKeys.local(party, master), topic_prefix)
+
+    @classmethod
+    def from_bundle(cls, bundle: OnboardingBundle) -> Self:
+        """As a party's system is set up from its onboarding bundle alone."""
+        broker = bundle.broker
+        access = KafkaAccess(
+            broker.bootstrap_servers, username=broker.username, password=SecretStr(broker.password),
+            ca_pem=broker.ca_certificate_pem,
+        )
+        system = cls(bundle.party, access, PartnerKeys.from_bundle(bundle))
+        system.inbound, system.inbox = bundle.topics.inbound, bundle.topics.inbox
+        return system
+
+    def _seal(self, raw: str | BaseModel, aad: bytes) -> Sealed:
+        kid, key = self.keys.for_sealing()
+        if isinstance(raw, BaseModel):
+            return seal_model(raw, key, kid=kid, aad=aad)
+        return seal_text(raw, key, kid=kid, aad=aad)
 
     async def __aenter__(self) -> Self:
         self._producer = AIOKafkaProducer(**self._access.aiokafka(), acks="all")
@@ -80,7 +102,7 @@ class PartnerSystem:
             municipality=municipality,
             indicators=indicators,
             urgency=urgency,  # type: ignore[arg-type]
-            personal=seal_model(personal, self._key, kid=party_kid(self.party), aad=personal_aad(command_id)),
+            personal=self._seal(personal, personal_aad(command_id)),
         )
 
     def correction(self, reference: str, personal: ReferralPersonalData) -> CorrectReferral:
@@ -90,7 +112,7 @@ class PartnerSystem:
             command_id=command_id,
             issued_at=datetime.now(UTC),
             referrer_reference=reference,
-            personal=seal_model(personal, self._key, kid=party_kid(self.party), aad=personal_aad(command_id)),
+            personal=self._seal(personal, personal_aad(command_id)),
         )
 
     def answer(self, question_id: uuid.UUID, text: str) -> AnswerQuestion:
@@ -98,7 +120,7 @@ class PartnerSystem:
             command_id=uuid.uuid4(),
             issued_at=datetime.now(UTC),
             question_id=question_id,
-            answer=seal_text(text, self._key, kid=party_kid(self.party), aad=answer_aad(question_id)),
+            answer=self._seal(text, answer_aad(question_id)),
         )
 
     def answer_consultation(self, consultation_id: uuid.UUID, text: str, assessment: Indicators) -> AnswerConsultation:
@@ -107,7 +129,7 @@ class PartnerSystem:
             command_id=uuid.uuid4(),
             issued_at=datetime.now(UTC),
             consultation_id=consultation_id,
-            answer=seal_text(text, self._key, kid=party_kid(self.party), aad=consultation_answer_aad(consultation_id)),
+            answer=self._seal(text, consultation_answer_aad(consultation_id)),
             assessment=assessment,
         )
 
@@ -120,7 +142,7 @@ class PartnerSystem:
     def supply(self, invitation_id: uuid.UUID, text: str, terms: str = "share_with_consent") -> SupplyInformation:
         """Supply an item of case information, deciding how it may be used (art. 16.2)."""
         item_id = uuid.uuid4()
-        content = seal_text(text, self._key, kid=party_kid(self.party), aad=item_aad(item_id))
+        content = self._seal(text, item_aad(item_id))
         return SupplyInformation(**self._new(), invitation_id=invitation_id, item_id=item_id, content=content, terms=terms)  # type: ignore[arg-type]
 
     def consent(self, consent_id: uuid.UUID, granted: bool) -> AnswerConsentRequest:
@@ -130,8 +152,9 @@ class PartnerSystem:
         return ReportProgress(**self._new(), action_id=action_id, status=status)  # type: ignore[arg-type]
 
     def open(self, sealed: Sealed, *, aad: bytes) -> str:
-        """Read a text the hub sealed for this party (a question, a reason)."""
-        return open_text(sealed, self._key, aad=aad)
+        """Read a text the hub sealed for this party (a question, a reason), with the key its kid
+        names. Raises TransportKeyError for a kid this system holds no key for."""
+        return open_text(sealed, self.keys.for_opening(sealed.kid), aad=aad)
 
     async def send(self, command: Command, headers: dict[str, str] | None = None) -> None:
         await self.send_raw(command.model_dump_json().encode(), headers)

@@ -21,7 +21,7 @@ from shared.contracts.aanmelding import CorrectReferral, ReferralPersonalData, p
 from shared.contracts.casemeeting import ReportProgress, SupplyInformation, action_aad, item_aad
 from shared.contracts.intake import AnswerQuestion, answer_aad
 from shared.contracts.partner import PARTNER_COMMANDS
-from shared.contracts.rejections import RejectionReason, reason, reasons_from
+from shared.contracts.rejections import RejectionReason, reason, reasons_from, unreadable
 from shared.contracts.triage import AnswerConsultation, consultation_answer_aad
 from shared.contracts.untrusted import parse_untrusted, parse_untrusted_json
 from shared.crypto import CryptoError, Sealed, open_sealed, open_text
@@ -35,8 +35,12 @@ _SEALED_TEXT: dict[type[BaseModel], tuple[str, Callable[[Any], bytes]]] = {
 }
 
 
-def check(body: Any, key: bytes, *, municipalities: set[str], today: date, now: datetime) -> dict[str, Any]:
-    """The hub's answer to `body` from a party whose transport key is `key`: `{"answer":
+KeyFor = Callable[[str], bytes]
+
+
+def check(body: Any, key_for: KeyFor, *, municipalities: set[str], today: date, now: datetime) -> dict[str, Any]:
+    """The hub's answer to `body` from a party whose transport key of each kid is `key_for(kid)`
+    (raising TransportKeyError for a kid it may not use): `{"answer":
     "received" | "rejected", "reasons": [{path, code, message_nl, message_en}], "command_type"}`.
     `municipalities` are the register's municipalities on `today` (the covenant's day)."""
     if not isinstance(body, dict):
@@ -46,27 +50,27 @@ def check(body: Any, key: bytes, *, municipalities: set[str], today: date, now: 
     if model is None:
         return _answer(None, [reason("command_type", "unknown_message_type")])
     if kind == "aanmelding.submit-referral":
-        return _answer(kind, _referral_reasons(body, key, municipalities, today, now))
+        return _answer(kind, _referral_reasons(body, key_for, municipalities, today, now))
     try:
         command = parse_untrusted(model, body)
     except ValidationError as exc:
         return _answer(kind, reasons_from(exc))
     problems = rules.issued_at_reasons(command.issued_at, now)
     if isinstance(command, CorrectReferral):
-        problems += _opened_personal(command.personal, key, personal_aad(command.command_id))
+        problems += _opened_personal(command.personal, key_for, personal_aad(command.command_id))
     elif type(command) in _SEALED_TEXT:
         field, aad = _SEALED_TEXT[type(command)]
         sealed = getattr(command, field)
-        if sealed is not None and _does_not_open(sealed, key, aad(command)):
-            problems.append(reason(field, "personal_data_unreadable"))
+        if sealed is not None:
+            problems += _unopened(field, sealed, key_for, aad(command))
     return _answer(kind, problems)
 
 
 def _referral_reasons(
-    body: dict[str, Any], key: bytes, municipalities: set[str], today: date, now: datetime
+    body: dict[str, Any], key_for: KeyFor, municipalities: set[str], today: date, now: datetime
 ) -> list[RejectionReason]:
     def open_personal(command: Any) -> ReferralPersonalData:
-        raw = open_sealed(command.personal, key, aad=personal_aad(command.command_id))
+        raw = open_sealed(command.personal, key_for(command.personal.kid), aad=personal_aad(command.command_id))
         return parse_untrusted_json(ReferralPersonalData, raw)
 
     parsed = parse_submission(body, open_personal)
@@ -78,22 +82,22 @@ def _referral_reasons(
     )
 
 
-def _opened_personal(sealed: Sealed, key: bytes, aad: bytes) -> list[RejectionReason]:
+def _opened_personal(sealed: Sealed, key_for: KeyFor, aad: bytes) -> list[RejectionReason]:
     try:
-        parse_untrusted_json(ReferralPersonalData, open_sealed(sealed, key, aad=aad))
+        parse_untrusted_json(ReferralPersonalData, open_sealed(sealed, key_for(sealed.kid), aad=aad))
     except ValidationError as exc:
         return reasons_from(exc, "personal")
-    except CryptoError:
-        return [reason("personal", "personal_data_unreadable")]
+    except CryptoError as exc:
+        return [unreadable("personal", exc)]
     return []
 
 
-def _does_not_open(sealed: Sealed, key: bytes, aad: bytes) -> bool:
+def _unopened(field: str, sealed: Sealed, key_for: KeyFor, aad: bytes) -> list[RejectionReason]:
     try:
-        open_text(sealed, key, aad=aad)
-    except CryptoError:
-        return True
-    return False
+        open_text(sealed, key_for(sealed.kid), aad=aad)
+    except CryptoError as exc:
+        return [unreadable(field, exc)]
+    return []
 
 
 def _answer(command_type: str | None, reasons: list[RejectionReason]) -> dict[str, Any]:

@@ -40,7 +40,8 @@ from shared.contracts.triage import (
     MeetingBrief,
     triage_text_aad,
 )
-from shared.crypto import MasterKey, Sealed, party_key, party_kid, seal_text
+from shared.crypto import MasterKey, Sealed, seal_text
+from shared.crypto.transport_keyring_file import TransportKeys
 from shared.security.acls import STAFF
 from shared.security.staff_identity import command_topic, judge_proof, sign, sign_record
 from shared.security.staff_register import StaffRegisterError, load_register, load_signing_key
@@ -61,7 +62,7 @@ class Procesregisseur(CasusoverlegCommands):
         self._signing_key = load_signing_key(settings.staff_key_file(staff_id))
         self._settings = settings
         master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
-        self._hub_key = party_key(master, HUB_READER)
+        self._transport = TransportKeys.from_settings(settings, master)  # what it seals, the hub opens
         self._producer: AIOKafkaProducer | None = None
         self._meetings: dict[uuid.UUID, uuid.UUID] = {}  # meetings this tool scheduled, by case
         self._traces: dict[uuid.UUID, str] = {}  # each case's traceparent, once looked up
@@ -83,12 +84,12 @@ class Procesregisseur(CasusoverlegCommands):
         return AcceptReferral(**self._envelope(), case_id=case_id, decided_by=self.staff_id)  # type: ignore[arg-type]
 
     def decline(self, case_id: uuid.UUID, reason: str) -> DeclineReferral:
-        sealed = seal_text(reason, self._hub_key, kid=party_kid(HUB_READER), aad=decline_aad(case_id))
+        sealed = self._seal_for(decline_aad(case_id), reason)
         return DeclineReferral(**self._envelope(), case_id=case_id, decided_by=self.staff_id, reason=sealed)  # type: ignore[arg-type]
 
     def ask(self, case_id: uuid.UUID, question: str) -> AskReferrer:
         question_id = uuid.uuid4()
-        sealed = seal_text(question, self._hub_key, kid=party_kid(HUB_READER), aad=question_aad(question_id))
+        sealed = self._seal_for(question_aad(question_id), question)
         return AskReferrer(
             **self._envelope(),  # type: ignore[arg-type]
             case_id=case_id,
@@ -98,7 +99,7 @@ class Procesregisseur(CasusoverlegCommands):
         )
 
     def _seal(self, case_id: uuid.UUID, field: str, text: str) -> Sealed:
-        return seal_text(text, self._hub_key, kid=party_kid(HUB_READER), aad=triage_text_aad(case_id, field))
+        return self._seal_for(triage_text_aad(case_id, field), text)
 
     def consult(
         self, case_id: uuid.UUID, parties: Sequence[str], question: str, answer_before: datetime | None = None
@@ -181,7 +182,8 @@ class Procesregisseur(CasusoverlegCommands):
         )
 
     def _seal_for(self, aad: bytes, text: str) -> Sealed:
-        return seal_text(text, self._hub_key, kid=party_kid(HUB_READER), aad=aad)
+        kid, key = self._transport.for_sealing(HUB_READER)
+        return seal_text(text, key, kid=kid, aad=aad)
 
     def signed(self, command: StaffCommand) -> StaffCommand:
         """`command` with this staff member's proof (art. 12.2: the hub knows who decided)."""

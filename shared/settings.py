@@ -82,6 +82,9 @@ class ServiceSettings(BaseSettings):
     # The staff register of public keys (docs/decisions/0010); <state_dir>/staff/register.json
     # when unset. On a cluster: a read-only mounted file the administrators change.
     staff_register: str | None = None
+    # Every party's transport keys, wrapped under the master key (shared/crypto/transport_keys.py);
+    # a 0600 file, <state_dir>/transport/keyring.json when unset. On a cluster: a mounted Secret.
+    transport_keyring: str | None = None
     # A staff command older than this is refused as a replay (a week: well inside the 45 days a
     # service keeps the ids of processed messages, so an old copy is refused even once forgotten;
     # hence at most 30 days).
@@ -141,6 +144,9 @@ class ServiceSettings(BaseSettings):
 
     def staff_register_file(self) -> Path:
         return Path(self.staff_register) if self.staff_register else Path(self.state_dir) / "staff" / "register.json"
+
+    def transport_keyring_file(self) -> Path:
+        return Path(self.transport_keyring) if self.transport_keyring else Path(self.state_dir) / "transport" / "keyring.json"
 
     def staff_key_file(self, staff_id: str) -> Path:
         """Where a staff member's private signing key is kept on this machine (mode 0600)."""

@@ -28,6 +28,7 @@ from services.intake.app import create_runtime as create_intake
 from services.intake.config import IntakeSettings
 from services.intake.models import Case, Referral
 from services.partner import PartnerSystem
+from services.partner_keys import PartnerKeys
 from services.procesregisseur import Procesregisseur
 from services.retention.app import create_runtime as create_retention
 from services.retention.config import RetentionSettings
@@ -122,16 +123,19 @@ def a_referral(
     *,
     party: str = PARTY,
     personal: ReferralPersonalData | dict[str, Any] | None = None,
+    key: tuple[str, bytes] | None = None,
     **changes: Any,
 ) -> SubmitReferral:
-    """A referral sealed as `party`'s system seals it: with its transport key, bound to the command.
+    """A referral sealed as `party`'s system seals it: with its transport key (the one a local run
+    derives, unless `key` gives a kid and key), bound to the command.
 
     `personal` may be a plain dict, to seal content the contract would refuse to build.
     """
     command_id = changes.pop("command_id", uuid.uuid4())
     content = personal or personal_data()
     raw = json.dumps(content, default=str) if isinstance(content, dict) else content.model_dump_json()
-    sealed = seal(raw.encode(), party_key(MASTER, party), kid=party_kid(party), aad=personal_aad(command_id))
+    kid, secret = key or (party_kid(party), party_key(MASTER, party))
+    sealed = seal(raw.encode(), secret, kid=kid, aad=personal_aad(command_id))
     values: dict[str, Any] = {
         "command_id": command_id,
         "issued_at": datetime.now(UTC),
@@ -152,10 +156,14 @@ def a_referral(
 class Partner(PartnerSystem):
     """A partner system of `party` in this test's namespace."""
 
-    def __init__(self, infra: Infra, namespace: str, party: str = PARTY, access: KafkaAccess | None = None) -> None:
-        """As the party's own principal, unless `access` says otherwise (an impostor without one)."""
+    def __init__(
+        self, infra: Infra, namespace: str, party: str = PARTY, access: KafkaAccess | None = None,
+        keys: PartnerKeys | None = None,
+    ) -> None:
+        """As the party's own principal with the key a local run derives for it, unless `access`
+        or `keys` say otherwise (an impostor, a system with the wrong key)."""
         access = access or infra.access(party_principal(party))
-        super().__init__(party, access, party_key(MASTER, party), f"{namespace}.")
+        super().__init__(party, access, keys or PartnerKeys.local(party, MASTER), f"{namespace}.")
 
     @property
     def topic(self) -> str:

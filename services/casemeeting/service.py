@@ -33,7 +33,7 @@ from shared.contracts.casemeeting import (
 from shared.contracts.casemeeting_events import MeetingCommandRefused
 from shared.contracts.envelope import Command
 from shared.contracts.inbound import INBOUND_OWNERS, MessageAcknowledged
-from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from
+from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from, unreadable
 from shared.contracts.topics import MEETING_EVENTS
 from shared.contracts.triage import TriageDecided
 from shared.contracts.untrusted import parse_untrusted
@@ -133,8 +133,8 @@ class Casusoverleg(PlanOfAction):
             reasons = reasons_from(exc)
         except Refused as refused:
             reasons = [reason("", refused.reason)]
-        except CryptoError:
-            reasons = [reason("content", "personal_data_unreadable")]
+        except CryptoError as exc:
+            reasons = [unreadable("content", exc)]
         not_carried_out()  # LDV: input handled as invalid is Unset
         await answer_party(self.outbox, session, party, self._rejection(message_id, reasons))
         return "rejected"

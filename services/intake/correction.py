@@ -19,7 +19,7 @@ from services.intake import rules
 from services.intake.matching import match_keys
 from services.intake.models import OPEN_STATUSES, Case, Referral
 from shared.contracts.aanmelding import CorrectReferral, ReferralPersonalData, personal_aad
-from shared.contracts.rejections import RejectionReason, reason, reasons_from
+from shared.contracts.rejections import RejectionReason, reason, reasons_from, unreadable
 from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 from shared.crypto.hub_keys import HubKeys
@@ -41,8 +41,8 @@ def parse_correction(
         return command, keys.open_from_party(party, command.personal, ReferralPersonalData, aad=personal_aad(command.command_id))
     except ValidationError as exc:
         return reasons_from(exc, "personal")
-    except CryptoError:
-        return [reason("personal", "personal_data_unreadable")]
+    except CryptoError as exc:
+        return [unreadable("personal", exc)]
 
 
 async def apply_correction(

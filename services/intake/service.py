@@ -39,7 +39,7 @@ from shared.contracts.intake import (
     RepeatReferralLinked,
     answer_aad,
 )
-from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from
+from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from, unreadable
 from shared.contracts.topics import AANMELDING_EVENTS, INTAKE_EVENTS
 from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
@@ -196,8 +196,8 @@ class Intake:
             return await self._reject(uow, party, body, message_id, [reason("question_id", "unknown_question")])
         try:
             text = self.keys.open_text_from_party(party, command.answer, aad=answer_aad(command.question_id))
-        except CryptoError:
-            return await self._reject(uow, party, body, message_id, [reason("answer", "personal_data_unreadable")])
+        except CryptoError as exc:
+            return await self._reject(uow, party, body, message_id, [unreadable("answer", exc)])
         question.answer = await self.keys.seal_for_case(uow.session, question.case_id, "answer", text)
         question.answered_at = utcnow()
         await self._stage(uow, INTAKE_EVENTS, QuestionAnswered(

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.contracts.aanmelding import REFERENCE_PATTERN, ReferralPersonalData, SubmitReferral
-from shared.contracts.rejections import RejectionReason, reason, reasons_from
+from shared.contracts.rejections import RejectionReason, reasons_from, unreadable
 from shared.contracts.untrusted import parse_untrusted
 from shared.crypto import CryptoError
 
@@ -28,8 +28,8 @@ def parse_submission(
         return command, open_personal(command)
     except ValidationError as exc:
         return reasons_from(exc, "personal")
-    except CryptoError:
-        return [reason("personal", "personal_data_unreadable")]
+    except CryptoError as exc:
+        return [unreadable("personal", exc)]
 
 
 def is_reference(value: Any) -> bool:

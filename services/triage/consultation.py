@@ -17,7 +17,7 @@ from sqlalchemy import select
 from services.triage.config import SERVICE
 from services.triage.models import ANSWERED, ASKED, NO_ANSWER, OPEN, Consultation, TriageCase
 from shared.contracts.inbound import MessageAcknowledged
-from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from
+from shared.contracts.rejections import RejectionReason, bounded, reason, reasons_from, unreadable
 from shared.contracts.triage import (
     AnswerConsultation,
     ConsultationAnswered,
@@ -140,9 +140,9 @@ class Consultations:
             )
         try:
             text = self.keys.open_text_from_party(party, command.answer, aad=consultation_answer_aad(command.consultation_id))
-        except CryptoError:
+        except CryptoError as exc:
             return await self._reject_answer(
-                session, party, command.consultation_id, message_id, [reason("answer", "personal_data_unreadable")]
+                session, party, command.consultation_id, message_id, [unreadable("answer", exc)]
             )
         case = await session.get(TriageCase, consultation.case_id)
         about(consultation.case_id)

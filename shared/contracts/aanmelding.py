@@ -160,7 +160,7 @@ class SubmitReferral(Command):
     indicators: Indicators
     urgency: Literal["regular", "urgent"] = "regular"
     personal: Sealed = Field(
-        description="ReferralPersonalData sealed with the party's transport key; aad = personal_aad(command_id)"
+        description="ReferralPersonalData sealed with the party's transport key; AAD 'zorgtafel:submit-referral:<command_id>' (docs/sealing.md)"
     )
 
 
@@ -173,7 +173,7 @@ class CorrectReferral(Command):
     schema_version: Literal[1] = 1
     referrer_reference: str = Field(min_length=1, max_length=64, pattern=REFERENCE_PATTERN)
     personal: Sealed = Field(
-        description="the corrected ReferralPersonalData sealed with the party's transport key; aad = personal_aad(command_id)"
+        description="the corrected ReferralPersonalData sealed with the party's transport key; AAD 'zorgtafel:submit-referral:<command_id>' (docs/sealing.md)"
     )
 
 

@@ -99,9 +99,9 @@ class PlannedAction(BaseModel):
     responsible_party: str
     deadline: date
     description: Sealed = Field(
-        description="in AdoptPlan sealed for the hub, in YourActions with the recipient's key; aad = 'zorgtafel:action:<action_id>:description'"
+        description="in AdoptPlan sealed for the hub, in YourActions with the recipient's key; AAD 'zorgtafel:action:<action_id>:description'"
     )
-    information_need: Sealed = Field(description="what this party needs to know (art. 8.4c); aad = action_aad(…, 'information_need')")
+    information_need: Sealed = Field(description="what this party needs to know (art. 8.4c); AAD 'zorgtafel:action:<action_id>:information_need'")
 
 
 class AdoptPlan(StaffCommand):
@@ -118,7 +118,7 @@ class SetAfschalingCriteria(StaffCommand):
     command_type: Literal["meeting.set-afschaling-criteria"] = "meeting.set-afschaling-criteria"
     schema_version: Literal[1] = 1
     meeting_id: UUID
-    criteria: Sealed = Field(description="sealed for the hub; aad = meeting_text_aad(case_id, 'afschaling_criteria')")
+    criteria: Sealed = Field(description="sealed for the hub; AAD 'zorgtafel:meeting:<case_id>:afschaling_criteria'")
     by: str = Field(pattern=STAFF_ID, max_length=64)
 
 
@@ -145,6 +145,8 @@ class DecideAfschaling(StaffCommand):
 
 
 class RespondToInvitation(Command):
+    """An invited party says whether it will attend the Casusoverleg (art. 9.1)."""
+
     command_type: Literal["meeting.respond-to-invitation"] = "meeting.respond-to-invitation"
     schema_version: Literal[1] = 1
     invitation_id: Id
@@ -158,7 +160,7 @@ class SupplyInformation(Command):
     schema_version: Literal[1] = 1
     invitation_id: Id
     item_id: Id
-    content: Sealed = Field(description="sealed with the party's key; aad = item_aad(item_id)")
+    content: Sealed = Field(description="sealed with the party's key; AAD 'zorgtafel:information-item:<item_id>' (docs/sealing.md)")
     terms: Terms
 
 
@@ -178,13 +180,16 @@ class ReportProgress(Command):
     schema_version: Literal[1] = 1
     action_id: Id
     status: Literal["in_progress", "done"]
-    note: Sealed | None = Field(default=None, description="sealed with the party's key; aad = action_aad(action_id, 'progress')")
+    note: Sealed | None = Field(default=None, description="sealed with the party's key; AAD 'zorgtafel:action:<action_id>:progress' (docs/sealing.md)")
 
 
 # --- to a party, on its inbox topic ---
 
 
 class InvitationToMeeting(Notice):
+    """On the party's inbox: it is invited to a Casusoverleg about a case (art. 9.1); answer with
+    `meeting.respond-to-invitation`, supply items with `meeting.supply-information`."""
+
     event_type: Literal["meeting.invitation"] = "meeting.invitation"
     schema_version: Literal[1] = 1
     invitation_id: UUID
@@ -194,6 +199,9 @@ class InvitationToMeeting(Notice):
 
 
 class ConsentRequest(Notice):
+    """On the supplier's inbox: may its item be shared with `recipient` for this meeting (art. 16.2)?
+    Answer with `meeting.answer-consent-request`."""
+
     event_type: Literal["meeting.consent-request"] = "meeting.consent-request"
     schema_version: Literal[1] = 1
     consent_id: UUID
@@ -210,7 +218,7 @@ class PreRead(Notice):
     meeting_id: UUID
     item_id: UUID
     supplied_by: str
-    content: Sealed = Field(description="sealed with the recipient's key; aad = item_aad(item_id)")
+    content: Sealed = Field(description="sealed with the recipient's key; AAD 'zorgtafel:information-item:<item_id>' (docs/sealing.md)")
 
 
 class YourActions(Notice):
@@ -224,6 +232,9 @@ class YourActions(Notice):
 
 
 class ActionOverdueNotice(Notice):
+    """On the responsible party's inbox: its action passed its deadline without being reported done
+    (art. 13.3)."""
+
     event_type: Literal["meeting.action-overdue"] = "meeting.action-overdue"
     schema_version: Literal[1] = 1
     action_id: UUID
@@ -232,6 +243,9 @@ class ActionOverdueNotice(Notice):
 
 
 class MeetingMessageRejected(Notice):
+    """On the party's inbox: a Casusoverleg message of yours could not be taken; the reasons give a
+    field path and a code, never what was sent."""
+
     event_type: Literal["meeting.message-rejected"] = "meeting.message-rejected"
     schema_version: Literal[1] = 1
     rejected_message_id: str | None

@@ -56,7 +56,7 @@ class DeclineReferral(StaffCommand):
     schema_version: Literal[1] = 1
     case_id: UUID
     decided_by: str = Field(pattern=STAFF_ID, max_length=64)
-    reason: Sealed = Field(description="text sealed for the hub; aad = decline_aad(case_id)")
+    reason: Sealed = Field(description="text sealed for the hub; AAD 'zorgtafel:decline:<case_id>'")
 
 
 class AskReferrer(StaffCommand):
@@ -67,7 +67,7 @@ class AskReferrer(StaffCommand):
     case_id: UUID
     question_id: UUID
     asked_by: str = Field(pattern=STAFF_ID, max_length=64)
-    question: Sealed = Field(description="text sealed for the hub; aad = question_aad(question_id)")
+    question: Sealed = Field(description="text sealed for the hub; AAD 'zorgtafel:question:<question_id>'")
 
 
 # --- from a party, on its inbound topic ---
@@ -79,7 +79,7 @@ class AnswerQuestion(Command):
     command_type: Literal["intake.answer-question"] = "intake.answer-question"
     schema_version: Literal[1] = 1
     question_id: Id
-    answer: Sealed = Field(description="text sealed with the party's key; aad = answer_aad(question_id)")
+    answer: Sealed = Field(description="text sealed with the party's key; AAD 'zorgtafel:answer:<question_id>' (docs/sealing.md)")
 
 
 # --- facts on zorgtafel.intake.events.v1 (no personal data) ---
@@ -164,11 +164,14 @@ class ReferralRejected(Notice):
 
 
 class QuestionToReferrer(Notice):
+    """On the referrer's inbox: the Procesregisseur asks about a referral (art. 12.2a); answer with
+    `intake.answer-question`."""
+
     event_type: Literal["intake.question-to-referrer"] = "intake.question-to-referrer"
     schema_version: Literal[1] = 1
     referrer_reference: str
     question_id: UUID
-    question: Sealed = Field(description="sealed with the party's key; aad = question_aad(question_id)")
+    question: Sealed = Field(description="sealed with the party's key; AAD 'zorgtafel:question:<question_id>'")
 
 
 class ReferralOutcome(Notice):
@@ -179,7 +182,7 @@ class ReferralOutcome(Notice):
     referrer_reference: str
     outcome: Literal["accepted", "declined"]
     reason: Sealed | None = Field(
-        default=None, description="for a decline: sealed with the party's key; aad = outcome_aad(party, reference)"
+        default=None, description="for a decline: sealed with the party's key; AAD 'zorgtafel:outcome:<your party code>:<referrer_reference>'"
     )
 
 

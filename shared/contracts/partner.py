@@ -22,7 +22,8 @@ from shared.contracts.casemeeting import (
 from shared.contracts.envelope import Command
 from shared.contracts.inbound import MessageAcknowledged
 from shared.contracts.intake import AnswerQuestion, InboxNotice
-from shared.contracts.partner_examples import EXAMPLES, SEALED_EXAMPLES
+from shared.contracts.onboarding import OnboardingBundle
+from shared.contracts.partner_examples import BUNDLE_EXAMPLE, EXAMPLES, SEALED_EXAMPLES
 from shared.contracts.rights import AccessExport
 from shared.contracts.triage import AnswerConsultation, TriageInboxNotice
 
@@ -55,5 +56,7 @@ def schema_files() -> dict[str, dict[str, Any]]:
         f"{name}.v1.json": {**m.model_json_schema(), "examples": [SEALED_EXAMPLES[name]]} for name, m in SEALED_CONTENT.items()
     })
     files["inbox-notice.v1.json"] = TypeAdapter(PartnerNotice).json_schema()
+    # Not a message: the file an administrator hands a party (services/partner_onboarding.py).
+    files["onboarding-bundle.v1.json"] = {**OnboardingBundle.model_json_schema(), "examples": [BUNDLE_EXAMPLE]}
     # Say which dialect each is, for a validator that does not assume it.
     return {name: {"$schema": DIALECT, **schema} for name, schema in files.items()}

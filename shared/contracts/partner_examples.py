@@ -65,3 +65,26 @@ SEALED_EXAMPLES: dict[str, dict[str, Any]] = {
         "professional": {"name": "Voorbeeld Professional", "phone": None, "email": "zorg@example.invalid"},
     },
 }
+# Placeholders of the right form only: a real bundle's key and password are the deployment's secrets.
+BUNDLE_EXAMPLE: dict[str, Any] = {
+    "format": "zorgtafel.onboarding-bundle.v1",
+    "party": "politie-oost-brabant",
+    "environment": "production",
+    "issued_at": "2026-11-30T09:00:00Z",
+    "transport_keys": [
+        {"kid": "party:politie-oost-brabant:1", "alg": "A256GCM",
+         "key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "active_from": "2026-11-30T09:00:00Z"},
+    ],
+    "broker": {
+        "bootstrap_servers": "kafka.zorgtafel.example.invalid:9093", "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512", "username": "party-politie-oost-brabant",
+        "password": "placeholder-not-a-password", "ca_certificate_pem": None,
+    },
+    "topics": {
+        "inbound": "zorgtafel.partner.politie-oost-brabant.inbound.v1",
+        "inbox": "zorgtafel.partner.politie-oost-brabant.inbox.v1",
+        "consumer_group_prefix": "zorgtafel.partner.politie-oost-brabant.",
+    },
+    "documents": {"schemas": "docs/schemas/", "asyncapi": "docs/asyncapi.json", "sealing": "docs/sealing.md",
+                  "test_vectors": "docs/test-vectors/sealing.v1.json"},
+}

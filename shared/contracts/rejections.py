@@ -30,6 +30,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "De versleutelde persoonsgegevens konden niet worden geopend.",
         "The sealed personal data could not be opened.",
     ),
+    "transport_key_unknown": (
+        "Deze sleutel (kid) is onbekend: gebruik de transportsleutel uit uw onboardingbundel.",
+        "This key (kid) is not known: use the transport key from your onboarding bundle.",
+    ),
+    "transport_key_retired": (
+        "Deze sleutel (kid) is vervangen en niet meer geldig: gebruik uw nieuwste transportsleutel.",
+        "This key (kid) was replaced and is no longer valid: use your newest transport key.",
+    ),
+    "transport_key_not_yours": (
+        "Deze sleutel (kid) is van een andere partij: versleutel met uw eigen transportsleutel.",
+        "This key (kid) belongs to another party: seal with your own transport key.",
+    ),
     "municipality_not_in_region": (
         "Deze gemeente hoort niet bij de Zorgtafel regio Oost-Brabant.",
         "This municipality is not part of the Zorgtafel regio Oost-Brabant.",
@@ -133,6 +145,15 @@ def bounded(reasons: list[RejectionReason]) -> tuple[RejectionReason, ...]:
     if len(reasons) <= MAX_REASONS:
         return tuple(reasons)
     return (*reasons[:MAX_REASONS], reason("", "more_reasons"))
+
+
+def unreadable(path: str, exc: Exception) -> RejectionReason:
+    """The reason for a sealed value at `path` that did not open: the key its `kid` names cannot
+    be used (`<path>.kid`, a TransportKeyError's code), or it does not open with that key."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code.startswith("transport_key_"):
+        return reason(f"{path}.kid", code)
+    return reason(path, "personal_data_unreadable")
 
 
 def reasons_from(exc: ValidationError, prefix: str = "") -> list[RejectionReason]:

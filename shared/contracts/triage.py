@@ -66,7 +66,7 @@ class ConsultParties(StaffCommand):
     case_id: UUID
     question_id: UUID
     parties: tuple[str, ...] = Field(min_length=1, max_length=68)
-    question: Sealed = Field(description="sealed for the hub; aad = triage_text_aad(case_id, 'question')")
+    question: Sealed = Field(description="sealed for the hub; AAD 'zorgtafel:triage:<case_id>:question'")
     answer_before: AwareDatetime | None = Field(default=None, description="default: the configured deadline")
     asked_by: str = Field(pattern=STAFF_ID, max_length=64)
 
@@ -112,10 +112,10 @@ class DecideTriage(StaffCommand):
     decided_by: str = Field(pattern=STAFF_ID, max_length=64)
     meeting: MeetingBrief | None = None
     reason: Sealed | None = Field(
-        default=None, description="for not_a_zorgtafel_case: told to the referrer; aad = triage_text_aad(case_id, 'reason')"
+        default=None, description="for not_a_zorgtafel_case: told to the referrer; AAD 'zorgtafel:triage:<case_id>:reason'"
     )
     justification: Sealed | None = Field(
-        default=None, description="why the decision departs from the criteria; aad = triage_text_aad(case_id, 'justification')"
+        default=None, description="why the decision departs from the criteria; AAD 'zorgtafel:triage:<case_id>:justification'"
     )
 
     @model_validator(mode="after")
@@ -141,10 +141,12 @@ class EscalateCase(StaffCommand):
 
 
 class AnswerConsultation(Command):
+    """A consulted party answers a triage consultation (art. 12.2b), within its deadline."""
+
     command_type: Literal["triage.answer-consultation"] = "triage.answer-consultation"
     schema_version: Literal[1] = 1
     consultation_id: Id
-    answer: Sealed = Field(description="sealed with the party's key; aad = consultation_answer_aad(consultation_id)")
+    answer: Sealed = Field(description="sealed with the party's key; AAD 'zorgtafel:consultation-answer:<consultation_id>' (docs/sealing.md)")
     assessment: Indicators = Field(description="the party's view of the Bijlage 2 criteria; null = do not know")
 
 
@@ -152,14 +154,19 @@ class AnswerConsultation(Command):
 
 
 class ConsultationRequest(Notice):
+    """On a consulted party's inbox: the Procesregisseur asks for its view during triage (art.
+    12.2b); answer with `triage.answer-consultation` before `answer_before`."""
+
     event_type: Literal["triage.consultation-request"] = "triage.consultation-request"
     schema_version: Literal[1] = 1
     consultation_id: UUID
-    question: Sealed = Field(description="sealed with the party's key; aad = consultation_question_aad(consultation_id)")
+    question: Sealed = Field(description="sealed with the party's key; AAD 'zorgtafel:consultation-question:<consultation_id>'")
     answer_before: AwareDatetime
 
 
 class ConsultationReminder(Notice):
+    """On a consulted party's inbox: its answer is still awaited, due before `answer_before`."""
+
     event_type: Literal["triage.consultation-reminder"] = "triage.consultation-reminder"
     schema_version: Literal[1] = 1
     consultation_id: UUID
@@ -167,6 +174,9 @@ class ConsultationReminder(Notice):
 
 
 class ConsultationAnswerRejected(Notice):
+    """On the party's inbox: its consultation answer could not be taken (closed, unknown, malformed);
+    the reasons give a field path and a code, never what was sent."""
+
     event_type: Literal["triage.consultation-answer-rejected"] = "triage.consultation-answer-rejected"
     schema_version: Literal[1] = 1
     consultation_id: UUID | None
@@ -182,7 +192,7 @@ class TriageOutcome(Notice):
     referrer_reference: str
     outcome: Literal["casusoverleg", "not_a_zorgtafel_case", "opschaling"]
     reason: Sealed | None = Field(
-        default=None, description="sealed with the party's key; aad = outcome_aad(party, referrer_reference)"
+        default=None, description="sealed with the party's key; AAD 'zorgtafel:outcome:<your party code>:<referrer_reference>'"
     )
 
 

@@ -43,11 +43,11 @@ class Sealed(BaseModel):
     ct: str = Field(pattern=_B64URL)
 
 
-def _b64encode(raw: bytes) -> str:
+def b64url_encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _b64decode(text: str) -> bytes:
+def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -61,14 +61,14 @@ def seal(plaintext: bytes, key: bytes, *, kid: str, aad: bytes) -> Sealed:
     # A fresh random nonce per value: GCM loses confidentiality if a nonce repeats under one key.
     nonce = os.urandom(NONCE_BYTES)
     ct = _aead(key).encrypt(nonce, plaintext, aad)
-    return Sealed(kid=kid, nonce=_b64encode(nonce), ct=_b64encode(ct))
+    return Sealed(kid=kid, nonce=b64url_encode(nonce), ct=b64url_encode(ct))
 
 
 def open_sealed(sealed: Sealed, key: bytes, *, aad: bytes) -> bytes:
     aead = _aead(key)
     # Raised outside the `except` blocks so the exception has no __context__ that could leak.
     try:
-        nonce, ct = _b64decode(sealed.nonce), _b64decode(sealed.ct)
+        nonce, ct = b64url_decode(sealed.nonce), b64url_decode(sealed.ct)
     except (binascii.Error, ValueError):
         nonce = ct = b""
     if len(nonce) == NONCE_BYTES:

@@ -74,6 +74,10 @@ class KafkaAccess:
     username: str | None = None
     password: SecretStr | None = field(default=None, repr=False)
     ca_file: str | None = None
+    ca_pem: str | None = None  # the CA certificate itself (an onboarding bundle carries it), else ca_file
+
+    def _ssl_context(self) -> Any:
+        return create_ssl_context(cafile=None if self.ca_pem else self.ca_file, cadata=self.ca_pem)
 
     @property
     def secured(self) -> bool:
@@ -90,7 +94,7 @@ class KafkaAccess:
         if self.secured:
             options.update(
                 security_protocol="SASL_SSL", sasl_mechanism=MECHANISM, sasl_plain_username=self.username,
-                sasl_plain_password=self._password(), ssl_context=create_ssl_context(cafile=self.ca_file),
+                sasl_plain_password=self._password(), ssl_context=self._ssl_context(),
             )
         return options
 
@@ -98,7 +102,7 @@ class KafkaAccess:
         """The `security=` of a FastStream KafkaBroker."""
         if not self.secured:
             return None
-        return SASLScram512(self.username or "", self._password(), ssl_context=create_ssl_context(cafile=self.ca_file))
+        return SASLScram512(self.username or "", self._password(), ssl_context=self._ssl_context())
 
     def confluent(self) -> dict[str, str]:
         """Configuration for confluent-kafka (librdkafka) clients, e.g. the admin client."""

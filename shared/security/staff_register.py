@@ -16,11 +16,9 @@ A private key is a 0600 PEM file (PKCS#8) on the staff member's machine, read on
 from __future__ import annotations
 
 import base64
-import fcntl
 import os
 import stat
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from pydantic import ValidationError
 
 from shared.contracts.staff import Role, StaffChange, StaffKey, StaffMember, StaffRegister, StaffRegisterChange
+from shared.files import exclusive_lock
 from shared.messaging.errors import UnusableConfigurationError
 from shared.messaging.security import SecretFileError, read_secret, write_secret
 from shared.security.staff_identity import key_id_of, raw_public_key
@@ -114,17 +113,6 @@ class RegisterFile:
         return self._register
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def _save(path: Path, register: StaffRegister) -> None:
     fresh = path.with_name(f".{path.name}.{os.getpid()}.new")
     descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -141,7 +129,7 @@ Change = Callable[[StaffRegister], tuple[StaffRegister, list[StaffRegisterChange
 
 def _change(path: Path, change: Change) -> StaffRegister:
     """Apply `change` (the new register and what changed, for the history) under the lock."""
-    with _locked(path):
+    with exclusive_lock(path):
         before = load_register(path)
         after, changes = change(before)
         if after != before:

@@ -12,16 +12,18 @@ from sqlalchemy import select
 
 from services.intake.config import IntakeSettings
 from services.intake.models import Case, Question, Referral
+from services.partner_keys import PartnerKeys
 from shared.contracts.aanmelding import ConsentGiven
 from shared.contracts.intake import outcome_aad, question_aad
 from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
 from shared.contracts.topics import AUDIT_EVENTS, INTAKE_EVENTS, REGISTER_EVENTS, partner_inbound
-from shared.crypto import Sealed
+from shared.crypto import Sealed, party_key, party_kid
 from shared.security.acls import AclEntry, service_principal
 from shared.security.apply import grant
 from tests.infra import Infra
 from tests.provisioning import NAMESPACE_PARTIES, provision_namespace
 from tests.support import (
+    MASTER,
     OTHER_PARTY,
     PARTY,
     SEEDED_VALUES,
@@ -72,7 +74,8 @@ async def rejection_of(partner: Partner, reference: str) -> list[tuple[str, str]
 async def test_every_kind_of_bad_referral_is_rejected_with_reasons_on_the_referrers_inbox(
     infra: Infra, namespace: str
 ) -> None:
-    wrong_key = Partner(infra, namespace, party=OTHER_PARTY)  # seals with another party's key
+    other_kid = Partner(infra, namespace, party=OTHER_PARTY)  # seals with another party's key and kid
+    wrong_key = Partner(infra, namespace, keys=PartnerKeys(PARTY, {party_kid(PARTY): party_key(MASTER, OTHER_PARTY)}, party_kid(PARTY)))
     cases: dict[str, tuple[Any, list[tuple[str, str]]]] = {
         "R-MISSING": (
             {k: v for k, v in a_referral("R-MISSING").model_dump(mode="json").items() if k != "indicators"},
@@ -83,6 +86,9 @@ async def test_every_kind_of_bad_referral_is_rejected_with_reasons_on_the_referr
         "R-KEY": (wrong_key.referral("R-KEY", personal_data(), municipality="gemeente-oss",
                                      indicators=a_referral().indicators),
                   [("personal", "personal_data_unreadable")]),
+        "R-KID": (other_kid.referral("R-KID", personal_data(), municipality="gemeente-oss",
+                                     indicators=a_referral().indicators),
+                  [("personal.kid", "transport_key_not_yours")]),
         "R-REGION": (a_referral("R-REGION", municipality="gemeente-amsterdam"),
                      [("municipality", "municipality_not_in_region")]),
         "R-FUTURE": (a_referral("R-FUTURE", personal=personal_data(person={"date_of_birth": TODAY + timedelta(days=3)})),

@@ -38,9 +38,14 @@ def test_a_good_referral_would_be_received(tmp_path: Path) -> None:
     assert (status, answer) == (0, {"command_type": "aanmelding.submit-referral", "answer": "received", "reasons": []})
 
 
-def test_a_referral_sealed_with_another_partys_key_would_be_rejected(tmp_path: Path) -> None:
-    status, answer = checked(tmp_path, a_referral(party=OTHER_PARTY).model_dump(mode="json"))
+def test_a_referral_sealed_with_another_key_would_be_rejected(tmp_path: Path) -> None:
+    status, answer = checked(tmp_path, a_referral(key=(party_kid(PARTY), party_key(MASTER, OTHER_PARTY))).model_dump(mode="json"))
     assert (status, codes(answer)) == (1, [("personal", "personal_data_unreadable")])
+
+
+def test_a_referral_naming_another_partys_key_would_be_rejected(tmp_path: Path) -> None:
+    status, answer = checked(tmp_path, a_referral(party=OTHER_PARTY).model_dump(mode="json"))
+    assert (status, codes(answer)) == (1, [("personal.kid", "transport_key_not_yours")])
 
 
 def test_a_value_the_schema_refuses_would_be_rejected_with_its_path(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
+from services.partner_keys import PartnerKeys
+from shared.contracts.onboarding import OnboardingBundle
 from shared.contracts.partner import PARTNER_COMMANDS, SEALED_CONTENT, schema_files
 from shared.contracts.untrusted import parse_untrusted
 
@@ -51,7 +53,7 @@ def hub_verdict(model: type[BaseModel], payload: Any) -> tuple[bool, set[str]]:
 
 
 def test_every_partner_message_has_a_published_schema_that_is_the_generated_one() -> None:
-    assert set(MODELS) | {"inbox-notice.v1.json"} == set(schema_files())
+    assert set(MODELS) | {"inbox-notice.v1.json", "onboarding-bundle.v1.json"} == set(schema_files())
     for name, schema in schema_files().items():
         assert published(name) == schema, name
 
@@ -127,3 +129,10 @@ def test_each_published_example_is_valid_by_the_schema_and_taken_by_the_hub(name
     (example,) = schema["examples"]
     Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(example)
     assert hub_verdict(MODELS[name], example) == (True, set())
+
+
+def test_the_onboarding_bundles_example_is_valid_by_its_schema_and_read_by_a_partner_system() -> None:
+    schema = published("onboarding-bundle.v1.json")
+    (example,) = schema["examples"]
+    Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(example)
+    assert PartnerKeys.from_bundle(OnboardingBundle.model_validate(example)).for_sealing()[0] == "party:politie-oost-brabant:1"

@@ -8,7 +8,8 @@ attempt is audited (art. 21.3, 23.2: from that day it may not refer or receive d
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -51,13 +52,16 @@ from shared.messaging.reliability import PoisonMessageError
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.gate import admitted, message_id_of
 from shared.register.store import RegisterStore
-from shared.telemetry.processing import about, current_traceparent, not_carried_out
+from shared.telemetry.processing import Processing, about, current_traceparent, not_carried_out
 
 Outcome = Literal[
     "received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "corrected", "not_ours"
 ]
 SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"
-# The notices staged for the party while one of its messages is handled.
+
+# The processing record one message is handled in (shared/telemetry/processing.py), by where
+# the message was read (topic, partition, offset).
+Observe = Callable[[tuple[str, int, int]], AbstractContextManager[Processing]]
 
 
 @dataclass
@@ -75,39 +79,62 @@ class Intake:
     now: Callable[[], datetime] = utcnow
 
     async def receive(
-        self, party: str, body: Any, origin: tuple[str, int, int]
+        self, messages: Sequence[tuple[str, Any, tuple[str, int, int]]], observe: Observe | None = None
+    ) -> list[tuple[Outcome, uuid.UUID | None]]:
+        """Messages from parties' inbound topics, as (party, body, origin), in one transaction and
+        in order: one commit for a batch instead of one per message (issue 13). Returns what became
+        of each and its case, if any. Each is handled inside `observe(origin)` (its processing
+        record), which is told the case (`subject`) or that the message was not intake's
+        (`discard`). A message's failure fails them all (nothing is kept): the caller then takes
+        them one at a time (shared/messaging/batch.py). Raises PoisonMessageError for a body that
+        is not a JSON object."""
+        results: list[tuple[Outcome, uuid.UUID | None]] = []
+        async with self.unit_of_work() as uow:
+            for party, body, origin in messages:
+                with observe(origin) if observe else nullcontext() as processing:
+                    outcome, case_id = await self.handle(uow, party, body, origin)
+                    if processing is not None and case_id is not None:
+                        processing.subject(case_id)
+                    if processing is not None and outcome == "not_ours":
+                        processing.discard()  # another service's message on the shared topic
+                results.append((outcome, case_id))
+            await uow.commit()
+        return results
+
+    async def handle(
+        self, uow: UnitOfWork, party: str, body: Any, origin: tuple[str, int, int]
     ) -> tuple[Outcome, uuid.UUID | None]:
-        """One message from a party's inbound topic; returns what became of it and its case, if any."""
+        """One message within `uow`'s transaction (never commits). Art. 1.1 (a referral), 12.2a
+        (an answer to the Procesregisseur), Bijlage 3 (a correction); art. 21.3 and 23.2 (no
+        longer a party: refused, audited)."""
         if not isinstance(body, dict):
             raise PoisonMessageError("undecodable", "body is not a JSON object")
         if INBOUND_OWNERS.get(str(body.get("command_type")), SERVICE) != SERVICE:
             return "not_ours", None  # another service answers it, and audits it if need be
-        async with self.unit_of_work() as uow:
-            message_id = message_id_of(body)  # the party's own command id
-            seen_id = scoped_id(party, message_id) if message_id is not None else None
-            if message_id is not None and seen_id is not None and await self.inbox.seen(uow.session, seen_id):
-                again = await answer_again(
-                    self.messages, self.outbox, uow.session, party, message_id, body, origin,
-                    lambda reasons: self._rejection(body, message_id, reasons),
-                )
-                await uow.commit()
-                return again, None
-            gate = {"producer": SERVICE, "party": party, "on": self.today(), "message_id": message_id, "origin": origin}
-            if not await admitted(uow.session, self.register, self.outbox, **gate):
-                return await self._done(uow, seen_id, ("refused", None))
-            with answers_collected() as answers:
-                kind = body.get("command_type")
-                if kind == SUBMIT:
-                    result = await self._submit(uow, party, body, message_id)
-                elif kind == ANSWER:
-                    result = await self._answer(uow, party, body, message_id)
-                elif kind == CORRECT:
-                    result = await self._correct(uow, party, body, message_id)
-                else:
-                    result = await self._reject(uow, party, body, message_id, [reason("command_type", "unknown_message_type")])
-                if message_id is not None:
-                    await self.messages.remember(uow.session, party, message_id, body, origin, answers)
-            return await self._done(uow, seen_id, result)
+        message_id = message_id_of(body)  # the party's own command id
+        seen_id = scoped_id(party, message_id) if message_id is not None else None
+        if message_id is not None and seen_id is not None and await self.inbox.seen(uow.session, seen_id):
+            again = await answer_again(
+                self.messages, self.outbox, uow.session, party, message_id, body, origin,
+                lambda reasons: self._rejection(body, message_id, reasons),
+            )
+            return again, None
+        gate = {"producer": SERVICE, "party": party, "on": self.today(), "message_id": message_id, "origin": origin}
+        if not await admitted(uow.session, self.register, self.outbox, **gate):
+            return await self._done(uow, seen_id, ("refused", None))
+        with answers_collected() as answers:
+            kind = body.get("command_type")
+            if kind == SUBMIT:
+                result = await self._submit(uow, party, body, message_id)
+            elif kind == ANSWER:
+                result = await self._answer(uow, party, body, message_id)
+            elif kind == CORRECT:
+                result = await self._correct(uow, party, body, message_id)
+            else:
+                result = await self._reject(uow, party, body, message_id, [reason("command_type", "unknown_message_type")])
+            if message_id is not None:
+                await self.messages.remember(uow.session, party, message_id, body, origin, answers)
+        return await self._done(uow, seen_id, result)
 
     async def _submit(
         self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None
@@ -261,5 +288,4 @@ class Intake:
             if result[1] is not None:
                 about(result[1])  # the processing's data subject: the case it created, linked or found
             await self.inbox.record(uow.session, message_id)
-        await uow.commit()
         return result

@@ -10,23 +10,30 @@ whole batch from each partition's first offset, which the handlers' inboxes make
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from faststream.message import StreamMessage
+from faststream.message.utils import decode_message
+from opentelemetry.context import Context
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import BaseModel, ValidationError
 
-from shared.messaging.errors import is_transient
+from shared.messaging.errors import Kind, PoisonMessageError, is_transient, kind_of, poison_reason
 from shared.messaging.reliability import ReliableConsumption, describe_validation_error
 from shared.messaging.routing import message_type_of
+from shared.telemetry.processing import forget_failed
 
 # A batch subscriber's fetch per partition: whole batches, not the small fair turn the hub's
 # record-at-a-time consumers take (Runtime.subscriber).
 BATCH_FETCH_BYTES = 1_048_576
 
 M = TypeVar("M", bound=BaseModel)
+_TRACE_CONTEXT = TraceContextTextMapPropagator()
 T = TypeVar("T")
 
 
@@ -77,14 +84,31 @@ async def usable(
 
 
 async def alone(record: Any, message: T, handle: Callable[[T], Awaitable[Any]], reliability: ReliableConsumption) -> None:
-    """One message of a batch handled on its own; dead-lettered if it fails for a reason that is
-    not transient (transient ones propagate, and the batch is retried)."""
-    try:
-        await handle(message)
-    except Exception as exc:
-        if is_transient(exc):
-            raise
-        await reliability.dead_letter(record, "handler-failed", type(exc).__name__)
+    """One message of a batch handled on its own, with the semantics a record-at-a-time consumer
+    has (shared/messaging/reliability.py): a transient or fatal failure propagates (the batch is
+    retried, or the service stops); a bug is retried up to the attempts, with backoff; then, or at
+    once for a permanent failure, the failed processing's record is written and the record is
+    dead-lettered with its reason. Raises what writing those raises (nothing is committed then)."""
+    attempt = 0
+    while True:
+        try:
+            await handle(message)
+            return
+        except Exception as exc:
+            kind = kind_of(exc)
+            if kind in (Kind.TRANSIENT, Kind.FATAL):
+                raise
+            attempt += 1
+            if kind is Kind.BUG and attempt < reliability.max_attempts:
+                forget_failed()  # the retry is the processing's next try, with its own record
+                await asyncio.sleep(reliability.backoff(attempt))
+                continue
+            poison = poison_reason(exc) if kind is Kind.PERMANENT else ("handler-failed", type(exc).__name__)
+        if reliability.before_dead_letter is not None:
+            await reliability.before_dead_letter(kind is not Kind.PERMANENT)
+        await reliability.dead_letter(record, *poison)
+        forget_failed()
+        return
 
 
 async def one_at_a_time(
@@ -101,10 +125,32 @@ async def one_at_a_time(
         await together([message for _, message in items])
         return
     except Exception as exc:  # a non-transient cause is found, and reported, one record at a time below
-        if is_transient(exc):
+        if is_transient(exc) or kind_of(exc) is Kind.FATAL:
             raise
+    forget_failed()  # the batch's attempt rolled back whole; each record's own try records its own
     for record, message in items:
         await alone(record, message, each, reliability)
+
+
+def decoded(record: Any) -> Any:
+    """The record's body as a hub subscriber decodes it (FastStream's decoding by content type,
+    through `strict_decoder`): JSON for `application/json` or no content type, text for
+    `text/plain`, else the bytes. Raises PoisonMessageError("undecodable") for what the JSON
+    parser refuses."""
+    content_type = next((v.decode("latin-1") for k, v in (record.headers or ()) if k == "content-type"), None)
+    message = SimpleNamespace(body=record.value or b"", content_type=content_type)
+    try:
+        return decode_message(message)  # type: ignore[arg-type]
+    except (ValueError, RecursionError) as exc:
+        raise PoisonMessageError("undecodable", type(exc).__name__) from None
+
+
+def trace_of(record: Any) -> Context:
+    """The record's own trace (its W3C `traceparent`, nothing else of its headers: a partner's
+    tracestate or baggage stays out), or an empty context: a record without one starts its own
+    trace rather than joining the batch's, so a trace never mixes cases."""
+    parent = next((v.decode("latin-1") for k, v in (record.headers or ()) if k == "traceparent"), None)
+    return _TRACE_CONTEXT.extract({"traceparent": parent}) if parent else Context()
 
 
 async def no_decoding(msg: StreamMessage[Any], original: Any) -> None:

@@ -71,7 +71,12 @@ async def skip_unknown_event(msg: KafkaMessage) -> None:
 
 def inbound_sender(msg: KafkaMessage, topic_prefix: str) -> tuple[str, tuple[str, int, int]]:
     """The party that owns the inbound topic a message came from, and where it was read."""
-    record = msg.raw_message
+    return sender_of(msg.raw_message, topic_prefix)
+
+
+def sender_of(record: Any, topic_prefix: str) -> tuple[str, tuple[str, int, int]]:
+    """The party that owns the inbound topic of an aiokafka record, and where it was read.
+    Raises PoisonMessageError for a record from a topic that is no party's inbound topic."""
     party = party_of_inbound_topic(record.topic, topic_prefix)
     if party is None:
         raise PoisonMessageError("not-an-inbound-topic")

@@ -11,14 +11,13 @@ document, internal topics included, is docs/asyncapi-hub.json (services/asyncapi
 from __future__ import annotations
 
 import re
-import types
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from shared.contracts.partner import PARTNER_COMMANDS, SEALED_CONTENT, PartnerNotice
-from shared.contracts.partner_examples import EXAMPLES
+from shared.contracts.partner import PARTNER_COMMANDS, SEALED_CONTENT, notice_models
+from shared.contracts.partner_examples import EXAMPLES, NOTICE_EXAMPLES
 from shared.contracts.topics import PARTNER_INBOUND_PATTERN, PARTNER_INBOX_PATTERN
 
 _REF = "#/components/schemas/{model}"
@@ -44,9 +43,19 @@ _HEADERS = {
     "inbox": {
         "type": "object",
         "required": ["content-type"],
-        "properties": {"content-type": {"type": "string", "const": "application/json"}, **_TRACE_HEADERS},
-        "description": "Kafka record headers the hub writes.",
+        "properties": {
+            "content-type": {"type": "string", "const": "application/json"},
+            "correlation_id": {"type": "string", "format": "uuid", "description": "The hub's id of this record (its broker library's); not an id of yours."},
+            **_TRACE_HEADERS,
+        },
+        "description": "Kafka record headers the hub writes; the record has no key.",
     },
+}
+_CORRELATION = {
+    "inbound": {"location": "$message.payload#/command_id",
+                "description": "Your id of this message; every notice that answers it carries it as causation_id."},
+    "inbox": {"location": "$message.payload#/causation_id",
+              "description": "The command_id of your message this answers (null for a notice nothing of yours caused, such as an invitation)."},
 }
 _SERVER = {
     "host": "{bootstrap}",
@@ -71,7 +80,7 @@ _SCRAM = {
 def partner_document() -> dict[str, Any]:
     """The AsyncAPI 3.0 document of the partner contract, as a JSON-ready dict."""
     commands = list(PARTNER_COMMANDS.items())
-    notices = [(m.model_fields["event_type"].default, m) for m in _members(PartnerNotice)]
+    notices = list(notice_models().items())
     models: list[type[BaseModel]] = [m for _, m in commands] + [m for _, m in notices] + list(SEALED_CONTENT.values())
     _, defs = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
     messages = {_message_id(t): _message(t, m, "inbound") for t, m in commands}
@@ -115,15 +124,6 @@ def partner_document() -> dict[str, Any]:
     }
 
 
-def _members(union: Any) -> list[type[BaseModel]]:
-    origin = get_origin(union)
-    if origin is not None and origin not in (Union, types.UnionType):  # Annotated[Union[...], discriminator]
-        return _members(get_args(union)[0])
-    if origin in (Union, types.UnionType):
-        return [m for arg in get_args(union) for m in _members(arg)]
-    return [union]
-
-
 def _message_id(message_type: str) -> str:
     """`aanmelding.submit-referral` -> `aanmeldingSubmitReferral`: the type, camelCase."""
     words = re.split(r"[^a-z0-9]+", message_type)
@@ -150,11 +150,12 @@ def _message(message_type: str, model: type[BaseModel], side: str) -> dict[str, 
         "contentType": "application/json",
         "headers": _HEADERS[side],
         "payload": {"$ref": _REF.format(model=model.__name__)},
-        # Commands: your command_id; notices: the correlation_id of the conversation you started.
-        "correlationId": {"location": "$message.payload#/command_id" if side == "inbound" else "$message.payload#/correlation_id"},
+        # One id ties an answer to what you sent: your command_id, which every notice answering it
+        # carries as causation_id (correlation_id is the conversation: yours, or that command_id).
+        "correlationId": _CORRELATION[side],
     }
-    if message_type in EXAMPLES:
-        message["examples"] = [{"name": message_type, "headers": {"content-type": "application/json"}, "payload": EXAMPLES[message_type]}]
+    example = EXAMPLES.get(message_type) or NOTICE_EXAMPLES[message_type]
+    message["examples"] = [{"name": message_type, "headers": {"content-type": "application/json"}, "payload": example}]
     return message
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import structlog
@@ -43,12 +44,13 @@ def partner_check(
 ) -> None:
     """Validate a message as the hub does (schema, sealing, the covenant's rules) and print the
     answer it would get; nothing is sent. Exit 0: received; 1: rejected (reasons printed).
-    Without --bundle or --key-file: the key a local run derives."""
+    Without --bundle or --key-file: the keys this machine's hub holds for the party."""
     from services.partner_check import check
     from services.partner_keys import BundleError, PartnerKeys, read_bundle
     from shared.calendar import covenant_today
     from shared.contracts.envelope import utcnow
     from shared.crypto import MasterKey
+    from shared.crypto.transport_keyring_file import KeyringError, TransportKeys
     from shared.messaging.security import SecretFileError, read_secret
 
     _party(party)
@@ -57,11 +59,17 @@ def partner_check(
             keys = PartnerKeys.from_bundle(read_bundle(bundle))
             if keys.party != party:
                 raise typer.BadParameter(f"the bundle is {keys.party}'s, not {party}'s", param_hint="--bundle")
+            key_for = keys.for_opening
         elif key_file is not None:
-            keys = PartnerKeys.single(party, base64.b64decode(read_secret(key_file), validate=True))
+            key_for = PartnerKeys.single(party, base64.b64decode(read_secret(key_file), validate=True)).for_opening
         else:
             settings = IntakeSettings()
-            keys = PartnerKeys.local(party, MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value()))
+            master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
+            hub = TransportKeys.from_settings(settings, master)
+            key_for = partial(hub.for_opening, party)  # the keys this machine's hub holds for the party
+    except KeyringError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     except (SecretFileError, BundleError, ValueError) as exc:
         hint = "--bundle" if bundle is not None else "--key-file"
         raise typer.BadParameter(str(exc) if isinstance(exc, (SecretFileError, BundleError)) else "not base64", param_hint=hint) from None
@@ -70,7 +78,7 @@ def partner_check(
     except ValueError:
         body = None  # the hub dead-letters what is not JSON: there is nothing to answer
     municipalities = {p.code for p in load_seed().parties if p.kind == "municipality"}
-    answer = check(body, keys.for_opening, municipalities=municipalities, today=covenant_today(), now=utcnow())
+    answer = check(body, key_for, municipalities=municipalities, today=covenant_today(), now=utcnow())
     typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
     raise typer.Exit(0 if answer["answer"] == "received" else 1)
 
@@ -138,8 +146,10 @@ def partner_rotate_key(
 
 @partner_app.command("keys")
 def partner_keys() -> None:
-    """Every issued transport key of the deployment: kid, issued, active from; never a key."""
-    from shared.crypto.transport_keyring_file import KeyringError, load_keyring
+    """Every issued transport key of the deployment: kid, issued, active from, opened until (a
+    replaced key); never a key."""
+    from shared.crypto.transport_keyring_file import KeyringError, load_keyring, transport_overlap
+    from shared.crypto.transport_keys import opened_until
 
     settings = IntakeSettings()
     try:
@@ -148,9 +158,12 @@ def partner_keys() -> None:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     # Plain lines, not a table: a kid cut off at the terminal's edge names another key.
-    typer.echo("kid\tissued\tthe hub seals with it from")
+    overlap = transport_overlap(settings.retention_policy)
+    typer.echo("kid\tissued\tthe hub seals with it from\tthe hub opens it until")
     for key in sorted(keyring.keys, key=lambda k: (k.party, k.number)):
-        typer.echo(f"{key.kid}\t{key.created_at.isoformat(timespec='seconds')}\t{key.active_from.isoformat(timespec='seconds')}")
+        until = opened_until(keyring, key, overlap=overlap)
+        typer.echo(f"{key.kid}\t{key.created_at.isoformat(timespec='seconds')}\t{key.active_from.isoformat(timespec='seconds')}"
+                   f"\t{until.isoformat(timespec='seconds') if until else '(newest)'}")
     console.print(f"keyring {settings.transport_keyring_file()} version {keyring.version}; parties without a key "
                   f"{'use the key derived in a local run' if settings.environment == 'local' else 'cannot send sealed data'}")
 

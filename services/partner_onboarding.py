@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urljoin
 
 from shared.contracts.intake import HUB_READER
 from shared.contracts.onboarding import BundleBroker, BundleKey, BundleTopics, OnboardingBundle
@@ -20,7 +21,7 @@ from shared.contracts.topics import partner_inbound, partner_inbox
 from shared.crypto import MasterKey
 from shared.crypto.sealing import b64url_encode
 from shared.crypto.transport_keyring_file import change_keyring, transport_overlap
-from shared.crypto.transport_keys import TransportKey, TransportKeyring, expired, issue, unwrap
+from shared.crypto.transport_keys import TransportKey, TransportKeyring, expired, issue, opened_until, unwrap
 from shared.messaging.security import SecretFileError, read_secret, write_secret
 from shared.security.acls import party_group_prefix, party_principal
 from shared.settings import ServiceSettings
@@ -30,6 +31,7 @@ DOCUMENTS = {
     "asyncapi": "docs/asyncapi.json",
     "sealing": "docs/sealing.md",
     "test_vectors": "docs/test-vectors/sealing.v1.json",
+    "parties": "docs/parties.md",
 }
 
 
@@ -69,15 +71,15 @@ def make_bundle(settings: ServiceSettings, keyring: TransportKeyring, party: str
         raise OnboardingError(
             f"{party} has no broker credential: admit it to the register, then run `zorgtafel security apply`"
         ) from None
-    master = _master(settings)
-    gone = {k.kid for k in expired(keyring, now, overlap=transport_overlap(settings.retention_policy))}
+    master, overlap = _master(settings), transport_overlap(settings.retention_policy)
+    gone = {k.kid for k in expired(keyring, now, overlap=overlap)}
     keys = [k for k in keyring.of(party) if k.kid not in gone]
     if not keys:
         raise OnboardingError(f"{party} has no transport key yet")
     ca_file = Path(settings.kafka_access(principal).ca_file or "")
     return OnboardingBundle(
         party=party, environment=settings.environment, issued_at=now,
-        transport_keys=tuple(_bundle_key(master, k) for k in keys),
+        transport_keys=tuple(_bundle_key(master, k, opened_until(keyring, k, overlap=overlap)) for k in keys),
         broker=BundleBroker(
             bootstrap_servers=settings.kafka_bootstrap_servers, username=principal, password=password,
             ca_certificate_pem=ca_file.read_text() if ca_file.is_file() else None,
@@ -87,7 +89,8 @@ def make_bundle(settings: ServiceSettings, keyring: TransportKeyring, party: str
             inbox=partner_inbox(party).named(settings.topic_prefix),
             consumer_group_prefix=party_group_prefix(party, settings.consumer_group_prefix),
         ),
-        documents=DOCUMENTS,
+        documents={name: urljoin(settings.partner_contract_url, path) if settings.partner_contract_url else path
+                   for name, path in DOCUMENTS.items()},
     )
 
 
@@ -96,8 +99,8 @@ def write_bundle(path: Path, bundle: OnboardingBundle) -> None:
     write_secret(path, bundle.model_dump_json(indent=2))
 
 
-def _bundle_key(master: MasterKey, key: TransportKey) -> BundleKey:
-    return BundleKey(kid=key.kid, key=b64url_encode(unwrap(master, key)), active_from=key.active_from)
+def _bundle_key(master: MasterKey, key: TransportKey, until: datetime | None) -> BundleKey:
+    return BundleKey(kid=key.kid, key=b64url_encode(unwrap(master, key)), active_from=key.active_from, opened_until=until)
 
 
 def _master(settings: ServiceSettings) -> MasterKey:

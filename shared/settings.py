@@ -85,6 +85,9 @@ class ServiceSettings(BaseSettings):
     # Every party's transport keys, wrapped under the master key (shared/crypto/transport_keys.py);
     # a 0600 file, <state_dir>/transport/keyring.json when unset. On a cluster: a mounted Secret.
     transport_keyring: str | None = None
+    # Where the deployment publishes the partner contract (docs/ of this repository), e.g.
+    # https://zorgtafel.example/contract/ : onboarding bundles then name URLs instead of paths.
+    partner_contract_url: str | None = None
     # A staff command older than this is refused as a replay (a week: well inside the 45 days a
     # service keeps the ids of processed messages, so an old copy is refused even once forgotten;
     # hence at most 30 days).

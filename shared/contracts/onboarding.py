@@ -28,6 +28,11 @@ class BundleKey(BaseModel):
     alg: Literal["A256GCM"] = "A256GCM"
     key: str = Field(pattern=r"^[A-Za-z0-9_-]{43}$", description="32 bytes, base64url without padding.")
     active_from: Moment = Field(description="From when the hub seals for you with this key (RFC 3339).")
+    opened_until: Moment | None = Field(
+        default=None,
+        description="For a key that was replaced: until when the hub still opens what you seal with it (then destroy "
+        "your copy); null while it is your newest.",
+    )
 
 
 class BundleBroker(BaseModel):
@@ -68,5 +73,6 @@ class OnboardingBundle(BaseModel):
     broker: BundleBroker
     topics: BundleTopics
     documents: dict[str, str] = Field(
-        description="Where the contract is published: schemas, asyncapi, sealing, test_vectors."
+        description="Where the contract is published (schemas, asyncapi, sealing, test_vectors, parties): URLs, or "
+        "paths in the Zorgtafel Hub repository when the deployment publishes none."
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_SEALED = {"alg": "A256GCM", "kid": "party:politie-oost-brabant", "nonce": "AAAAAAAAAAAAAAAB", "ct": "3q2-7w_example_ciphertext"}
+_SEALED = {"alg": "A256GCM", "kid": "party:politie-oost-brabant:1", "nonce": "AAAAAAAAAAAAAAAB", "ct": "3q2-7w_example_ciphertext"}
 _ENVELOPE = {"schema_version": 1, "issued_at": "2026-11-29T09:30:00+01:00", "correlation_id": None}
 _ID = "0b7f7d0e-55a1-4c1f-9a57-8e0f3c3f2d11"
 
@@ -73,7 +73,7 @@ BUNDLE_EXAMPLE: dict[str, Any] = {
     "issued_at": "2026-11-30T09:00:00Z",
     "transport_keys": [
         {"kid": "party:politie-oost-brabant:1", "alg": "A256GCM",
-         "key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "active_from": "2026-11-30T09:00:00Z"},
+         "key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "active_from": "2026-11-30T09:00:00Z", "opened_until": None},
     ],
     "broker": {
         "bootstrap_servers": "kafka.zorgtafel.example.invalid:9093", "security_protocol": "SASL_SSL",
@@ -85,6 +85,84 @@ BUNDLE_EXAMPLE: dict[str, Any] = {
         "inbox": "zorgtafel.partner.politie-oost-brabant.inbox.v1",
         "consumer_group_prefix": "zorgtafel.partner.politie-oost-brabant.",
     },
-    "documents": {"schemas": "docs/schemas/", "asyncapi": "docs/asyncapi.json", "sealing": "docs/sealing.md",
-                  "test_vectors": "docs/test-vectors/sealing.v1.json"},
+    "documents": {"schemas": "https://zorgtafel.example.invalid/contract/docs/schemas/",
+                  "asyncapi": "https://zorgtafel.example.invalid/contract/docs/asyncapi.json",
+                  "sealing": "https://zorgtafel.example.invalid/contract/docs/sealing.md",
+                  "test_vectors": "https://zorgtafel.example.invalid/contract/docs/test-vectors/sealing.v1.json",
+                  "parties": "https://zorgtafel.example.invalid/contract/docs/parties.md"},
+}
+
+
+def _notice(event_type: str, correlation: str, producer: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A notice as the hub writes it: `causation_id` is the command_id of your message it
+    answers; `correlation_id` your own correlation_id, or that command_id when you set none."""
+    return {
+        "event_id": "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a", "event_type": event_type, "schema_version": 1,
+        "occurred_at": "2026-11-29T08:31:02Z", "producer": producer or event_type.split(".")[0],
+        "correlation_id": correlation, "causation_id": correlation, **fields,
+    }
+
+
+_REASON = {"path": "personal.person.bsn", "code": "bsn_invalid", "message_nl": "Dit BSN voldoet niet aan de elfproef.",
+           "message_en": "This BSN fails the eleven test."}
+# Fictional, one per notice type a party reads on its inbox (docs/schemas/inbox-notice.v1.json).
+NOTICE_EXAMPLES: dict[str, dict[str, Any]] = {
+    "intake.referral-acknowledged": _notice("intake.referral-acknowledged", _ID, referrer_reference="POL-2026-0042", status="received"),
+    "intake.referral-rejected": _notice(
+        "intake.referral-rejected", _ID, referrer_reference="POL-2026-0042", rejected_message_id=_ID, reasons=[_REASON],
+    ),
+    "intake.question-to-referrer": _notice(
+        "intake.question-to-referrer", _ID, referrer_reference="POL-2026-0042",
+        question_id="3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a", question=_SEALED,
+    ),
+    "intake.referral-outcome": _notice("intake.referral-outcome", _ID, referrer_reference="POL-2026-0042", outcome="accepted", reason=None),
+    "triage.consultation-request": _notice(
+        "triage.consultation-request", "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+        consultation_id="8f9a0b1c-2d3e-4f4a-9b5c-6d7e8f9a0b1c", question=_SEALED, answer_before="2026-12-04T17:00:00Z",
+    ),
+    "triage.consultation-reminder": _notice(
+        "triage.consultation-reminder", "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+        consultation_id="8f9a0b1c-2d3e-4f4a-9b5c-6d7e8f9a0b1c", answer_before="2026-12-04T17:00:00Z",
+    ),
+    "triage.consultation-answer-rejected": _notice(
+        "triage.consultation-answer-rejected", _ID, consultation_id="8f9a0b1c-2d3e-4f4a-9b5c-6d7e8f9a0b1c",
+        rejected_message_id=_ID, reasons=[{"path": "", "code": "consultation_closed",
+                                           "message_nl": "Deze vraag is gesloten: de termijn is verstreken of er is al geantwoord.",
+                                           "message_en": "This question is closed: its deadline passed or it was answered already."}],
+    ),
+    "triage.outcome": _notice("triage.outcome", _ID, referrer_reference="POL-2026-0042", outcome="casusoverleg", reason=None),
+    "meeting.invitation": _notice(
+        "meeting.invitation", "6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c", invitation_id="6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d",
+        meeting_id="7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d", scheduled_at="2026-12-08T13:00:00Z", themes=["safety", "housing"],
+    ),
+    "meeting.consent-request": _notice(
+        "meeting.consent-request", "6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c", consent_id="8c9d0e1f-2a3b-4c4d-8e5f-6a7b8c9d0e1f",
+        item_id="7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e", recipient="ggd-brabant-zuidoost",
+        meeting_id="7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d",
+    ),
+    "meeting.pre-read": _notice(
+        "meeting.pre-read", "6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c", meeting_id="7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d",
+        item_id="7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e", supplied_by="ggd-brabant-zuidoost", content=_SEALED,
+    ),
+    "meeting.your-actions": _notice(
+        "meeting.your-actions", "6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c", meeting_id="7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d",
+        plan_version=1, actions=[{"action_id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", "responsible_party": "politie-oost-brabant",
+                                  "deadline": "2026-12-22", "description": _SEALED, "information_need": _SEALED}],
+    ),
+    "meeting.action-overdue": _notice(
+        "meeting.action-overdue", "6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c", action_id="2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+        responsible_party="politie-oost-brabant", deadline="2026-12-22",
+    ),
+    "meeting.message-rejected": _notice(
+        "meeting.message-rejected", _ID, rejected_message_id=_ID,
+        reasons=[{"path": "", "code": "unknown_meeting", "message_nl": "Deze uitnodiging of dit overleg is onbekend.",
+                  "message_en": "This invitation or meeting is not known."}],
+    ),
+    "retention.access-export": _notice(
+        "retention.access-export", "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b", request_id="0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b",
+        service="intake", item_count=3, content=_SEALED,
+    ),
+    "hub.message-acknowledged": _notice(
+        "hub.message-acknowledged", _ID, producer="triage", acknowledged_message_id=_ID, command_type="triage.answer-consultation", status="received",
+    ),
 }

@@ -27,8 +27,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "There are more errors; correct these first.",
     ),
     "personal_data_unreadable": (
-        "De versleutelde persoonsgegevens konden niet worden geopend.",
-        "The sealed personal data could not be opened.",
+        "De versleutelde gegevens konden niet worden geopend. Controleer: de sleutel die kid noemt, de"
+        " associated data (docs/sealing.md, UUID's in kleine letters), base64url zonder opvulling, de tag"
+        " achter de ciphertext.",
+        "The sealed data could not be opened. Check: the key its kid names, the associated data"
+        " (docs/sealing.md, UUIDs in lower case), base64url without padding, the tag after the ciphertext.",
     ),
     "transport_key_unknown": (
         "Deze sleutel (kid) is onbekend: gebruik de transportsleutel uit uw onboardingbundel.",
@@ -43,8 +46,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This key (kid) belongs to another party: seal with your own transport key.",
     ),
     "municipality_not_in_region": (
-        "Deze gemeente hoort niet bij de Zorgtafel regio Oost-Brabant.",
-        "This municipality is not part of the Zorgtafel regio Oost-Brabant.",
+        "Deze gemeente hoort niet bij de Zorgtafel regio Oost-Brabant (de codes: docs/parties.md).",
+        "This municipality is not part of the Zorgtafel regio Oost-Brabant (the codes: docs/parties.md).",
     ),
     "date_of_birth_in_future": ("De geboortedatum ligt in de toekomst.", "The date of birth is in the future."),
     "date_of_birth_implausible": (

@@ -125,6 +125,13 @@ def opening_key(keyring: TransportKeyring, party: str, kid: str, now: datetime, 
     return found
 
 
+def opened_until(keyring: TransportKeyring, key: TransportKey, *, overlap: timedelta) -> datetime | None:
+    """Until when the hub opens what a party sealed with `key`: its successor's activation plus the
+    overlap; None while no successor is issued."""
+    successors = [k for k in keyring.of(key.party) if k.number > key.number]
+    return min(k.active_from for k in successors) + overlap if successors else None
+
+
 def expired(keyring: TransportKeyring, now: datetime, *, overlap: timedelta) -> list[TransportKey]:
     """Keys no message may be opened with any more: the next change of the keyring destroys them."""
     gone = []

@@ -3,6 +3,7 @@ needs in one bundle; a rotation hands over the next key (issue 12, deliverable 3
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def test_onboarding_writes_a_0600_bundle_with_the_partys_own_key_credential_and_
     assert [k.kid for k in bundle.transport_keys] == [f"party:{PARTY}:1"]
     assert (bundle.broker.username, bundle.broker.password) == (f"party-{PARTY}", PASSWORD)
     assert (bundle.topics.inbound, bundle.topics.inbox) == (f"zorgtafel.partner.{PARTY}.inbound.v1", f"zorgtafel.partner.{PARTY}.inbox.v1")
-    assert set(bundle.documents) == {"schemas", "asyncapi", "sealing", "test_vectors"}
+    assert set(bundle.documents) == {"schemas", "asyncapi", "sealing", "test_vectors", "parties"}
     assert bundle.transport_keys[0].key not in output and PASSWORD not in output
 
 
@@ -88,9 +89,30 @@ def test_a_rotation_hands_over_the_next_key_which_the_hub_seals_with_only_once_a
     assert run("rotate-key", PARTY)[0] == 0  # active in 24 hours
     bundle = bundle_of(settings)
     assert [k.kid for k in bundle.transport_keys] == [f"party:{PARTY}:1", f"party:{PARTY}:2"]
+    old, new = bundle.transport_keys
+    # The party learns when to destroy the old key: the term of copies on topics plus a day after the switch.
+    assert (old.opened_until, new.opened_until) == (new.active_from + timedelta(days=15), None)
     assert hub_side(settings).for_sealing(PARTY)[0] == f"party:{PARTY}:1"
     assert run("rotate-key", PARTY, "--active-in-hours", "0")[0] == 2  # not before the newest
     assert PartnerKeys.from_bundle(bundle).for_sealing()[0] == f"party:{PARTY}:2"  # the party switches at once
+
+
+def test_the_check_uses_the_keys_this_machines_hub_holds_for_the_party(settings: ServiceSettings, tmp_path: Path) -> None:
+    run("onboard", PARTY)
+    message = tmp_path / "referral.json"
+    message.write_text(a_referral(key=PartnerKeys.from_bundle(bundle_of(settings)).for_sealing()).model_dump_json())
+    assert run("check", str(message), "--party", PARTY)[0] == 0
+    message.write_text(a_referral().model_dump_json())  # the derived key: no longer the party's once onboarded
+    status, output = run("check", str(message), "--party", PARTY)
+    assert status == 1 and "transport_key_unknown" in output
+
+
+def test_a_deployment_that_publishes_the_contract_hands_over_its_urls(
+    settings: ServiceSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZT_PARTNER_CONTRACT_URL", "https://zorgtafel.example.invalid/contract/")
+    run("onboard", PARTY)
+    assert bundle_of(settings).documents["sealing"] == "https://zorgtafel.example.invalid/contract/docs/sealing.md"
 
 
 def test_the_staff_tools_key_is_rotated_but_never_put_in_a_bundle(settings: ServiceSettings) -> None:

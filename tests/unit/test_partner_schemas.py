@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from services.partner_keys import PartnerKeys
 from shared.contracts.onboarding import OnboardingBundle
-from shared.contracts.partner import PARTNER_COMMANDS, SEALED_CONTENT, schema_files
+from shared.contracts.partner import PARTNER_COMMANDS, SEALED_CONTENT, PartnerNotice, notice_models, schema_files
 from shared.contracts.untrusted import parse_untrusted
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
@@ -136,3 +136,19 @@ def test_the_onboarding_bundles_example_is_valid_by_its_schema_and_read_by_a_par
     (example,) = schema["examples"]
     Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(example)
     assert PartnerKeys.from_bundle(OnboardingBundle.model_validate(example)).for_sealing()[0] == "party:politie-oost-brabant:1"
+
+
+def test_every_inbox_notice_has_an_example_valid_by_the_schema_and_read_as_its_type() -> None:
+    schema = published("inbox-notice.v1.json")
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    notices = TypeAdapter(PartnerNotice)
+    assert {e["event_type"] for e in schema["examples"]} == set(notice_models())
+    for example in schema["examples"]:
+        validator.validate(example)
+        assert notices.validate_python(example).event_type == example["event_type"]  # type: ignore[union-attr]
+
+
+def test_the_published_list_of_parties_is_the_generated_one() -> None:
+    from services.cli import parties_document
+
+    assert (DOCS.parent / "parties.md").read_text() == parties_document(), "run: zorgtafel schemas"

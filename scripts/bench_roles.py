@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import cProfile
+import os
 import resource
 import sys
 import time
@@ -67,7 +69,8 @@ async def _passthrough(conn: Connection, access: Any, source: str, target: str, 
 
 def service(conn: Connection, name: str, settings: dict[str, Any]) -> None:
     """(B) One of the hub's services, as `zorgtafel run <service>` runs it (no span exporter).
-    Reports "ready" once started, then its CPU seconds and RSS samples when told "stop"."""
+    Reports "ready" once started, then its CPU seconds and RSS samples when told "stop". With
+    ZT_BENCH_PROFILE=<path> it writes a cProfile of its work to <path>.<service>."""
     asyncio.run(_service(conn, name, settings))
 
 
@@ -82,9 +85,13 @@ async def _service(conn: Connection, name: str, settings: dict[str, Any]) -> Non
             samples.append(rss_mib())
             await asyncio.sleep(1.0)
 
+    profile_to = os.environ.get("ZT_BENCH_PROFILE")  # a cProfile of the service's work, e.g. for snakeviz
+    profiler = cProfile.Profile() if profile_to else None
     async with runtime.app():
         sampler = asyncio.create_task(sample())
         cpu_at_start = cpu_seconds()
+        if profiler:
+            profiler.enable()
         conn.send("ready")
         while True:
             command = await asyncio.to_thread(conn.recv)
@@ -92,6 +99,9 @@ async def _service(conn: Connection, name: str, settings: dict[str, Any]) -> Non
                 break
             if command == "cpu":  # a reading between phases
                 conn.send({"cpu": cpu_seconds() - cpu_at_start, "rss": rss_mib()})
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(f"{profile_to}.{name}")
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sampler

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, func, insert, select, update
+from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from shared.contracts.register import PartyDetails
 from shared.register.history import Membership, Seed, Standing, load_seed, standing
@@ -68,7 +69,12 @@ class RegisterStore:
         ]
 
     async def standing(self, session: AsyncSession, code: str, on: date) -> Standing:
-        return standing(await self.memberships(session, code), code, on)
+        """Whether `code` is a party on `on` (art. 20.4, 21.3, 23.2); asked once per transaction
+        (a batch of a party's messages asks once, issue 13) and again after a change in it."""
+        memo = _memo(session)
+        if ("standing", code, on) not in memo:
+            memo[("standing", code, on)] = standing(await self.memberships(session, code), code, on)
+        return memo[("standing", code, on)]  # type: ignore[no-any-return]
 
     async def current_parties(self, session: AsyncSession, on: date) -> list[PartyDetails]:
         all_memberships = await self.memberships(session)
@@ -81,7 +87,10 @@ class RegisterStore:
 
     async def municipalities(self, session: AsyncSession, on: date) -> set[str]:
         """The municipalities that are parties on `on` (the region, art. 2), in one query: asked for
-        every referral, so it does not load the whole register."""
+        every referral, so it does not load the whole register, and once per transaction."""
+        memo = _memo(session)
+        if ("municipalities", on) in memo:
+            return memo[("municipalities", on)]  # type: ignore[no-any-return]
         p, m = self.t.party, self.t.membership
         query = (
             select(p.c.code)
@@ -93,12 +102,14 @@ class RegisterStore:
             )
             .distinct()
         )
-        return set((await session.scalars(query)).all())
+        memo[("municipalities", on)] = found = set((await session.scalars(query)).all())
+        return found
 
     async def admit(self, session: AsyncSession, party: PartyDetails, effective_on: date) -> bool:
         """Record an accession (art. 20.4); False when `party` already was a party on that day."""
         if await self.standing(session, party.code, effective_on) == "party":
             return False
+        _memo(session).clear()  # what this transaction remembered of the register is out of date
         exists = await session.scalar(select(self.t.party.c.code).where(self.t.party.c.code == party.code))
         if exists:
             await session.execute(update(self.t.party).where(self.t.party.c.code == party.code).values(**party.model_dump()))
@@ -116,7 +127,25 @@ class RegisterStore:
         current = [r.id for r in open_rows if r.valid_from is None or r.valid_from <= effective_on]
         if not current:
             return False
+        _memo(session).clear()
         await session.execute(
             update(m).where(m.c.id.in_(current)).values(valid_until=effective_on, end_reason=reason)
         )
         return True
+
+
+_MEMO = "zorgtafel.register"
+
+
+def _memo(session: AsyncSession) -> dict[tuple[object, ...], object]:
+    """What the session's transaction has read of the register."""
+    memo: dict[tuple[object, ...], object] = session.info.setdefault(_MEMO, {})
+    return memo
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    """Nothing read of the register outlives the transaction (or savepoint) that read it; the
+    inner markers a flush opens and closes are neither."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_MEMO, None)

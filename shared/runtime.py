@@ -7,6 +7,7 @@ returns `runtime.app(...)`. Nothing connects before the app starts.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -265,7 +266,8 @@ def build_runtime(
     relay = OutboxRelay(
         tables,
         database.sessions,
-        broker.publish,
+        # Not waiting for each confirmation: the relay sends a wave together, then awaits them all.
+        functools.partial(broker.publish, no_confirm=True),
         tracer_provider,
         poll_interval_s=settings.outbox_poll_interval_s,
         batch_size=settings.outbox_batch_size,

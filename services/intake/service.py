@@ -15,13 +15,13 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
 
 from services.intake import rules
+from services.intake.batch_rows import add_case, add_referral, known_referral, open_case_of
 from services.intake.config import SERVICE
 from services.intake.correction import CORRECT, apply_correction, parse_correction
 from services.intake.matching import match_keys
-from services.intake.models import OPEN_STATUSES, RECEIVED, Case, Question, Referral
+from services.intake.models import RECEIVED, Question
 from services.intake.submission import is_reference, parse_submission
 from shared.calendar import covenant_today
 from shared.contracts.aanmelding import (
@@ -49,6 +49,7 @@ from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.messaging.partner_messages import PartnerMessages, answer_again, answer_party, answers_collected, scoped_id
 from shared.messaging.reliability import PoisonMessageError
+from shared.persistence.deferred import write_now
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.gate import admitted, message_id_of
 from shared.register.store import RegisterStore
@@ -124,6 +125,10 @@ class Intake:
             return await self._done(uow, seen_id, ("refused", None))
         with answers_collected() as answers:
             kind = body.get("command_type")
+            if kind != SUBMIT:
+                # Answers and corrections read cases and referrals through the ORM: an earlier
+                # message of the batch may hold some (services/intake/batch_rows.py).
+                await write_now(uow.session)
             if kind == SUBMIT:
                 result = await self._submit(uow, party, body, message_id)
             elif kind == ANSWER:
@@ -153,52 +158,44 @@ class Intake:
         if problems:
             return await self._reject(uow, party, body, message_id, problems)
 
-        known = await session.scalar(
-            select(Referral).where(Referral.referrer_party == party, Referral.referrer_reference == command.referrer_reference)
-        )
+        known = await known_referral(session, party, command.referrer_reference)
         if known is not None:
             await self._notify(uow, party, ReferralAcknowledged(
                 producer=SERVICE, correlation_id=command.command_id, causation_id=command.command_id,
                 referrer_reference=command.referrer_reference, status="duplicate",
             ))
-            return "duplicate", known.case_id
+            return "duplicate", known
 
         keys = match_keys(self.matching_secret, personal.person)
-        matches = [Case.match_name == keys["name_and_date_of_birth"]]
-        if "bsn" in keys:
-            matches.append(Case.match_bsn == keys["bsn"])
-        open_case = await session.scalar(
-            select(Case).where(Case.status.in_(OPEN_STATUSES), or_(*matches)).order_by(Case.opened_at).limit(1)
-        )
+        open_case = await open_case_of(session, keys)
         correlation = command.conversation_id
         referral_id = uuid.uuid4()
         if open_case is not None:
-            case_id, outcome = open_case.case_id, "linked"
-            matched_on = "bsn" if "bsn" in keys and open_case.match_bsn == keys["bsn"] else "name_and_date_of_birth"
+            (case_id, open_bsn), outcome = open_case, "linked"
+            matched_on = "bsn" if "bsn" in keys and open_bsn == keys["bsn"] else "name_and_date_of_birth"
             await self._stage(uow, INTAKE_EVENTS, RepeatReferralLinked(
                 case_id=case_id, producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
                 referral_id=referral_id, referrer_party=party, matched_on=matched_on,
             ))
         else:
             case_id, outcome = uuid.uuid4(), "received"
-            session.add(Case(
-                case_id=case_id, correlation_id=correlation, status=RECEIVED, referrer_party=party, referrer_reference=command.referrer_reference,
-                municipality=command.municipality, age_group=rules.age_group(personal.person.date_of_birth, on),
-                urgency=command.urgency, indicators=command.indicators.model_dump(mode="json"),
-                match_bsn=keys.get("bsn"), match_name=keys["name_and_date_of_birth"], opened_at=utcnow(),
-                trace_parent=current_traceparent(),
-            ))
-            await session.flush()
+            await add_case(
+                session, case_id=case_id, correlation_id=correlation, status=RECEIVED, referrer_party=party,
+                referrer_reference=command.referrer_reference, municipality=command.municipality,
+                age_group=rules.age_group(personal.person.date_of_birth, on), urgency=command.urgency,
+                indicators=command.indicators.model_dump(mode="json"), match_bsn=keys.get("bsn"),
+                match_name=keys["name_and_date_of_birth"], opened_at=utcnow(), trace_parent=current_traceparent(),
+            )
             await self._stage(uow, AANMELDING_EVENTS, ReferralReceived(
                 case_id=case_id, producer=SERVICE, correlation_id=correlation, causation_id=command.command_id,
                 referrer_party=party, urgency=command.urgency,
             ))
         sealed = await self.keys.seal_for_case(session, case_id, "personal", personal, new_case=outcome == "received")
-        session.add(Referral(
-            referral_id=referral_id, case_id=case_id, referrer_party=party,
+        await add_referral(
+            session, referral_id=referral_id, case_id=case_id, referrer_party=party,
             referrer_reference=command.referrer_reference, linked_as_repeat=outcome == "linked",
             personal=sealed, received_at=utcnow(),
-        ))
+        )
         # The referrer hears "received" either way: whether the person is known already is not
         # its business (need to know); the Procesregisseur hears of the link.
         await self._notify(uow, party, ReferralAcknowledged(

@@ -13,13 +13,16 @@ the key only wrapped, so the master key's protection is what guards that window.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, LargeBinary, MetaData, String, Table, Uuid, insert, select, update
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, Uuid, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.crypto.keys import MasterKey, new_data_key, unwrap_data_key, wrap_data_key
 from shared.crypto.sealing import CryptoError
+from shared.persistence.deferred import held, insert_or_hold, write_now
 from shared.persistence.sets import one_of
 from shared.persistence.types import UTCDateTime
 
@@ -58,20 +61,19 @@ class CaseKeyStore:
     async def create(self, session: AsyncSession, case_id: UUID) -> bytes:
         """A new data key for the case; returned in the clear for immediate use, stored wrapped."""
         data_key = new_data_key()
-        await session.execute(
-            insert(self._table).values(
-                case_id=case_id,
-                master_key_id=self._master.key_id,
-                wrapped_key=wrap_data_key(self._master, data_key, case_id=case_id),
-                created_at=datetime.now(UTC),
-                destroyed_at=None,
-            )
-        )
+        row = {
+            "case_id": case_id,
+            "master_key_id": self._master.key_id,
+            "wrapped_key": wrap_data_key(self._master, data_key, case_id=case_id),
+            "created_at": datetime.now(UTC),
+            "destroyed_at": None,
+        }
+        await insert_or_hold(session, self._table, row)  # a batch's new keys are written together at commit
         return data_key
 
     async def get(self, session: AsyncSession, case_id: UUID) -> bytes:
         t = self._table
-        row = (
+        row: Any = next((SimpleNamespace(**r) for r in held(session, t) if r["case_id"] == case_id), None) or (
             await session.execute(select(t.c.master_key_id, t.c.wrapped_key).where(t.c.case_id == case_id))
         ).one_or_none()
         if row is None:
@@ -87,6 +89,7 @@ class CaseKeyStore:
         """Shreds several cases in one statement; returns those whose live key was destroyed."""
         if not case_ids:
             return set()
+        await write_now(session)  # a key created in this transaction is destroyed too
         t = self._table
         result = await session.execute(
             update(t)
@@ -98,6 +101,7 @@ class CaseKeyStore:
 
     async def destroy(self, session: AsyncSession, case_id: UUID) -> bool:
         """Shreds the case; True if a live key was destroyed, False if none was left (idempotent)."""
+        await write_now(session)  # a key created in this transaction is destroyed too
         t = self._table
         result = await session.execute(
             update(t)

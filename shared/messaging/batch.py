@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+import structlog
 from faststream.message import StreamMessage
 from faststream.message.utils import decode_message
 from opentelemetry.context import Context
@@ -34,6 +35,7 @@ BATCH_FETCH_BYTES = 1_048_576
 
 M = TypeVar("M", bound=BaseModel)
 _TRACE_CONTEXT = TraceContextTextMapPropagator()
+log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
@@ -127,6 +129,9 @@ async def one_at_a_time(
     except Exception as exc:  # a non-transient cause is found, and reported, one record at a time below
         if is_transient(exc) or kind_of(exc) is Kind.FATAL:
             raise
+        # Operations see it: a batch that keeps falling apart costs a transaction per record.
+        reliability.batches_taken_apart += 1
+        log.warning("batch.taken_apart", records=len(items), error_type=type(exc).__name__)
     forget_failed()  # the batch's attempt rolled back whole; each record's own try records its own
     for record, message in items:
         await alone(record, message, each, reliability)

@@ -11,11 +11,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Uuid, bindparam, func, insert, select
+from sqlalchemy import ARRAY, Uuid, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import utcnow
 from shared.messaging.tables import MessagingTables
+from shared.persistence.deferred import held, insert_or_hold
 from shared.persistence.sets import insert_many
 
 # Called with the session when a message is recorded as processed: the Logboek stages the records
@@ -30,6 +31,8 @@ class Inbox:
         self._on_processed = on_processed
 
     async def seen(self, session: AsyncSession, message_id: UUID) -> bool:
+        if any(r["consumer"] == self._consumer and r["message_id"] == message_id for r in held(session, self._table)):
+            return True  # recorded earlier in this transaction (a batch)
         row = await session.scalar(
             select(self._table.c.message_id).where(
                 self._table.c.consumer == self._consumer, self._table.c.message_id == message_id
@@ -50,7 +53,9 @@ class Inbox:
             stmt = select(column).select_from(self._table.join(ids, column == ids.c.id)).where(mine)
         else:
             stmt = select(column).where(mine, column.in_(message_ids))
-        return set(await session.scalars(stmt))
+        wanted = set(message_ids)
+        earlier = {r["message_id"] for r in held(session, self._table) if r["consumer"] == self._consumer} & wanted
+        return set(await session.scalars(stmt)) | earlier
 
     async def record_many(self, session: AsyncSession, message_ids: list[UUID]) -> None:
         """Record a batch as processed in one statement (ids must be distinct and unseen)."""
@@ -64,6 +69,5 @@ class Inbox:
         """Record the message as processed; a concurrent duplicate fails on the primary key."""
         if self._on_processed is not None:
             await self._on_processed(session)
-        await session.execute(
-            insert(self._table).values(consumer=self._consumer, message_id=message_id, processed_at=utcnow())
-        )
+        # Held: written with the batch's others at commit.
+        await insert_or_hold(session, self._table, {"consumer": self._consumer, "message_id": message_id, "processed_at": utcnow()})

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +36,7 @@ from shared.contracts.envelope import Message, utcnow
 from shared.contracts.topics import Topic
 from shared.messaging.errors import Kind, kind_of
 from shared.messaging.tables import MessagingTables
+from shared.persistence.deferred import hold
 from shared.persistence.sets import insert_many
 
 log = structlog.get_logger(__name__)
@@ -66,21 +68,19 @@ class Outbox:
         # hold, never travels on a hub topic.
         _TRACE_CONTEXT.inject(headers)
         headers.pop("tracestate", None)
-        await insert_many(
-            session,
-            self._table,
-            [
-                {
-                    "message_id": event.message_id,
-                    "topic": topic.named(self._prefix),
-                    "key": event.key,
-                    "payload": event.model_dump_json().encode(),
-                }
-                for topic, event in messages
-            ],
-            headers=headers,
-            created_at=utcnow(),
-        )
+        rows = [
+            {
+                "message_id": event.message_id,
+                "topic": topic.named(self._prefix),
+                "key": event.key,
+                "payload": event.model_dump_json().encode(),
+            }
+            for topic, event in messages
+        ]
+        now = utcnow()
+        # Held until the commit: a batch's rows go in one statement, still in staging order.
+        if not hold(session, self._table, [{**row, "headers": headers, "created_at": now} for row in rows]):
+            await insert_many(session, self._table, rows, headers=headers, created_at=now)
 
 
 class OutboxRelay:
@@ -164,37 +164,39 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish up to one batch in id order; returns how many rows left the outbox (parked
-        rows included). A row that fails for a transient reason holds back the rows of its own
-        topic only (Kafka's order is per topic and partition, so a case's order on that topic is
-        kept) and the others go on. Raises the first failure when nothing left at all, and a
-        FATAL one at once."""
+        rows included). Every row is handed to the producer in id order first, then their
+        confirmations are awaited together (issue 13: no round trip per row); the producer is
+        idempotent, so a partition never takes a record after one it failed to take. A row that
+        fails for a transient reason holds back the rows of its own topic after it (Kafka's order
+        is per topic and partition; those already sent are sent again, and consumers' inboxes
+        turn the copies away) and the other topics go on. Raises the first failure when nothing
+        left at all, and a FATAL one at once."""
         failure: Exception | None = None
-        blocked: set[str] = set()
+        held: dict[str, int] = {}  # topic -> id of its first row that failed: it and those after it wait
         parked: list[tuple[Any, Exception]] = []
+        done: list[int] = []
         async with self._sessions() as session, session.begin():
             if self._lock_rows and not await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK))):
                 return 0  # another process's relay is active: one at a time keeps each key's order
             query = (
                 select(self._table).where(self._table.c.parked_at.is_(None)).order_by(self._table.c.id).limit(self._batch_size)
             )
-            rows = (await session.execute(query)).mappings().all()
-            done: list[int] = []
-            for row in rows:
-                if row["topic"] in blocked:
+            sent: list[tuple[Any, Any]] = []
+            for row in (await session.execute(query)).mappings().all():
+                if row["topic"] in held:
                     continue
                 try:
-                    await self._publish_row(row)
+                    sent.append((row, await self._publish_row(row)))
                 except Exception as exc:
-                    kind = kind_of(exc)
-                    if kind is Kind.FATAL:
-                        raise
-                    if kind is Kind.PERMANENT:
-                        parked.append((row, exc))  # never publishable: out of the way of the rows behind it
-                        continue
-                    failure = failure or exc
-                    blocked.add(row["topic"])  # it and the rows behind it on its topic wait for the next pass
-                    continue
-                done.append(row["id"])
+                    failure = self._failed(row, exc, held, parked) or failure
+            confirmations = await asyncio.gather(*(_confirmed(pending) for _, pending in sent), return_exceptions=True)
+            for (row, _), outcome in zip(sent, confirmations, strict=True):  # in id order
+                if row["id"] > held.get(row["topic"], row["id"]):
+                    continue  # after a failed row of its topic: sent again next pass
+                if isinstance(outcome, Exception):
+                    failure = self._failed(row, outcome, held, parked) or failure
+                else:
+                    done.append(row["id"])
             if done:
                 await session.execute(delete(self._table).where(self._table.c.id.in_(done)))
             for row, exc in parked:
@@ -202,8 +204,21 @@ class OutboxRelay:
         if failure is not None:
             if not done and not parked:
                 raise failure
-            log.warning("outbox.topics_waiting", service=self._service, topics=len(blocked), error_type=type(failure).__name__)
+            log.warning("outbox.topics_waiting", service=self._service, topics=len(held), error_type=type(failure).__name__)
         return len(done) + len(parked)
+
+    @staticmethod
+    def _failed(row: Any, exc: Exception, held: dict[str, int], parked: list[tuple[Any, Exception]]) -> Exception | None:
+        """Sort a row's failure: FATAL raises; PERMANENT parks the row (out of the way of the rows
+        behind it); anything else holds back its topic and is returned."""
+        kind = kind_of(exc)
+        if kind is Kind.FATAL:
+            raise exc
+        if kind is Kind.PERMANENT:
+            parked.append((row, exc))
+            return None
+        held[row["topic"]] = min(held.get(row["topic"], row["id"]), row["id"])
+        return exc
 
     async def _park(self, session: AsyncSession, row: Any, exc: Exception) -> None:
         """Flag the row, and alert: a log line and a stub on the dead-letter topic (ids, size and
@@ -218,15 +233,26 @@ class OutboxRelay:
             return
         alert = {"message_id": str(row["message_id"]), "topic": row["topic"], "size": len(row["payload"]),
                  "sha256": hashlib.sha256(row["payload"]).hexdigest()}
-        await self._publish(json.dumps(alert).encode(), topic=self._dead_letter_topic, key=None, headers={
+        await _confirmed(await self._publish(json.dumps(alert).encode(), topic=self._dead_letter_topic, key=None, headers={
             "content-type": "application/json", "zt-dlq-reason": "outbox-unpublishable", "zt-dlq-detail": reason,
             "zt-dlq-topic": row["topic"], "zt-dlq-consumer": self._service, "zt-dlq-failed-at": utcnow().isoformat(),
-        })
+        }))
 
-    async def _publish_row(self, row: Any) -> None:
+    async def _publish_row(self, row: Any) -> Any:
+        """Hand the row to the producer; returns its pending confirmation (or None when the
+        publisher waited for it itself)."""
         headers = dict(row["headers"])
         parent = propagate.extract(headers)
         with self._tracer.start_as_current_span("outbox relay", context=parent, kind=SpanKind.INTERNAL) as span:
             span.set_attribute("messaging.destination.name", row["topic"])
             span.set_attribute("messaging.message.id", str(row["message_id"]))
-            await self._publish(row["payload"], topic=row["topic"], key=row["key"].encode() if row["key"] else None, headers=headers)
+            return await self._publish(
+                row["payload"], topic=row["topic"], key=row["key"].encode() if row["key"] else None, headers=headers
+            )
+
+
+async def _confirmed(sent: Any) -> None:
+    """Wait for the broker's confirmation when publishing returned a pending send (a publisher
+    that does not wait for it itself, as the relay's does: FastStream's `no_confirm`)."""
+    if inspect.isawaitable(sent):
+        await sent

@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from pydantic import TypeAdapter
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import Notice, utcnow
@@ -34,6 +35,7 @@ from shared.contracts.rejections import RejectionReason, reason
 from shared.contracts.topics import partner_inbox
 from shared.messaging.outbox import Outbox
 from shared.messaging.tables import MessagingTables
+from shared.persistence.deferred import held, insert_or_hold
 
 Verdict = Literal["new", "redelivered", "repeated", "conflict"]
 # The notices staged for the party while one of its messages is handled (`answers_collected`).
@@ -73,7 +75,10 @@ class PartnerMessages:
     ) -> Earlier:
         """What this message is, given what the service saw of `party`'s `command_id` before."""
         t = self._table
-        row = (await session.execute(
+        row: Any = next((
+            SimpleNamespace(**r) for r in held(session, t)  # remembered earlier in this transaction (a batch)
+            if (r["consumer"], r["party"], r["command_id"]) == (self._consumer, party, command_id)
+        ), None) or (await session.execute(
             select(t.c.fingerprint, t.c.origin, t.c.answers)
             .where(t.c.consumer == self._consumer, t.c.party == party, t.c.command_id == command_id)
         )).first()
@@ -90,10 +95,11 @@ class PartnerMessages:
         answers: Sequence[Notice],
     ) -> None:
         """Record the message with what it was answered, in the transaction that handled it."""
-        await session.execute(insert(self._table).values(
-            consumer=self._consumer, party=party, command_id=command_id, fingerprint=fingerprint(body),
-            origin=_origin(origin), answers=[a.model_dump(mode="json") for a in answers], received_at=utcnow(),
-        ))
+        row = {
+            "consumer": self._consumer, "party": party, "command_id": command_id, "fingerprint": fingerprint(body),
+            "origin": _origin(origin), "answers": [a.model_dump(mode="json") for a in answers], "received_at": utcnow(),
+        }
+        await insert_or_hold(session, self._table, row)  # written with the batch's others at commit
 
 
 def _origin(origin: tuple[str, int, int]) -> str:

@@ -72,6 +72,8 @@ class ReliableConsumption:
     handler_timeout_s: float | None = None
     broker: Any = None
     attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)  # BUG failures: bounded
+    # Batches whose transaction failed and whose records were then taken one at a time (batch.py).
+    batches_taken_apart: int = 0
     retries: dict[tuple[str, int, int], int] = field(default_factory=dict)  # every retry: the backoff grows
     # Called before a failed message is dead-lettered: the durable Error records of its failed
     # processings (shared/audit/logboek.py); raises when they cannot be written.

@@ -17,7 +17,15 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from services.intake import rules
-from services.intake.batch_rows import add_case, add_referral, known_referral, open_case_of
+from services.intake.batch_rows import (
+    SUBMIT,
+    add_case,
+    add_referral,
+    known_referral,
+    open_case_of,
+    parsed_before,
+    prefetch_submissions,
+)
 from services.intake.config import SERVICE
 from services.intake.correction import CORRECT, apply_correction, parse_correction
 from services.intake.matching import match_keys
@@ -58,7 +66,7 @@ from shared.telemetry.processing import Processing, about, current_traceparent, 
 Outcome = Literal[
     "received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "corrected", "not_ours"
 ]
-SUBMIT, ANSWER = "aanmelding.submit-referral", "intake.answer-question"
+ANSWER = "intake.answer-question"
 
 # The processing record one message is handled in (shared/telemetry/processing.py), by where
 # the message was read (topic, partition, offset).
@@ -91,6 +99,11 @@ class Intake:
         is not a JSON object."""
         results: list[tuple[Outcome, uuid.UUID | None]] = []
         async with self.unit_of_work() as uow:
+            await self.inbox.prefetch(uow.session, [  # one query for the batch instead of one each
+                scoped_id(party, m) for party, body, _ in messages
+                if isinstance(body, dict) and (m := message_id_of(body)) is not None
+            ])
+            await prefetch_submissions(uow.session, messages, self._parsed, self.matching_secret)
             for party, body, origin in messages:
                 with observe(origin) if observe else nullcontext() as processing:
                     outcome, case_id = await self.handle(uow, party, body, origin)
@@ -141,13 +154,16 @@ class Intake:
                 await self.messages.remember(uow.session, party, message_id, body, origin, answers)
         return await self._done(uow, seen_id, result)
 
+    def _parsed(self, party: str, body: dict[str, Any]) -> Any:
+        return parse_submission(
+            body, lambda c: self.keys.open_from_party(party, c.personal, ReferralPersonalData, aad=personal_aad(c.command_id))
+        )
+
     async def _submit(
         self, uow: UnitOfWork, party: str, body: dict[str, Any], message_id: uuid.UUID | None
     ) -> tuple[Outcome, uuid.UUID | None]:
         session = uow.session
-        parsed = parse_submission(
-            body, lambda c: self.keys.open_from_party(party, c.personal, ReferralPersonalData, aad=personal_aad(c.command_id))
-        )
+        parsed = parsed_before(session, body) or self._parsed(party, body)
         if isinstance(parsed, list):
             return await self._reject(uow, party, body, message_id, parsed)
         command, personal = parsed

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.crypto.keys import MasterKey, new_data_key, unwrap_data_key, wrap_data_key
 from shared.crypto.sealing import CryptoError
-from shared.persistence.deferred import held, insert_or_hold, write_now
+from shared.persistence.deferred import held_by, insert_or_hold, write_now
 from shared.persistence.sets import one_of
 from shared.persistence.types import UTCDateTime
 
@@ -73,7 +73,7 @@ class CaseKeyStore:
 
     async def get(self, session: AsyncSession, case_id: UUID) -> bytes:
         t = self._table
-        row: Any = next((SimpleNamespace(**r) for r in held(session, t) if r["case_id"] == case_id), None) or (
+        row: Any = next((SimpleNamespace(**r) for r in held_by(session, t, "case_id", case_id)), None) or (
             await session.execute(select(t.c.master_key_id, t.c.wrapped_key).where(t.c.case_id == case_id))
         ).one_or_none()
         if row is None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import utcnow
 from shared.messaging.tables import MessagingTables
-from shared.persistence.deferred import held, insert_or_hold
+from shared.persistence.deferred import held, held_by, insert_or_hold, transaction_memo
 from shared.persistence.sets import insert_many
 
 # Called with the session when a message is recorded as processed: the Logboek stages the records
@@ -31,8 +31,11 @@ class Inbox:
         self._on_processed = on_processed
 
     async def seen(self, session: AsyncSession, message_id: UUID) -> bool:
-        if any(r["consumer"] == self._consumer and r["message_id"] == message_id for r in held(session, self._table)):
+        if any(r["consumer"] == self._consumer for r in held_by(session, self._table, "message_id", message_id)):
             return True  # recorded earlier in this transaction (a batch)
+        asked = transaction_memo(session, f"inbox:{self._consumer}")
+        if message_id in asked:
+            return asked[message_id]  # type: ignore[no-any-return]
         row = await session.scalar(
             select(self._table.c.message_id).where(
                 self._table.c.consumer == self._consumer, self._table.c.message_id == message_id
@@ -56,6 +59,12 @@ class Inbox:
         wanted = set(message_ids)
         earlier = {r["message_id"] for r in held(session, self._table) if r["consumer"] == self._consumer} & wanted
         return set(await session.scalars(stmt)) | earlier
+
+    async def prefetch(self, session: AsyncSession, message_ids: list[UUID]) -> None:
+        """Ask once for a batch which of its messages were processed before; `seen` then answers
+        for them without a query, in this transaction."""
+        found = await self.seen_many(session, message_ids)
+        transaction_memo(session, f"inbox:{self._consumer}").update({m: m in found for m in message_ids})
 
     async def record_many(self, session: AsyncSession, message_ids: list[UUID]) -> None:
         """Record a batch as processed in one statement (ids must be distinct and unseen)."""

@@ -35,7 +35,7 @@ from shared.contracts.rejections import RejectionReason, reason
 from shared.contracts.topics import partner_inbox
 from shared.messaging.outbox import Outbox
 from shared.messaging.tables import MessagingTables
-from shared.persistence.deferred import held, insert_or_hold
+from shared.persistence.deferred import held_by, insert_or_hold
 
 Verdict = Literal["new", "redelivered", "repeated", "conflict"]
 # The notices staged for the party while one of its messages is handled (`answers_collected`).
@@ -76,8 +76,8 @@ class PartnerMessages:
         """What this message is, given what the service saw of `party`'s `command_id` before."""
         t = self._table
         row: Any = next((
-            SimpleNamespace(**r) for r in held(session, t)  # remembered earlier in this transaction (a batch)
-            if (r["consumer"], r["party"], r["command_id"]) == (self._consumer, party, command_id)
+            SimpleNamespace(**r) for r in held_by(session, t, "command_id", command_id)  # earlier in this batch
+            if (r["consumer"], r["party"]) == (self._consumer, party)
         ), None) or (await session.execute(
             select(t.c.fingerprint, t.c.origin, t.c.answers)
             .where(t.c.consumer == self._consumer, t.c.party == party, t.c.command_id == command_id)

@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 _HELD = "zorgtafel.held-inserts"
+_INDEX = "zorgtafel.held-index"
+_MEMOS = "zorgtafel.transaction-memos"
 
 
 def hold(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
@@ -33,8 +35,13 @@ def hold(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]])
     savepoint or outside a transaction, where the caller must insert them itself."""
     if not session.in_transaction() or session.in_nested_transaction():
         return False
-    held: dict[Table, list[dict[str, Any]]] = session.info.setdefault(_HELD, {})
-    held.setdefault(table, []).extend(dict(row) for row in rows)
+    held_rows: dict[Table, list[dict[str, Any]]] = session.info.setdefault(_HELD, {})
+    new = [dict(row) for row in rows]
+    held_rows.setdefault(table, []).extend(new)
+    for (indexed, column), index in session.info.get(_INDEX, {}).items():
+        if indexed is table:
+            for row in new:
+                index.setdefault(row.get(column), []).append(row)
     return True
 
 
@@ -49,17 +56,38 @@ def held(session: AsyncSession, table: Table) -> Iterator[dict[str, Any]]:
     yield from session.info.get(_HELD, {}).get(table, ())
 
 
+def held_by(session: AsyncSession, table: Table, column: str, value: Any) -> list[dict[str, Any]]:
+    """The rows held for `table` whose `column` is `value`, oldest first: an index kept as rows are
+    held, so a batch of n messages asking n times costs n lookups, not n scans."""
+    indexes: dict[tuple[Table, str], dict[Any, list[dict[str, Any]]]] = session.info.setdefault(_INDEX, {})
+    if (table, column) not in indexes:
+        index: dict[Any, list[dict[str, Any]]] = {}
+        for row in held(session, table):
+            index.setdefault(row.get(column), []).append(row)
+        indexes[(table, column)] = index
+    return indexes[(table, column)].get(value, [])
+
+
 async def write_now(session: AsyncSession) -> None:
     """Write every held row at once (before a statement that must find them)."""
+    session.info.pop(_INDEX, None)
     for table, rows in _in_dependency_order(session.info.pop(_HELD, None)):
         for same_columns in _same_columns(rows):
             await session.execute(sql_insert(table), same_columns)
+
+
+def transaction_memo(session: AsyncSession, name: str) -> dict[Any, Any]:
+    """A dict for what the session's transaction learnt (e.g. which of a batch's messages were
+    processed before), emptied when the transaction ends."""
+    memos: dict[str, dict[Any, Any]] = session.info.setdefault(_MEMOS, {})
+    return memos.setdefault(name, {})
 
 
 @event.listens_for(Session, "before_commit")
 def _write_held(session: Session) -> None:
     # Runs inside the commit (for an AsyncSession in its greenlet), so it may execute: the rows
     # reach the database in the transaction they belong to, table by table in holding order.
+    session.info.pop(_INDEX, None)
     for table, rows in _in_dependency_order(session.info.pop(_HELD, None)):
         for same_columns in _same_columns(rows):
             session.execute(sql_insert(table), same_columns)
@@ -69,6 +97,8 @@ def _write_held(session: Session) -> None:
 def _drop_held(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the transaction itself (not a flush's marker, nor a savepoint)
         session.info.pop(_HELD, None)
+        session.info.pop(_INDEX, None)
+        session.info.pop(_MEMOS, None)
 
 
 def _in_dependency_order(rows_by_table: dict[Table, list[dict[str, Any]]] | None) -> list[tuple[Table, list[dict[str, Any]]]]:

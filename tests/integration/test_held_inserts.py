@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from shared.contracts.topics import INTAKE_EVENTS
 from shared.messaging.inbox import Inbox
@@ -77,3 +77,20 @@ async def test_held_rows_can_be_written_before_a_statement_that_must_find_them(s
         await write_now(uow.session)
         assert not list(held(uow.session, tables.inbox))
         assert await uow.session.scalar(select(func.count()).select_from(tables.inbox)) == 1
+
+
+async def test_a_prefetched_batch_is_answered_without_a_query_per_message(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    inbox, before, new = Inbox(tables, "probe"), uuid.uuid4(), uuid.uuid4()
+    async with UnitOfWork(database.sessions) as uow:
+        await inbox.record(uow.session, before)
+        await uow.commit()
+    statements: list[str] = []
+    event.listen(database.engine.sync_engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
+    async with UnitOfWork(database.sessions) as uow:
+        await inbox.prefetch(uow.session, [before, new])
+        asked = len(statements)
+        assert await inbox.seen(uow.session, before) and not await inbox.seen(uow.session, new)
+        await inbox.record(uow.session, new)
+        assert await inbox.seen(uow.session, new)  # recorded in this transaction: seen, prefetch or not
+        assert len(statements) == asked

@@ -38,6 +38,7 @@ from shared.messaging.errors import Kind, kind_of
 from shared.messaging.tables import MessagingTables
 from shared.persistence.deferred import hold
 from shared.persistence.sets import insert_many
+from shared.telemetry.kafka import RELAYING
 
 log = structlog.get_logger(__name__)
 
@@ -243,12 +244,18 @@ class OutboxRelay:
         publisher waited for it itself)."""
         headers = dict(row["headers"])
         parent = propagate.extract(headers)
-        with self._tracer.start_as_current_span("outbox relay", context=parent, kind=SpanKind.INTERNAL) as span:
+        with self._tracer.start_as_current_span("outbox relay", context=parent, kind=SpanKind.PRODUCER) as span:
             span.set_attribute("messaging.destination.name", row["topic"])
             span.set_attribute("messaging.message.id", str(row["message_id"]))
-            return await self._publish(
-                row["payload"], topic=row["topic"], key=row["key"].encode() if row["key"] else None, headers=headers
-            )
+            # This span is the publish: consumers continue the trace from it (ids only).
+            _TRACE_CONTEXT.inject(headers)
+            relaying = RELAYING.set(True)
+            try:
+                return await self._publish(
+                    row["payload"], topic=row["topic"], key=row["key"].encode() if row["key"] else None, headers=headers
+                )
+            finally:
+                RELAYING.reset(relaying)
 
 
 async def _confirmed(sent: Any) -> None:

@@ -2,8 +2,9 @@
 
 A batch of a party's messages is one transaction (issue 13); each message used to insert its
 inbox row, its outbox rows and its partner-message row on its own, a round trip each. Held rows
-are written just before the commit, in the order they were held, each table's in one executemany
-(asyncpg sends them in one go). A rollback drops them with everything else.
+are written just before the commit, each table's in one executemany (asyncpg sends them in one
+go) and in the order they were held, tables in foreign-key order. A rollback drops them with
+everything else.
 
 Rules that keep this correct:
 - Inside a savepoint nothing is held (`hold` returns False and the caller inserts at once): a
@@ -69,8 +70,11 @@ def held_by(session: AsyncSession, table: Table, column: str, value: Any) -> lis
 
 
 async def write_now(session: AsyncSession) -> None:
-    """Write every held row at once (before a statement that must find them)."""
+    """Write every held row at once (before a statement that must find them). What the
+    transaction learnt (`transaction_memo`) is forgotten too: it was learnt beside the held rows
+    (a prefetched "not taken" is wrong once a held row is written), and is asked again."""
     session.info.pop(_INDEX, None)
+    session.info.pop(_MEMOS, None)
     for table, rows in _in_dependency_order(session.info.pop(_HELD, None)):
         for same_columns in _same_columns(rows):
             await session.execute(sql_insert(table), same_columns)
@@ -86,7 +90,7 @@ def transaction_memo(session: AsyncSession, name: str) -> dict[Any, Any]:
 @event.listens_for(Session, "before_commit")
 def _write_held(session: Session) -> None:
     # Runs inside the commit (for an AsyncSession in its greenlet), so it may execute: the rows
-    # reach the database in the transaction they belong to, table by table in holding order.
+    # reach the database in the transaction they belong to, each table's in holding order.
     session.info.pop(_INDEX, None)
     for table, rows in _in_dependency_order(session.info.pop(_HELD, None)):
         for same_columns in _same_columns(rows):
@@ -102,8 +106,8 @@ def _drop_held(session: Session, transaction: SessionTransaction) -> None:
 
 
 def _in_dependency_order(rows_by_table: dict[Table, list[dict[str, Any]]] | None) -> list[tuple[Table, list[dict[str, Any]]]]:
-    """A table's rows after those of the tables its foreign keys point at (a referral after its
-    case, whichever was held first), else in holding order."""
+    """Tables in their metadata's dependency order: a table's rows after those of the tables its
+    foreign keys point at (a referral after its case, whichever was held first)."""
     if not rows_by_table:
         return []
     order = {t: i for metadata in {t.metadata for t in rows_by_table} for i, t in enumerate(metadata.sorted_tables)}

@@ -9,7 +9,8 @@ case was opened by an earlier referral of the same batch.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, or_, select, tuple_
@@ -17,7 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.matching import match_keys
 from services.intake.models import OPEN_STATUSES, Case, Referral
+from shared.messaging.inbox import Inbox
+from shared.messaging.partner_messages import scoped_id
 from shared.persistence.deferred import held_by, insert_or_hold, transaction_memo
+from shared.register.gate import message_id_of
+from shared.register.store import RegisterStore
 
 SUBMIT = "aanmelding.submit-referral"
 CASES: Table = Case.__table__  # type: ignore[assignment]
@@ -36,16 +41,17 @@ async def add_referral(session: AsyncSession, **values: Any) -> None:
 
 async def prefetch_submissions(
     session: AsyncSession, messages: Sequence[tuple[str, Any, Any]], parse: Callable[[str, dict[str, Any]], Any],
-    matching_secret: bytes,
+    matching_secret: bytes, may_open: Callable[[str, dict[str, Any]], Awaitable[bool]],
 ) -> None:
     """Open and validate a batch's referrals (`parse(party, body)`: the command and its personal
     data, or the reasons it cannot be taken) before any is handled, so that what they ask of
-    earlier referrals and open cases is one query each for the batch. Each result is kept for
+    earlier referrals and open cases is one query each for the batch; only those `may_open` allows
+    (a party's that may refer, art. 21.3 and 23.2; not one handled before). Each result is kept for
     `parsed_before`: a body is the same object throughout the batch."""
     parsed = transaction_memo(session, "intake:parsed")
     taken: list[tuple[str, Any]] = []
     for party, body, _ in messages:
-        if isinstance(body, dict) and body.get("command_type") == SUBMIT:
+        if isinstance(body, dict) and body.get("command_type") == SUBMIT and await may_open(party, body):
             parsed[id(body)] = found = parse(party, body)
             if not isinstance(found, list):
                 taken.append((party, found))
@@ -53,6 +59,17 @@ async def prefetch_submissions(
         session, [(party, command.referrer_reference) for party, (command, _) in taken],
         [match_keys(matching_secret, personal.person) for _, (_, personal) in taken],
     )
+
+
+async def may_open(
+    session: AsyncSession, inbox: Inbox, register: RegisterStore, on: date, party: str, body: dict[str, Any]
+) -> bool:
+    """Whether a referral's sealed data may be opened ahead of its turn: not one handled before,
+    and only a current party's (art. 21.3, 23.2); both answered from the batch's prefetches."""
+    message_id = message_id_of(body)
+    if message_id is not None and await inbox.seen(session, scoped_id(party, message_id)):
+        return False
+    return await register.standing(session, party, on) == "party"
 
 
 def parsed_before(session: AsyncSession, body: dict[str, Any]) -> Any:

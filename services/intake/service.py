@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -22,6 +23,7 @@ from services.intake.batch_rows import (
     add_case,
     add_referral,
     known_referral,
+    may_open,
     open_case_of,
     parsed_before,
     prefetch_submissions,
@@ -103,7 +105,10 @@ class Intake:
                 scoped_id(party, m) for party, body, _ in messages
                 if isinstance(body, dict) and (m := message_id_of(body)) is not None
             ])
-            await prefetch_submissions(uow.session, messages, self._parsed, self.matching_secret)
+            await prefetch_submissions(
+                uow.session, messages, self._parsed, self.matching_secret,
+                partial(may_open, uow.session, self.inbox, self.register, self.today()),
+            )
             for party, body, origin in messages:
                 with observe(origin) if observe else nullcontext() as processing:
                     outcome, case_id = await self.handle(uow, party, body, origin)

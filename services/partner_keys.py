@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from shared.contracts.onboarding import OnboardingBundle
 from shared.crypto import MasterKey, party_key, party_kid
 from shared.crypto.sealing import KEY_BYTES, b64url_decode
-from shared.crypto.transport_keys import TransportKeyError
+from shared.crypto.transport_keys import TransportKeyError, owner_of
 from shared.messaging.security import SecretFileError, read_secret
 
 
@@ -56,7 +56,7 @@ class PartnerKeys:
 
     def for_opening(self, kid: str) -> bytes:
         """Raises TransportKeyError: the kid names another party, or a key this system lacks."""
-        if kid.startswith("party:") and kid.split(":")[1] != self.party:
+        if owner_of(kid) not in (None, self.party):
             raise TransportKeyError("transport_key_not_yours")
         if kid in self.keys:
             return self.keys[kid]

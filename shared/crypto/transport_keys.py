@@ -92,6 +92,11 @@ def kid_of(party: str, number: int) -> str:
     return f"party:{party}:{number}"
 
 
+def owner_of(kid: str) -> str | None:
+    """The party a transport kid names (`party:<code>` or `party:<code>:<n>`); None for another form."""
+    return kid.split(":")[1] if kid.startswith("party:") else None
+
+
 def parse_kid(kid: str) -> tuple[str, int] | None:
     """(party, number) of a versioned transport kid; None for anything else."""
     match = _KID.fullmatch(kid)
@@ -111,16 +116,14 @@ def opening_key(keyring: TransportKeyring, party: str, kid: str, now: datetime, 
     `transport_key_unknown` (no such key), `transport_key_retired` (its successor has been active
     longer than `overlap`).
     """
-    owner = kid.split(":")[1] if kid.startswith("party:") else None  # versioned or derived form
+    owner = owner_of(kid)
     if owner is not None and owner != party:
         raise TransportKeyError("transport_key_not_yours")
     parsed = parse_kid(kid)
-    keys = keyring.of(party)
-    found = next((k for k in keys if parsed is not None and k.number == parsed[1]), None)
+    found = next((k for k in keyring.of(party) if parsed is not None and k.number == parsed[1]), None)
     if found is None:
         raise TransportKeyError("transport_key_unknown")
-    successor = next((k for k in keys if k.number > found.number and k.active_from <= now), None)
-    if successor is not None and now >= successor.active_from + overlap:
+    if retired(keyring, found, now, overlap=overlap):
         raise TransportKeyError("transport_key_retired")
     return found
 
@@ -134,13 +137,13 @@ def opened_until(keyring: TransportKeyring, key: TransportKey, *, overlap: timed
 
 def expired(keyring: TransportKeyring, now: datetime, *, overlap: timedelta) -> list[TransportKey]:
     """Keys no message may be opened with any more: the next change of the keyring destroys them."""
-    gone = []
-    for party in {k.party for k in keyring.keys}:
-        keys = keyring.of(party)
-        for key in keys:
-            if any(s.number > key.number and now >= s.active_from + overlap for s in keys):
-                gone.append(key)
-    return gone
+    return [key for key in keyring.keys if retired(keyring, key, now, overlap=overlap)]
+
+
+def retired(keyring: TransportKeyring, key: TransportKey, now: datetime, *, overlap: timedelta) -> bool:
+    """Whether `now` is past `opened_until` of `key`: the one statement of the retirement rule."""
+    until = opened_until(keyring, key, overlap=overlap)
+    return until is not None and now >= until
 
 
 def issue(

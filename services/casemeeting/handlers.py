@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from faststream.kafka import KafkaMessage, KafkaRouter
 
+from services.casemeeting.config import SERVICE
 from services.casemeeting.service import Casusoverleg
 from shared.contracts.casemeeting import (
     AdoptPlan,
@@ -25,19 +26,13 @@ from shared.contracts.topics import (
     AFSCHALING_EVENTS,
     MEETING_COMMANDS,
     MEETING_EVENTS,
-    PARTNER_INBOUND_PATTERN,
     PARTNER_INBOX_PATTERN,
     PLAN_OF_ACTION_EVENTS,
     TRIAGE_EVENTS,
 )
 from shared.contracts.triage import TriageDecided
-from shared.messaging.routing import (
-    inbound_sender,
-    lenient_decoder,
-    of_type,
-    reject_unknown_command,
-    skip_unknown_event,
-)
+from shared.messaging.batched import batch_consumer, party_consumer, typed
+from shared.messaging.routing import of_type, reject_unknown_command
 from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
@@ -76,17 +71,17 @@ def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStor
     ):
         router.publisher(topic, schema=schema, title=f"{topic}:{title}")
 
-    triage_events = runtime.subscriber(router, "triage-events", TRIAGE_EVENTS.name)
     triage_inbox = runtime.inbox("triage-events")
 
-    @triage_events(filter=of_type("triage.decided"))
-    async def on_triage_decided(body: TriageDecided) -> None:
-        with record_processing(runtime.tracer, "prepare casusoverleg", Activity.CASUSOVERLEG, runtime.pseudonymizer, body.case_id):
-            prepared = await overleg.on_triage_decided(triage_inbox, body)
-        runtime.relay.wake()
-        log.info("meeting.prepared", case_id=str(body.case_id), prepared=prepared)
+    async def prepare(event: TriageDecided) -> bool:
+        with record_processing(runtime.tracer, "prepare casusoverleg", Activity.CASUSOVERLEG, runtime.pseudonymizer, event.case_id):
+            return await overleg.on_triage_decided(triage_inbox, event)
 
-    triage_events(skip_unknown_event)
+    batch_consumer(
+        runtime, router, "triage-events", TRIAGE_EVENTS.name,
+        parse=typed({"triage.decided": TriageDecided}), step=prepare,
+        done=lambda event, prepared: log.info("meeting.prepared", case_id=str(event.case_id), prepared=prepared),
+    )
     follow_register(runtime, router, register)
 
     commands = runtime.subscriber(router, "commands", MEETING_COMMANDS.name)
@@ -108,21 +103,17 @@ def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStor
         register_command(command_type, model)
     commands(reject_unknown_command)
 
-    inbound = runtime.subscriber(
-        router, "inbound", pattern=PARTNER_INBOUND_PATTERN, include_in_schema=False, decoder=lenient_decoder
-    )
     party_inbox = runtime.inbox("inbound")
 
-    @inbound
-    async def on_inbound(msg: KafkaMessage) -> None:
-        party, origin = inbound_sender(msg, runtime.settings.topic_prefix)
-        body = await msg.decode()
-        with record_processing(runtime.tracer, "receive from party", Activity.CASUSOVERLEG, runtime.pseudonymizer) as p:
-            outcome = await overleg.receive(party_inbox, party, body, origin)
-            if outcome == "not_ours":
-                p.discard()  # another service's message on the shared topic, left untouched
-        if outcome != "not_ours":
-            runtime.relay.wake()
-            log.info("meeting.party_message", party=party, outcome=outcome)
+    async def receive(message: tuple[str, dict[str, Any], tuple[str, int, int]]) -> str:
+        party, body, origin = message
+        with record_processing(runtime.tracer, "receive from party", Activity.CASUSOVERLEG, runtime.pseudonymizer):
+            return await overleg.receive(party_inbox, party, body, origin)
+
+    # Only the Casusoverleg's own types: the others on the shared topic are left untouched.
+    party_consumer(
+        runtime, router, SERVICE, step=receive,
+        done=lambda message, outcome: log.info("meeting.party_message", party=message[0], outcome=outcome),
+    )
 
     return router

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import operator
-from contextlib import AbstractContextManager
 from functools import reduce
 from typing import Any
 
 import structlog
 from faststream.kafka import KafkaMessage, KafkaRouter
-from opentelemetry.context import Context
 
 from services.intake.commands import IntakeCommands
+from services.intake.config import SERVICE
 from services.intake.service import Intake
 from shared.contracts.aanmelding import ReferralReceived
 from shared.contracts.audit import AccessRecorded, ProcessingRecorded
@@ -36,64 +35,32 @@ from shared.contracts.topics import (
     partner_topics,
 )
 from shared.messaging.admin import ensure_topics
-from shared.messaging.batch import decoded, no_decoding, one_at_a_time, trace_of
-from shared.messaging.reliability import PoisonMessageError
-from shared.messaging.routing import of_type, reject_unknown_command, sender_of
+from shared.messaging.batched import party_consumer
+from shared.messaging.routing import of_type, reject_unknown_command
 from shared.runtime import Runtime
-from shared.telemetry.processing import Activity, Processing, record_processing
+from shared.telemetry.processing import Activity, record_processing
 
 log = structlog.get_logger(__name__)
-# Records of the parties' inbound topics handled in one transaction: large enough to spread a
-# commit over many, small enough that a batch that falls back to one at a time stays short.
-INBOUND_BATCH = 200
 
 
 def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> KafkaRouter:
     router = KafkaRouter()
     _document(router)
-    inbound = runtime.subscriber(
-        router,
-        "inbound",
-        pattern=PARTNER_INBOUND_PATTERN,
-        title="partner-inbound",
-        description="Each party's own inbound topic: every message a party sends (docs/schemas; intake, triage and the Casusoverleg each take their own).",
-        # A batch per fetch, one transaction and one offset commit for it (issue 13); each party's
-        # turn stays the size of its partition's fetch, so batching keeps the fairness between
-        # parties (issue 10, case 8).
-        batch=True, max_records=INBOUND_BATCH, batch_timeout_ms=50, decoder=no_decoding, include_in_schema=False,
-        max_partition_fetch_bytes=runtime.settings.fetch_bytes_per_partition,
-    )
-    prefix = runtime.settings.topic_prefix
-    traces: dict[tuple[str, int, int], Context] = {}  # each record's own trace, by where it was read
+    async def receive(message: tuple[str, dict[str, Any], tuple[str, int, int]]) -> tuple[str, Any]:
+        with record_processing(runtime.tracer, "receive from party", Activity.AANMELDING, runtime.pseudonymizer) as processing:
+            outcome, case_id = await intake.receive(*message)
+            if case_id is not None:
+                processing.subject(case_id)
+        return outcome, case_id
 
-    def observe(origin: tuple[str, int, int]) -> AbstractContextManager[Processing]:
-        return record_processing(
-            runtime.tracer, "receive from party", Activity.AANMELDING, runtime.pseudonymizer, context=traces.get(origin)
-        )
+    def handled(message: tuple[str, dict[str, Any], tuple[str, int, int]], result: tuple[str, Any]) -> None:
+        outcome, case_id = result
+        log.info("inbound.handled", referrer_party=message[0], outcome=outcome, case_id=str(case_id) if case_id else None)
 
-    async def receive(messages: list[tuple[str, Any, tuple[str, int, int]]]) -> None:
-        for (party, _, _), (outcome, case_id) in zip(messages, await intake.receive(messages, observe), strict=True):
-            log.info("inbound.handled", referrer_party=party, outcome=outcome, case_id=str(case_id) if case_id else None)
-
-    @inbound
-    async def on_inbound(body: Any, msg: KafkaMessage) -> None:
-        messages: list[tuple[Any, tuple[str, Any, tuple[str, int, int]]]] = []
-        for record in msg.raw_message:
-            try:
-                party, origin = sender_of(record, prefix)
-                message = decoded(record)
-                if not isinstance(message, dict):
-                    raise PoisonMessageError("undecodable", "body is not a JSON object")
-            except PoisonMessageError as poison:
-                await runtime.reliability.dead_letter(record, poison.reason, poison.detail)
-                continue
-            traces[origin] = trace_of(record)
-            messages.append((record, (party, message, origin)))
-        try:
-            await one_at_a_time(messages, receive, lambda one: receive([one]), runtime.reliability)
-        finally:
-            traces.clear()
-        runtime.relay.wake()
+    # A batch per fetch, one transaction and one offset commit for it (issue 13). Intake answers for
+    # every record of the parties' topics: what nobody can read is dead-lettered here, and a type no
+    # service owns is intake's to reject.
+    party_consumer(runtime, router, SERVICE, step=receive, done=handled, answers_all=True, prepare=intake.prefetch)
 
     on_commands = runtime.subscriber(router, "commands", INTAKE_COMMANDS.name)
 

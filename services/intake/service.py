@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -63,16 +62,12 @@ from shared.persistence.deferred import write_now
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.gate import admitted, message_id_of
 from shared.register.store import RegisterStore
-from shared.telemetry.processing import Processing, about, current_traceparent, not_carried_out
+from shared.telemetry.processing import about, current_traceparent, not_carried_out
 
 Outcome = Literal[
     "received", "linked", "duplicate", "redelivered", "rejected", "refused", "answered", "corrected", "not_ours"
 ]
 ANSWER = "intake.answer-question"
-
-# The processing record one message is handled in (shared/telemetry/processing.py), by where
-# the message was read (topic, partition, offset).
-Observe = Callable[[tuple[str, int, int]], AbstractContextManager[Processing]]
 
 
 @dataclass
@@ -89,36 +84,28 @@ class Intake:
     today: Callable[[], date] = covenant_today
     now: Callable[[], datetime] = utcnow
 
-    async def receive(
-        self, messages: Sequence[tuple[str, Any, tuple[str, int, int]]], observe: Observe | None = None
-    ) -> list[tuple[Outcome, uuid.UUID | None]]:
-        """Messages from parties' inbound topics, as (party, body, origin), in one transaction and
-        in order: one commit for a batch instead of one per message (issue 13). Returns what became
-        of each and its case, if any. Each is handled inside `observe(origin)` (its processing
-        record), which is told the case (`subject`) or that the message was not intake's
-        (`discard`). A message's failure fails them all (nothing is kept): the caller then takes
-        them one at a time (shared/messaging/batch.py). Raises PoisonMessageError for a body that
-        is not a JSON object."""
-        results: list[tuple[Outcome, uuid.UUID | None]] = []
+    async def prefetch(self, messages: Sequence[tuple[str, dict[str, Any], tuple[str, int, int]]]) -> None:
+        """Ask once for a batch of (party, body, origin) what its messages will ask in their turns
+        (issue 13): which were processed before and, for the referrals a turn would open, the
+        references taken and their persons' open cases. Runs in the batch's transaction
+        (shared/messaging/batched.py), which forgets the answers when it ends."""
         async with self.unit_of_work() as uow:
-            await self.inbox.prefetch(uow.session, [  # one query for the batch instead of one each
-                scoped_id(party, m) for party, body, _ in messages
-                if isinstance(body, dict) and (m := message_id_of(body)) is not None
+            await self.inbox.prefetch(uow.session, [
+                scoped_id(party, m) for party, body, _ in messages if (m := message_id_of(body)) is not None
             ])
             await prefetch_submissions(
                 uow.session, messages, self._parsed, self.matching_secret,
                 partial(may_open, uow.session, self.inbox, self.register, self.today()),
             )
-            for party, body, origin in messages:
-                with observe(origin) if observe else nullcontext() as processing:
-                    outcome, case_id = await self.handle(uow, party, body, origin)
-                    if processing is not None and case_id is not None:
-                        processing.subject(case_id)
-                    if processing is not None and outcome == "not_ours":
-                        processing.discard()  # another service's message on the shared topic
-                results.append((outcome, case_id))
+
+    async def receive(self, party: str, body: Any, origin: tuple[str, int, int]) -> tuple[Outcome, uuid.UUID | None]:
+        """One message from a party's inbound topic, in its own unit of work (in a batch, the
+        batch's: shared/persistence/unit_of_work.py). Returns what became of it and its case, if
+        any. Raises PoisonMessageError for a body that is not a JSON object."""
+        async with self.unit_of_work() as uow:
+            result = await self.handle(uow, party, body, origin)
             await uow.commit()
-        return results
+        return result
 
     async def handle(
         self, uow: UnitOfWork, party: str, body: Any, origin: tuple[str, int, int]

@@ -24,8 +24,9 @@ from shared.contracts.topics import (
     RETENTION_EVENTS,
     TRIAGE_EVENTS,
 )
-from shared.messaging.batch import alone, no_decoding, one_at_a_time, usable
-from shared.messaging.reliability import PoisonMessageError, describe_validation_error
+from shared.messaging.batch import Poison, alone, body_of, no_decoding, one_at_a_time, usable
+from shared.messaging.batched import batch_consumer
+from shared.messaging.reliability import describe_validation_error
 from shared.messaging.routing import of_type, reject_unknown_command
 from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
@@ -45,24 +46,25 @@ def build_router(
     router.publisher(RETENTION_EVENTS.name, schema=RightsEvent, title=f"{RETENTION_EVENTS.name}:rights-events")
     router.publisher(PURGE_COMMANDS.name, schema=PurgeCase | ExportCase, title=f"{PURGE_COMMANDS.name}:requests")
 
-    case_events = runtime.subscriber(router, "case-events", *(t.name for t in CASE_TOPICS))
     case_inbox = runtime.inbox("case-events")
 
-    @case_events
-    async def on_case_event(msg: KafkaMessage) -> None:
-        body = await msg.decode()
-        if not isinstance(body, dict):
-            raise PoisonMessageError("undecodable", "body is not a JSON object")
+    def followed(record: Any) -> Any:
+        body = body_of(record)
+        if isinstance(body, Poison):
+            return body
         try:
-            event = parse_followed(body)
+            return parse_followed(body)  # None: a notice about no case, nothing to keep
         except ValidationError as exc:
-            raise PoisonMessageError("schema-invalid", describe_validation_error(exc)) from None
-        if event is None:
-            return  # a notice about no case: nothing to keep
-        outcome = await follower.on_event(case_inbox, event)
+            return Poison("schema-invalid", describe_validation_error(exc))
+
+    def entered(event: Any, outcome: str) -> None:
         if outcome.startswith("phase:"):
-            runtime.relay.wake()
             log.info("retention.phase_entered", case_id=str(event.case_id), phase=outcome.removeprefix("phase:"))
+
+    batch_consumer(
+        runtime, router, "case-events", *(t.name for t in CASE_TOPICS),
+        parse=followed, step=lambda event: follower.on_event(case_inbox, event), done=entered,
+    )
 
     # Confirmations come in batches during a mass purge: one transaction for a batch of them.
     completions = runtime.subscriber(

@@ -7,30 +7,24 @@ from typing import Any
 import structlog
 from faststream.kafka import KafkaMessage, KafkaRouter
 
+from services.triage.config import SERVICE
 from services.triage.service import Triage
 from shared.contracts.intake import ReferralAccepted
 from shared.contracts.topics import (
     INTAKE_EVENTS,
-    PARTNER_INBOUND_PATTERN,
     PARTNER_INBOX_PATTERN,
     TRIAGE_COMMANDS,
     TRIAGE_EVENTS,
 )
 from shared.contracts.triage import ConsultParties, DecideTriage, EscalateCase, TriageEvent, TriageInboxNotice
-from shared.messaging.routing import (
-    inbound_sender,
-    lenient_decoder,
-    of_type,
-    reject_unknown_command,
-    skip_unknown_event,
-)
+from shared.messaging.batched import batch_consumer, party_consumer, typed
+from shared.messaging.routing import of_type, reject_unknown_command
 from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
 
 log = structlog.get_logger(__name__)
-ANSWER = "triage.answer-consultation"
 
 
 def build_router(runtime: Runtime, triage: Triage, register: RegisterStore) -> KafkaRouter:
@@ -41,17 +35,17 @@ def build_router(runtime: Runtime, triage: Triage, register: RegisterStore) -> K
     ):
         router.publisher(topic, schema=schema, title=f"{topic}:{title}")
 
-    intake_events = runtime.subscriber(router, "intake-events", INTAKE_EVENTS.name)
     accepted_inbox = runtime.inbox("intake-events")
 
-    @intake_events(filter=of_type("intake.referral-accepted"))
-    async def on_referral_accepted(body: ReferralAccepted) -> None:
-        with record_processing(runtime.tracer, "open triage case", Activity.TRIAGE, runtime.pseudonymizer, body.case_id):
-            opened = await triage.open_case(accepted_inbox, body)
-        runtime.relay.wake()
-        log.info("triage.case_opened", case_id=str(body.case_id), duplicate=not opened)
+    async def open_case(event: ReferralAccepted) -> bool:
+        with record_processing(runtime.tracer, "open triage case", Activity.TRIAGE, runtime.pseudonymizer, event.case_id):
+            return await triage.open_case(accepted_inbox, event)
 
-    intake_events(skip_unknown_event)
+    batch_consumer(
+        runtime, router, "intake-events", INTAKE_EVENTS.name,
+        parse=typed({"intake.referral-accepted": ReferralAccepted}), step=open_case,
+        done=lambda event, opened: log.info("triage.case_opened", case_id=str(event.case_id), duplicate=not opened),
+    )
 
     follow_register(runtime, router, register)
 
@@ -79,21 +73,17 @@ def build_router(runtime: Runtime, triage: Triage, register: RegisterStore) -> K
 
     commands(reject_unknown_command)
 
-    inbound = runtime.subscriber(
-        router, "inbound", pattern=PARTNER_INBOUND_PATTERN, include_in_schema=False, decoder=lenient_decoder
-    )
     answers_inbox = runtime.inbox("inbound")
 
-    @inbound(filter=of_type(ANSWER))
-    async def on_answer(msg: KafkaMessage) -> None:
-        party, origin = inbound_sender(msg, runtime.settings.topic_prefix)
+    async def answer(message: tuple[str, dict[str, Any], tuple[str, int, int]]) -> str:
+        party, body, origin = message
         with record_processing(runtime.tracer, "receive consultation answer", Activity.TRIAGE, runtime.pseudonymizer):
-            outcome = await triage.answer(answers_inbox, party, await msg.decode(), origin)
-        runtime.relay.wake()
-        log.info("triage.answer", party=party, outcome=outcome)
+            return await triage.answer(answers_inbox, party, body, origin)
 
-    @inbound
-    async def not_for_triage(msg: KafkaMessage) -> None:
-        """Referrals and intake's answers: intake reads them with its own consumer group."""
+    # Referrals and intake's answers share the topic: intake reads them with its own consumer group.
+    party_consumer(
+        runtime, router, SERVICE, step=answer,
+        done=lambda message, outcome: log.info("triage.answer", party=message[0], outcome=outcome),
+    )
 
     return router

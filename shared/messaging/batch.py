@@ -47,16 +47,25 @@ class Poison:
     detail: str
 
 
+def body_of(record: Any) -> dict[str, Any] | Poison:
+    """The record's JSON object, or a Poison for a tombstone, bytes that are not JSON (or not
+    UTF-8), what the parser refuses, or JSON that is not an object."""
+    try:
+        body = json.loads(record.value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        return Poison("undecodable", type(exc).__name__)
+    if not isinstance(body, dict):
+        return Poison("undecodable", "body is not a JSON object")
+    return body
+
+
 def parse_record(record: Any, models: dict[str, type[BaseModel]], *, skip_unknown: bool) -> BaseModel | Poison | None:
     """The record's typed message; a Poison for bytes that are not a JSON object, an invalid
     message of a known type, or (unless `skip_unknown`, as for events) an unknown type; None for
     an unknown type that is skipped."""
-    try:
-        body = json.loads(record.value)
-    except (TypeError, ValueError, RecursionError) as exc:  # a tombstone, bad JSON or UTF-8, what the parser refuses
-        return Poison("undecodable", type(exc).__name__)
-    if not isinstance(body, dict):
-        return Poison("undecodable", "body is not a JSON object")
+    body = body_of(record)
+    if isinstance(body, Poison):
+        return body
     kind = message_type_of(body)
     model = models.get(kind or "")
     if model is None:

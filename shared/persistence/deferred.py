@@ -26,6 +26,8 @@ from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from shared.persistence.unit_of_work import count_write
+
 _HELD = "zorgtafel.held-inserts"
 _INDEX = "zorgtafel.held-index"
 _MEMOS = "zorgtafel.transaction-memos"
@@ -38,6 +40,7 @@ def hold(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]])
         return False
     held_rows: dict[Table, list[dict[str, Any]]] = session.info.setdefault(_HELD, {})
     new = [dict(row) for row in rows]
+    count_write(session)
     held_rows.setdefault(table, []).extend(new)
     for (indexed, column), index in session.info.get(_INDEX, {}).items():
         if indexed is table:

@@ -1,11 +1,33 @@
-"""The unit of work owns the transaction: state change, inbox record and outbox rows commit together."""
+"""The unit of work owns the transaction: state change, inbox record and outbox rows commit together.
+
+A batch consumer (shared/messaging/batched.py) runs many messages' units of work in one
+transaction (`one_transaction`, issue 13): each use case still opens and commits its own unit of
+work, which then joins the batch's transaction, and its commit becomes the batch's. A joined unit
+of work that is left without a commit after it wrote something cannot be undone alone (that would
+need a savepoint per message, and savepoints write every held row at once): it fails the batch
+(`UncommittedInBatch`), and the batch is taken apart into messages that each get a transaction of
+their own, where leaving without a commit rolls back as it always did.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
+
+# The batch transaction of the running task, and the sessions factory it belongs to.
+_BATCH: ContextVar[tuple[async_sessionmaker[AsyncSession], AsyncSession] | None] = ContextVar("batch", default=None)
+_WRITES = "zorgtafel.writes"
+
+
+class UncommittedInBatch(Exception):
+    """A use case left its unit of work without a commit after writing, inside a batch."""
 
 
 class UnitOfWork:
@@ -14,6 +36,7 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._joined_at: int | None = None  # the batch session's write count when joined, or last committed
 
     @property
     def session(self) -> AsyncSession:
@@ -22,6 +45,11 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> Self:
+        batch = _BATCH.get()
+        if batch is not None and batch[0] is self._sessions:
+            self._session = batch[1]
+            self._joined_at = writes(batch[1])
+            return self
         self._session = self._sessions()
         await self._session.begin()
         return self
@@ -33,6 +61,11 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self.session, None
+        if self._joined_at is not None:
+            joined_at, self._joined_at = self._joined_at, None
+            if exc is None and (writes(session) != joined_at or _pending(session)):
+                raise UncommittedInBatch("a unit of work wrote and was left without a commit")
+            return  # the batch's transaction ends with the batch (or with its failure)
         try:
             if session.in_transaction():
                 await session.rollback()
@@ -40,4 +73,58 @@ class UnitOfWork:
             await session.close()
 
     async def commit(self) -> None:
-        await self.session.commit()
+        """Commit; in a batch, hand what was written to the batch's commit (flushing the ORM's
+        changes now, so that what follows in this unit of work is told apart from them)."""
+        if self._joined_at is None:
+            await self.session.commit()
+            return
+        await self.session.flush()
+        self._joined_at = writes(self.session)
+
+
+@asynccontextmanager
+async def one_transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction for every unit of work of `sessions` opened inside the block (in this
+    task): committed when the block ends, rolled back with everything when it raises."""
+    session = sessions()
+    token = _BATCH.set((sessions, session))
+    try:
+        await session.begin()
+        yield session
+        _BATCH.reset(token)
+        token = None
+        await session.commit()
+    finally:
+        if token is not None:
+            _BATCH.reset(token)
+        try:
+            if session.in_transaction():
+                await session.rollback()
+        finally:
+            await session.close()
+
+
+def writes(session: AsyncSession) -> int:
+    """How many statements that write (and flushes) the session has run: a joined unit of work
+    compares it to tell "read and left" from "wrote and left"."""
+    return session.info.get(_WRITES, 0)  # type: ignore[no-any-return]
+
+
+def count_write(session: AsyncSession | Session) -> None:
+    """Count a write that does not reach the database at once (a held insert)."""
+    session.info[_WRITES] = session.info.get(_WRITES, 0) + 1
+
+
+def _pending(session: AsyncSession) -> bool:
+    return bool(session.new or session.dirty or session.deleted)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _count_statement(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        count_write(state.session)
+
+
+@event.listens_for(Session, "before_flush")
+def _count_flush(session: Session, context: Any, instances: Any) -> None:
+    count_write(session)

@@ -6,40 +6,37 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream.kafka import KafkaRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.register import PartyAdmitted, PartyExcluded, PartyLeft
 from shared.contracts.topics import REGISTER_EVENTS
-from shared.messaging.routing import of_type, skip_unknown_event
+from shared.messaging.batched import batch_consumer, typed
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
 
+FACTS: dict[str, Any] = {
+    "register.party-admitted": PartyAdmitted,
+    "register.party-left": PartyLeft,
+    "register.party-excluded": PartyExcluded,
+}
+
 
 def follow_register(runtime: Runtime, router: KafkaRouter, store: RegisterStore) -> None:
-    """Subscribe `router` to the register's facts and apply each once, in order."""
-    events = runtime.subscriber(router, "register-events", REGISTER_EVENTS.name)
+    """Subscribe `router` to the register's facts (art. 21.3, 23.2: who is a party, from which
+    day) and apply each once, in order, a fetch at a time."""
     inbox = runtime.inbox("register-events")
 
-    async def apply(fact: Any, change: Callable[[AsyncSession], Awaitable[bool]]) -> None:
+    async def apply(fact: PartyAdmitted | PartyLeft | PartyExcluded) -> None:
         async with runtime.unit_of_work() as uow:
-            if not await inbox.seen(uow.session, fact.event_id):
-                await change(uow.session)
-                await inbox.record(uow.session, fact.event_id)
-                await uow.commit()
+            if await inbox.seen(uow.session, fact.event_id):
+                return
+            if isinstance(fact, PartyAdmitted):
+                await store.admit(uow.session, fact.party, fact.effective_on)
+            else:
+                await store.end(uow.session, fact.code, fact.effective_on, "left" if isinstance(fact, PartyLeft) else "excluded")
+            await inbox.record(uow.session, fact.event_id)
+            await uow.commit()
 
-    @events(filter=of_type("register.party-admitted"))
-    async def on_admitted(body: PartyAdmitted) -> None:
-        await apply(body, lambda s: store.admit(s, body.party, body.effective_on))
-
-    @events(filter=of_type("register.party-left"))
-    async def on_left(body: PartyLeft) -> None:
-        await apply(body, lambda s: store.end(s, body.code, body.effective_on, "left"))
-
-    @events(filter=of_type("register.party-excluded"))
-    async def on_excluded(body: PartyExcluded) -> None:
-        await apply(body, lambda s: store.end(s, body.code, body.effective_on, "excluded"))
-
-    events(skip_unknown_event)
+    batch_consumer(runtime, router, "register-events", REGISTER_EVENTS.name, parse=typed(FACTS), step=apply)
 
 
 def seed_hook(runtime: Runtime, store: RegisterStore) -> Callable[[], Awaitable[None]]:

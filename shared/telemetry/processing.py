@@ -29,7 +29,6 @@ from uuid import UUID
 
 import structlog
 from opentelemetry import propagate
-from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import Span, StatusCode, Tracer, format_span_id, format_trace_id
 
@@ -246,15 +245,14 @@ def record_processing(
     activity: str,
     pseudonymizer: Pseudonymizer,
     case_id: UUID | None = None,
-    context: Context | None = None,
 ) -> Iterator[Processing]:
-    """One processing of personal data about one data subject (LDV: one subject per record); a
-    child of `context` when given (a record's own trace, in a batch), else of the current span.
+    """One processing of personal data about one data subject (LDV: one subject per record), a
+    child of the current span (in a batch, the record's own trace: shared/messaging/batched.py).
 
     The exception's message is never recorded: it may quote personal data. Only its type is.
     """
     with tracer.start_as_current_span(
-        name, context=context, attributes={ACTIVITY: activity}, record_exception=False, set_status_on_exception=False
+        name, attributes={ACTIVITY: activity}, record_exception=False, set_status_on_exception=False
     ) as span:
         handle = Processing(span, pseudonymizer, name, activity)
         if case_id is not None:

@@ -78,7 +78,8 @@ class UnitOfWork:
         if self._joined_at is None:
             await self.session.commit()
             return
-        await self.session.flush()
+        if _pending(self.session):  # flushing a clean session still costs a trip into the greenlet
+            await self.session.flush()
         self._joined_at = writes(self.session)
 
 

@@ -191,8 +191,8 @@ async def one_round(rows: int, per_case: int, batch: int, raw_first: bool) -> Ro
     cases = [uuid.uuid4() for _ in range(-(-rows // per_case))]
     raw_s = 0.0
     try:
-        await intake.database.create_schema(intake.metadata)
-        await retention.database.create_schema(retention.metadata)
+        await intake.migrate()
+        await retention.migrate()
         ic, rc = await asyncpg.connect(dsn(intake)), await asyncpg.connect(dsn(retention))
         await load_cases(ic, cases, master_key(intake))
         await ic.copy_records_to_table("referrer_question", columns=QUESTION_COLUMNS, records=questions(cases, rows))

@@ -31,3 +31,11 @@ def service_settings(service: Service, **values: Any) -> ServiceSettings:
     hint = typing.get_type_hints(service_module(service).create_runtime)["settings"]
     cls = next(t for t in typing.get_args(hint) if isinstance(t, type) and issubclass(t, ServiceSettings))
     return cls(**values)
+
+
+def offline_runtime(service: Service, **values: Any) -> Any:
+    """The service's runtime for a tool that reads or migrates its database and never uses Kafka
+    (`zorgtafel db`): its broker object is built but never started, so it is built without the
+    broker credential, which a database tool has no business reading."""
+    settings = service_settings(service, **values).model_copy(update={"kafka_security_protocol": "PLAINTEXT"})
+    return service_module(service).create_runtime(settings)

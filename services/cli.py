@@ -20,6 +20,7 @@ from rich.table import Table
 from services.asyncapi_doc import readable
 from services.catalog import Service, service_module
 from services.cli_audit import audit_typers, trail
+from services.cli_db import db_typers
 from services.cli_partner import partner_typers
 from services.cli_retention import retention_typers
 from services.cli_security import security_typers
@@ -36,6 +37,7 @@ from shared.contracts.topics import (
 )
 from shared.messaging.admin import ensure_topics
 from shared.messaging.errors import RESTART_EXIT_STATUS, restart_requested
+from shared.persistence.database import SchemaOutdatedError
 from shared.register.history import load_seed
 from shared.retention.policy import PolicyError, load_policy
 from shared.retention.topics import retention_category, retention_days
@@ -43,6 +45,8 @@ from shared.security.acls import ADMIN
 from shared.settings import InsecureSettingsError
 from shared.telemetry.logging import configure_logging
 
+# Configuration errors whose messages name only files, settings, tables and columns, never data.
+SAYABLE = (PolicyError, RegisterError, InsecureSettingsError, SchemaOutdatedError)
 # Rich tracebacks would print local variables, which may hold personal data.
 app = typer.Typer(
     help="Zorgtafel Hub: the integration hub of the Zorgtafel regio Oost-Brabant.",
@@ -52,7 +56,7 @@ app = typer.Typer(
 topics_app = typer.Typer(help="The topic registry on the broker.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 console = Console(soft_wrap=True)
-for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers(), **staff_keys_typers(), **partner_typers()}.items():
+for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers(), **staff_keys_typers(), **partner_typers(), **db_typers()}.items():
     app.add_typer(_typer, name=_name)
 app.command("trail")(trail)
 app.command("trace")(trace)
@@ -66,7 +70,7 @@ def run(service: Service) -> None:
         asyncio.run(service_module(service).create_app().run())
     except Exception as exc:  # one structured line, not a traceback that may quote SQL or data
         # Configuration errors list their problems and hold no personal data: say them.
-        said = {"detail": str(exc)} if isinstance(exc, (PolicyError, RegisterError, InsecureSettingsError)) else {}
+        said = {"detail": str(exc)} if isinstance(exc, SAYABLE) else {}
         structlog.get_logger("zorgtafel.cli").critical(
             "service.failed", service_name=service.value, error_type=type(exc).__name__, **said
         )

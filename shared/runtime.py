@@ -34,6 +34,7 @@ from shared.messaging.reliability import ReliableConsumption
 from shared.messaging.routing import strict_decoder
 from shared.messaging.tables import MessagingTables, messaging_tables
 from shared.persistence.database import Database, SchemaOutdatedError
+from shared.persistence.migrate import upgrade
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.operational import prune_operational
 from shared.retention.policy import RetentionPolicy, load_policy
@@ -73,6 +74,9 @@ class Runtime:
     reliability: ReliableConsumption
     # Stages each processing's LDV record in the transaction that records its message processed.
     logboek: Logboek
+    # "migrated": the schema is the service's Alembic migrations' (shared/persistence/migrate.py);
+    # "from-models": created from the models, for a test's probe service that has no migrations.
+    schema: str = "migrated"
     # Run after the schema exists and before consuming starts (e.g. seeding reference data).
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     periodic: list[tuple[float, str, Callable[[], Awaitable[None]]]] = field(default_factory=list)
@@ -157,12 +161,21 @@ class Runtime:
         self.staff_gate.register.current()
         # Started before its database or broker (a reboot, a rollout): wait for them, saying so in
         # one structured line per try (the error's type and SQLSTATE, never its message or SQL).
-        await self._until_ready("database", lambda: self.database.create_schema(self.metadata))
+        await self._until_ready("database", self.migrate)
         for hook in self.startup_hooks:
             await self._until_ready("database", hook)
         # Topics are the administrator's: `zorgtafel security apply` creates them with the policy's
         # retention. This service's principal may only use its own; it starts once they exist.
         await self._until_ready("broker", self._own_topics_exist)
+
+    async def migrate(self) -> None:
+        """Bring the database to this version's schema. Raises SchemaOutdatedError."""
+        if self.schema == "from-models":
+            await self.database.create_schema(self.metadata)
+        else:
+            before, after = await upgrade(self.database, self.metadata, self.service)
+            if before != after:
+                log.info("database.migrated", service_name=self.service, from_revision=before, to_revision=after)
 
     async def _own_topics_exist(self) -> None:
         endpoints = endpoints_of(self.service, self.broker, self.settings.topic_prefix)
@@ -242,6 +255,7 @@ def build_runtime(
     *,
     span_exporter: SpanExporter | None = None,
     processing_log: ProcessingLog | None = None,
+    schema: str = "migrated",
 ) -> Runtime:
     configure_logging()
     settings.check_secrets()
@@ -293,6 +307,7 @@ def build_runtime(
         policy=policy,
         reliability=reliability,
         logboek=Logboek(outbox, service, tracer_provider.get_tracer(f"zorgtafel.{service}"), pseudonymizer),
+        schema=schema,
     )
     # A message dead-lettered after its processing failed leaves the processing's Error record.
     reliability.before_dead_letter = lambda technical: runtime.logboek.record_failures(runtime.unit_of_work, technical)

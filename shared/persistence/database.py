@@ -51,15 +51,12 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     async def create_schema(self, metadata: MetaData) -> None:
-        """Create missing tables.
-
-        Until the first production release the schema is created from the models; Alembic
-        migrations take over from then on (docs/decisions/0003-persistence.md).
-        """
+        """Create missing tables of `metadata`: for a part of a schema that no service owns whole
+        (test fixtures). A service's own schema is migrated (shared/persistence/migrate.py)."""
         await ensure_database_exists(self.url)
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
-            missing = await conn.run_sync(_missing_columns, metadata)
+            missing = await conn.run_sync(missing_columns, metadata)
         if missing:
             raise SchemaOutdatedError(
                 f"the database schema is older than this version ({len(missing)} column(s) missing, e.g. "
@@ -84,11 +81,15 @@ async def read_once(url: str, read: Callable[[AsyncSession], Awaitable[T]]) -> T
         await database.dispose()
 
 
-def _missing_columns(sync_conn: Any, metadata: MetaData) -> list[str]:
-    """Columns the models have and the existing tables lack (create_all never alters a table)."""
+def missing_columns(sync_conn: Any, metadata: MetaData) -> list[str]:
+    """Tables (`name`) and columns (`table.column`) the models have and the database lacks."""
     inspector = inspect(sync_conn)
+    tables = set(inspector.get_table_names())
     missing = []
     for table in metadata.sorted_tables:
+        if table.name not in tables:
+            missing.append(table.name)
+            continue
         present = {c["name"] for c in inspector.get_columns(table.name)}
         missing.extend(f"{table.name}.{c.name}" for c in table.columns if c.name not in present)
     return missing

@@ -52,7 +52,7 @@ async def probe(infra: Infra, namespace: str, behaviour: Behaviour, **overrides:
     await ensure_topics(infra.admin(), (TOPIC,), policy=load_policy(), prefix=settings.topic_prefix)
     if infra.secured:
         grant(infra.admin(), PROBE, set(), settings.secret_file)
-    runtime = build_runtime("batchprobe", settings, new_metadata())
+    runtime = build_runtime("batchprobe", settings, new_metadata(), schema="from-models")
     router, inbox = KafkaRouter(), runtime.inbox("probe")
 
     async def step(event: Happened) -> None:  # a use case as the services write them

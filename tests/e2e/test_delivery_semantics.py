@@ -58,7 +58,7 @@ async def probe_service(infra: Infra, namespace: str, behaviour: Behaviour, **ov
     await ensure_topics(infra.admin(), (PROBE_TOPIC,), policy=load_policy(), prefix=settings.topic_prefix)
     if infra.secured:  # its own principal, as every service has: a credential now, its rules below
         grant(infra.admin(), PROBE, set(), settings.secret_file)
-    runtime = build_runtime("probe", settings, new_metadata())
+    runtime = build_runtime("probe", settings, new_metadata(), schema="from-models")
     router = KafkaRouter()
     inbox = runtime.inbox("probe")
 

@@ -24,8 +24,8 @@ from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import BaseModel, ValidationError
 
-from shared.messaging.errors import Kind, PoisonMessageError, is_transient, kind_of, poison_reason
-from shared.messaging.reliability import ReliableConsumption, describe_validation_error
+from shared.messaging.errors import HandlerTimeoutError, Kind, PoisonMessageError, is_transient, kind_of, poison_reason
+from shared.messaging.reliability import ReliableConsumption, describe_validation_error, settle
 from shared.messaging.routing import message_type_of
 from shared.telemetry.processing import forget_failed
 
@@ -82,13 +82,14 @@ def parse_record(record: Any, models: dict[str, type[BaseModel]], *, skip_unknow
 async def usable(
     records: Sequence[Any], models: dict[str, type[BaseModel]], reliability: ReliableConsumption, *, skip_unknown: bool
 ) -> list[tuple[Any, BaseModel]]:
-    """The batch's records with their typed messages, in order; the poison among them is
-    dead-lettered here, alone, and skipped types (events) are left out."""
+    """The batch's records with their typed messages, in order; the poison among them is set
+    aside (dead-lettered alone once the batch is done with it), and skipped types (events) are
+    left out."""
     found: list[tuple[Any, BaseModel]] = []
     for record in records:
         parsed = parse_record(record, models, skip_unknown=skip_unknown)
         if isinstance(parsed, Poison):
-            await reliability.dead_letter(record, parsed.reason, parsed.detail)
+            await reliability.set_aside(record, parsed.reason, parsed.detail)
         elif parsed is not None:
             found.append((record, parsed))
     return found
@@ -103,7 +104,8 @@ async def alone(record: Any, message: T, handle: Callable[[T], Awaitable[Any]], 
     attempt = 0
     while True:
         try:
-            await handle(message)
+            await bounded(handle(message), reliability)
+            settle(record)
             return
         except Exception as exc:
             kind = kind_of(exc)
@@ -118,6 +120,7 @@ async def alone(record: Any, message: T, handle: Callable[[T], Awaitable[Any]], 
         if reliability.before_dead_letter is not None:
             await reliability.before_dead_letter(kind is not Kind.PERMANENT)
         await reliability.dead_letter(record, *poison)
+        settle(record)
         forget_failed()
         return
 
@@ -133,7 +136,7 @@ async def one_at_a_time(
     if not items:
         return
     try:
-        await together([message for _, message in items])
+        await bounded(together([message for _, message in items]), reliability)
         return
     except Exception as exc:  # a non-transient cause is found, and reported, one record at a time below
         if is_transient(exc) or kind_of(exc) is Kind.FATAL:
@@ -144,6 +147,20 @@ async def one_at_a_time(
     forget_failed()  # the batch's attempt rolled back whole; each record's own try records its own
     for record, message in items:
         await alone(record, message, each, reliability)
+
+
+async def bounded(step: Awaitable[T], reliability: ReliableConsumption) -> T:
+    """`step` within the handler timeout (a batch is bounded step by step, not as a whole: the
+    middleware would otherwise blame every record for the one that hangs). Raises
+    HandlerTimeoutError (a BUG: retried, then dead-lettered alone)."""
+    bound = asyncio.timeout(reliability.handler_timeout_s)
+    try:
+        async with bound:
+            return await step
+    except TimeoutError:
+        if bound.expired():
+            raise HandlerTimeoutError() from None
+        raise
 
 
 def decoded(record: Any) -> Any:

@@ -118,8 +118,8 @@ def batch_consumer(
         items: list[tuple[Any, tuple[Any, Any]]] = []
         for record in msg.raw_message:
             parsed = parse(record)
-            if isinstance(parsed, Poison):
-                await runtime.reliability.dead_letter(record, parsed.reason, parsed.detail)
+            if isinstance(parsed, Poison):  # dead-lettered once the batch is done with it
+                await runtime.reliability.set_aside(record, parsed.reason, parsed.detail)
             elif parsed is not None:
                 items.append((record, (record, parsed)))
         await one_at_a_time(items, together, each, runtime.reliability)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,27 @@ def classify(exc: BaseException) -> tuple[str, str] | None:
     return poison_reason(exc) if kind_of(exc) is Kind.PERMANENT else None
 
 
+# The records of the batch being consumed that are settled on their own (handled in their own
+# transaction, or dead-lettered) while the batch was taken apart (shared/messaging/batch.py).
+_SETTLED: ContextVar[set[tuple[str, int, int]] | None] = ContextVar("zorgtafel_settled", default=None)
+# Records of the batch being consumed that can never be processed, with (reason, detail): they are
+# dead-lettered once the batch is done with them, not before (a batch retried after a transient
+# failure would otherwise dead-letter them once per try).
+_SET_ASIDE: ContextVar[dict[tuple[str, int, int], tuple[Any, str, str]] | None] = ContextVar(
+    "zorgtafel_set_aside", default=None
+)
+
+
+def settle(record: Any) -> None:
+    """Tell the middleware that `record` of the batch being consumed is done with: a retry of the
+    batch resumes after it, it is never dead-lettered with the batch, and its offset is committed
+    when the batch is retried (issue 13: a batch taken apart and then interrupted by a transient
+    failure or a timeout must not handle or dead-letter its settled records twice)."""
+    settled = _SETTLED.get()
+    if settled is not None:
+        settled.add((record.topic, record.partition, record.offset))
+
+
 @dataclass
 class ReliableConsumption:
     """Broker middleware factory; `bind(broker)` once the broker exists (dead letters use it)."""
@@ -91,6 +113,16 @@ class ReliableConsumption:
 
     def backoff(self, attempt: int) -> float:
         return min(self.base_delay_s * 2 ** (attempt - 1), self.max_delay_s)
+
+    async def set_aside(self, record: Any, reason: str, detail: str) -> None:
+        """A record of a batch that can never be processed (`detail`: no personal data): it is
+        dead-lettered when the batch is done (committed, or retried past it), or at once outside
+        a consumption. Raises what publishing raises in the latter case."""
+        aside = _SET_ASIDE.get()
+        if aside is None:
+            await self.dead_letter(record, reason, detail)
+        else:
+            aside[(record.topic, record.partition, record.offset)] = (record, reason, detail)
 
     async def dead_letter(self, record: Any, reason: str, detail: str) -> None:
         """Put one consumed record on the dead-letter topic with its reason and origin; `detail`
@@ -148,26 +180,57 @@ class ReliableConsumption:
 class _ReliabilityMiddleware(BaseMiddleware):
     """Per record, or per batch for a batch subscriber (the raw message is then a tuple of records).
 
-    A batch handler deals with each record's poison itself (it dead-letters what it cannot use and
-    carries on); what reaches this middleware from a batch is transient, or a bug: the whole batch
-    is retried from each partition's first offset, and after the attempts every record of it is
-    dead-lettered, so none is skipped without a trace.
+    A batch handler deals with each record's poison itself: it sets aside what it cannot use
+    (`set_aside`, dead-lettered here once the batch is done with it, never once per try) and marks
+    what it settled on its own after taking the batch apart (`settle`). What reaches this
+    middleware from a batch is transient, or a bug: the batch is retried from each partition's
+    first record not settled (the settled ones before it are committed first), and after the
+    attempts every record not settled is dead-lettered, so none is skipped without a trace and
+    none is handled or dead-lettered twice. A batch is timed step by step by its handler
+    (shared/messaging/batch.py, `bounded`), not as a whole.
     """
 
     def __init__(self, msg: Any, /, *, context: Any, policy: ReliableConsumption) -> None:
         super().__init__(msg, context=context)
         self.policy = policy
+        self._settled: set[tuple[str, int, int]] = set()
+        self._aside: dict[tuple[str, int, int], tuple[Any, str, str]] = {}
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-        bound = asyncio.timeout(self.policy.handler_timeout_s)
+        # A batch handler bounds each record's step itself (shared/messaging/batch.py): a bound on
+        # the whole batch would blame every record of it for the one that hangs.
+        bound = asyncio.timeout(None if isinstance(self.msg, tuple) else self.policy.handler_timeout_s)
+        tokens = (_SETTLED.set(self._settled), _SET_ASIDE.set(self._aside))
         try:
             async with bound:
                 result = await call_next(msg)
         except Exception as exc:
             await self._on_failure(HandlerTimeoutError() if bound.expired() else exc)
             return None
+        finally:
+            _SETTLED.reset(tokens[0])
+            _SET_ASIDE.reset(tokens[1])
+        try:
+            await self._dead_letter_set_aside(self._records)
+        except Exception as failure:  # the batch's work is committed; its poison waits for the retry
+            if kind_of(failure) is Kind.FATAL:
+                await self._stop_service(failure)
+                return None
+            log.error("consume.dead_letter_failed", consumer=self.policy.consumer_name,
+                      topic=self._records[0].topic, error_type=type(failure).__name__)
+            await self._retry_later(type(failure).__name__, Kind.TRANSIENT, 0)
+            return None
         await self._commit()
         return result
+
+    async def _dead_letter_set_aside(self, records: tuple[Any, ...] | list[Any]) -> None:
+        """Dead-letter the set-aside records among `records`, each once; they count as settled."""
+        for r in records:
+            key = (r.topic, r.partition, r.offset)
+            if key in self._aside and key not in self._settled:
+                record, reason, detail = self._aside[key]
+                await self.policy.dead_letter(record, reason, detail)
+                self._settled.add(key)
 
     async def after_processed(self, exc_type: Any = None, exc_val: Any = None, exc_tb: Any = None) -> bool:
         # Reached with an exception only when decoding failed before the handler was called.
@@ -188,16 +251,51 @@ class _ReliabilityMiddleware(BaseMiddleware):
     def _consumer(self) -> Any:
         return self.context.get_local("handler_").consumer
 
+    @property
+    def _pending(self) -> tuple[Any, ...]:
+        """The records not settled on their own (all of them, unless a batch was taken apart)."""
+        return tuple(r for r in self._records if (r.topic, r.partition, r.offset) not in self._settled)
+
     def _key(self) -> tuple[str, int, int]:
-        r = self._records[0]
+        r = (self._pending or self._records)[0]
         return (r.topic, r.partition, r.offset)
 
     def _first_offsets(self) -> dict[TopicPartition, int]:
+        """Where each partition of the message resumes: its first record not settled."""
         first: dict[TopicPartition, int] = {}
-        for r in self._records:
+        for r in self._pending:
             tp = TopicPartition(r.topic, r.partition)
             first[tp] = min(first.get(tp, r.offset), r.offset)
         return first
+
+    async def _commit_settled(self) -> None:
+        """Commit, per partition, the settled records before its first pending one (dead-lettering
+        the set-aside records among them first): a retry, or a restart, resumes after them."""
+        done_or_aside = self._settled | set(self._aside)
+        resume: dict[TopicPartition, int] = {}
+        for r in self._records:
+            tp = TopicPartition(r.topic, r.partition)
+            if (r.topic, r.partition, r.offset) not in done_or_aside:
+                resume[tp] = min(resume.get(tp, r.offset), r.offset)
+        try:
+            await self._dead_letter_set_aside(
+                [r for r in self._records if r.offset < resume.get(TopicPartition(r.topic, r.partition), r.offset + 1)]
+            )
+        except Exception as exc:  # they stay pending: the retry sets them aside again
+            log.warning("consume.dead_letter_failed", consumer=self.policy.consumer_name,
+                        topic=self._records[0].topic, error_type=type(exc).__name__)
+        resume = self._first_offsets()
+        done: dict[TopicPartition, int] = {}
+        for r in self._records:
+            tp = TopicPartition(r.topic, r.partition)
+            if (r.topic, r.partition, r.offset) in self._settled and r.offset < resume.get(tp, r.offset + 1):
+                done[tp] = max(done.get(tp, 0), r.offset + 1)
+        if done:
+            try:
+                await self._consumer().commit(done)
+            except Exception as exc:  # as in _commit: the inboxes turn a redelivery away
+                log.warning("consume.commit_failed", consumer=self.policy.consumer_name,
+                            topic=self._records[0].topic, error_type=type(exc).__name__)
 
     async def _commit(self) -> None:
         forget_failed()  # done with this message: its failures, if any, are recorded or retried
@@ -239,8 +337,9 @@ class _ReliabilityMiddleware(BaseMiddleware):
         try:
             if self.policy.before_dead_letter is not None:
                 await self.policy.before_dead_letter(kind is not Kind.PERMANENT)
-            for record in self._records:
-                await self.policy.dead_letter(record, *poison)
+            for record in self._pending:
+                own = self._aside.get((record.topic, record.partition, record.offset))
+                await self.policy.dead_letter(record, *(own[1:] if own else poison))
         except Exception as failure:  # the dead letter did not go out: do not move past the record
             if kind_of(failure) is Kind.FATAL:
                 await self._stop_service(failure)
@@ -254,7 +353,8 @@ class _ReliabilityMiddleware(BaseMiddleware):
         await self._commit()
 
     async def _retry_later(self, error_type: str, kind: Kind, attempt: int) -> None:
-        r = self._records[0]
+        await self._commit_settled()
+        r = (self._pending or self._records)[0]
         retry = self.policy.retries.get(self._key(), 0) + 1
         self.policy.retries[self._key()] = retry
         delay = self.policy.backoff(retry)
@@ -267,7 +367,7 @@ class _ReliabilityMiddleware(BaseMiddleware):
             topic=r.topic,
             partition=r.partition,
             offset=r.offset,
-            records=len(self._records),
+            records=len(self._pending),
             error_type=error_type,
             transient=kind is Kind.TRANSIENT,
             attempt=attempt,

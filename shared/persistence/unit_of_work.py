@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import event
+from sqlalchemy import TextClause, event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -122,7 +122,10 @@ def _pending(session: AsyncSession) -> bool:
 
 @event.listens_for(Session, "do_orm_execute")
 def _count_statement(state: ORMExecuteState) -> None:
-    if not state.is_select:
+    statement = state.statement
+    # A textual statement is not known to be a SELECT: one that plainly is reads only.
+    reads = isinstance(statement, TextClause) and statement.text.lstrip().upper().startswith(("SELECT ", "SHOW "))
+    if not (state.is_select or reads):
         count_write(state.session)
 
 

@@ -8,6 +8,7 @@ A small probe service is built from the same parts as every hub service; its ste
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Literal
@@ -165,6 +166,71 @@ async def test_a_transient_failure_retries_the_whole_batch_and_duplicates_nothin
     assert tries[:4] == [e.event_id for e in backlog[:4]] and tries[4] == backlog[0].event_id  # from the start
     assert runtime.reliability.batches_taken_apart == 0
     assert await read_topic(infra, DEAD_LETTER, namespace) == []
+
+
+async def test_a_transient_failure_after_a_batch_was_taken_apart_resumes_after_what_was_settled(
+    infra: Infra, namespace: str
+) -> None:
+    a, bad, c = events(3)
+    tries: list[uuid.UUID] = []
+
+    async def bug_then_outage(event: Happened, session: object) -> None:
+        tries.append(event.event_id)
+        if event.event_id == bad.event_id:
+            raise RuntimeError("a bug in the handler")
+        if event.event_id == c.event_id and tries.count(c.event_id) == 1:
+            raise OperationalError("INSERT", {}, ConnectionRefusedError())  # C's first try: alone, after B
+
+    runtime = await probe(infra, namespace, bug_then_outage, max_handler_attempts=2, retry_base_delay_s=0.05)
+    await publish(infra, namespace, *(e.model_dump_json().encode() for e in (a, bad, c)))
+    async with runtime.app():
+        await eventually(done(runtime, 2))
+        dead = await eventually(lambda: read_topic(infra, DEAD_LETTER, namespace))
+    # B was dead-lettered once, and neither A nor B ran again when C's outage retried the batch.
+    assert [Happened.model_validate_json(d.value).event_id for d in dead] == [bad.event_id]
+    assert (tries.count(a.event_id), tries.count(bad.event_id), tries.count(c.event_id)) == (2, 3, 2)
+    assert sorted(await processed(runtime)) == sorted([a.event_id, c.event_id])
+
+
+async def test_a_poison_record_is_dead_lettered_once_however_often_its_batch_is_retried(
+    infra: Infra, namespace: str
+) -> None:
+    backlog, tries = events(2), []
+
+    async def outage_twice(event: Happened, session: object) -> None:
+        tries.append(event.event_id)
+        if len(tries) <= 2:
+            raise OperationalError("INSERT", {}, ConnectionRefusedError())
+
+    runtime = await probe(infra, namespace, outage_twice, retry_base_delay_s=0.05)
+    await publish(infra, namespace, backlog[0].model_dump_json().encode(), b"\xff not json", backlog[1].model_dump_json().encode())
+    async with runtime.app():
+        await eventually(done(runtime, 2))
+        await eventually(lambda: read_topic(infra, DEAD_LETTER, namespace))
+        await asyncio.sleep(1)  # a second copy would be on the topic by now
+        dead = await read_topic(infra, DEAD_LETTER, namespace)
+    assert len(dead) == 1 and {k: v.decode() for k, v in dead[0].headers}["zt-dlq-reason"] == "undecodable"
+
+
+async def test_a_step_that_hangs_is_dead_lettered_alone_and_the_rest_of_its_batch_goes_on(
+    infra: Infra, namespace: str
+) -> None:
+    backlog = events(4)
+    hangs = backlog[1].event_id
+
+    async def one_hangs(event: Happened, session: object) -> None:
+        if event.event_id == hangs:
+            await asyncio.sleep(30)
+
+    runtime = await probe(infra, namespace, one_hangs, handler_timeout_s=1.0, max_handler_attempts=2, retry_base_delay_s=0.05)
+    await publish(infra, namespace, *(e.model_dump_json().encode() for e in backlog))
+    async with runtime.app():
+        await eventually(done(runtime, 3))
+        (dead,) = await eventually(lambda: read_topic(infra, DEAD_LETTER, namespace))
+    headers = {k: v.decode() for k, v in dead.headers}
+    assert (headers["zt-dlq-reason"], headers["zt-dlq-detail"]) == ("handler-failed", "HandlerTimeoutError")
+    assert Happened.model_validate_json(dead.value).event_id == hangs
+    assert sorted(await processed(runtime)) == sorted(e.event_id for e in backlog if e.event_id != hangs)
 
 
 async def _nothing() -> None:

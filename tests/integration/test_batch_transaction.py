@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from shared.contracts.topics import INTAKE_EVENTS
 from shared.messaging.inbox import Inbox
@@ -40,6 +40,15 @@ async def test_the_units_of_work_of_a_batch_commit_together_when_the_batch_ends(
             await handle(database, tables, message_id)
         assert await count(database, tables.inbox) == 0  # committed by no one yet
     assert (await count(database, tables.inbox), await count(database, tables.outbox)) == (3, 3)
+
+
+async def test_a_unit_of_work_that_only_read_through_a_text_query_leaves_the_batch_intact(store) -> None:  # type: ignore[no-untyped-def]
+    database, tables = store
+    async with one_transaction(database.sessions):
+        await handle(database, tables, uuid.uuid4())
+        async with UnitOfWork(database.sessions) as uow:  # reads, leaves without a commit
+            assert await uow.session.scalar(text("SELECT count(*) FROM inbox")) == 0  # held, not yet written
+    assert await count(database, tables.inbox) == 1
 
 
 async def test_a_message_seen_earlier_in_the_batch_is_left_without_writing(store) -> None:  # type: ignore[no-untyped-def]

@@ -45,14 +45,20 @@ def pytest_terminal_summary(terminalreporter, config) -> None:  # type: ignore[n
     terminalreporter.write_line(f"real infrastructure used: {used}")
     if JAEGER_USED in config.stash:
         terminalreporter.write_line(f"trace receiver used: {config.stash[JAEGER_USED]}")
+    running = ["Jaeger (deploy/jaeger/jaeger.sh stop)"] if JAEGER_USED in config.stash else []
+    if used.startswith("local scripts"):
+        running = ["Kafka (deploy/kafka/kafka.sh stop)", "PostgreSQL (deploy/postgres/postgres.sh stop)", *running]
+    if running:  # started once and reused, so the next run starts in seconds
+        terminalreporter.write_line(f"left running for the next run: {', '.join(running)}; "
+                                    "each test's topics and databases were removed")
 
 
 @pytest.fixture
 def namespace(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh topic prefix and database name per test: tests never see each other's data.
 
-    The test's topics are deleted afterwards: a local broker that keeps every test's topics
-    grows to thousands of partitions and slows every later run.
+    The test's topics and databases are deleted afterwards: a local broker that keeps every
+    test's topics grows to thousands of partitions and slows every later run.
     """
     name = f"t{uuid.uuid4().hex[:10]}"
     uses_kafka = "infra" in request.fixturenames
@@ -62,8 +68,11 @@ def namespace(request: pytest.FixtureRequest) -> Iterator[str]:
         asyncio.run(provision_namespace(request.getfixturevalue("infra"), name))
     yield name
     if uses_kafka:
-        asyncio.run(_delete_topics(request.getfixturevalue("infra").admin(), f"{name}."))
-        asyncio.run(retire_namespace(request.getfixturevalue("infra"), name))
+        infra = request.getfixturevalue("infra")
+        asyncio.run(_delete_topics(infra.admin(), f"{name}."))
+        asyncio.run(retire_namespace(infra, name))
+        # And its databases: a local PostgreSQL kept every test's (~80 a run) until the disk filled.
+        asyncio.run(infra.drop_databases(name))
 
 
 async def _delete_topics(access: KafkaAccess, prefix: str) -> None:

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from shared.messaging.security import KafkaAccess
 from shared.security.acls import ADMIN
 from shared.settings import ServiceSettings
@@ -58,6 +62,20 @@ class Infra:
     def restartable(self) -> bool:
         """Whether the tests may stop and start the database (only the project's own one)."""
         return self.source.startswith("local scripts")
+
+    async def drop_databases(self, prefix: str) -> None:
+        """Drop every database whose name starts with `prefix` (one test's namespace, `t` and 10
+        hex digits, so nothing else matches), ending what still holds a connection to it."""
+        engine = create_async_engine(make_url(self.database_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                names = (await connection.scalars(
+                    text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"), {"prefix": prefix}
+                )).all()
+                for name in names:  # identifiers cannot be parameters; these come from our own namespace
+                    await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            await engine.dispose()
 
     def stop_database(self) -> None:
         subprocess.run([str(ROOT / "deploy/postgres/postgres.sh"), "stop"], check=True, capture_output=True)

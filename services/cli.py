@@ -217,12 +217,20 @@ def parties_document() -> str:
 
 
 @app.command()
-def demo(referrals: int = typer.Option(3, min=1, max=50, help="How many demo referrals to send.")) -> None:
+def demo(
+    referrals: int = typer.Option(3, min=1, max=50, help="How many demo referrals to send."),
+    log_file: Path = typer.Option(Path(".local/demo/services.log"), help="Where the services' JSON log lines go."),
+) -> None:
     """The main job: start the four services, push demo referrals through, show where to look."""
     from services.demo import run_demo
 
-    configure_logging()
-    raise typer.Exit(asyncio.run(run_demo(referrals, console)))
+    # The narrative on the terminal, the services' log lines in a file: interleaved, ~50 JSON
+    # lines buried the story (issue 14).
+    configure_logging(to=log_file)
+    console.print(f"[dim]the services' log lines go to {log_file}[/]")
+    status = asyncio.run(run_demo(referrals, console))
+    console.print(f"the services' log lines: {log_file}")
+    raise typer.Exit(status)
 
 
 if __name__ == "__main__":

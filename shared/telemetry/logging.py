@@ -15,6 +15,7 @@ import logging
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -33,13 +34,38 @@ def redact_personal_fields(_: Any, __: str, event_dict: dict[str, Any]) -> dict[
     return event_dict
 
 
+_PLACEHOLDER = re.compile(r"%(\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]")
+
+
 def template_only(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """A library's line as its template's first line, without its arguments: those, and the lines
-    a library appends (asyncio adds the repr of an exception), may quote personal data."""
+    """A library's line as its template's first line, each argument shown as its type
+    (`Unable connect to node with id <int>: <KafkaConnectionError>`), never its value: the values,
+    and the lines a library appends (asyncio adds the repr of an exception), may quote personal
+    data."""
     record = event_dict.get("_record")
     if record is not None:
-        event_dict["event"] = str(record.msg).split("\n", 1)[0][:200]
+        args = event_dict.pop("positional_args", ())  # handed over by the formatter, never written
+        event_dict["event"] = _shapes(str(record.msg).split("\n", 1)[0], args)[:200]
     return event_dict
+
+
+def _shapes(template: str, args: Any) -> str:
+    values = iter(args if isinstance(args, tuple) else ())
+    named = args if isinstance(args, dict) else {}
+
+    def shape(placeholder: re.Match[str]) -> str:
+        if placeholder.group(0) == "%%":
+            return "%"
+        if placeholder.group(1):
+            key = placeholder.group(1)[1:-1]
+            return f"<{type(named[key]).__name__}>" if key in named else placeholder.group(0)
+        value = next(values, _NONE)
+        return placeholder.group(0) if value is _NONE else f"<{type(value).__name__}>"
+
+    return _PLACEHOLDER.sub(shape, template)
+
+
+_NONE = object()
 
 
 def exception_type_only(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -83,12 +109,22 @@ class RateLimit(logging.Filter):
         return False
 
 
+# Where the lines go when not to stderr: a file a tool named (`configure_logging(to=...)`), kept by
+# the later calls of the services it starts.
+_TO: list[Any] = []
+
+
+def _destination() -> Any:
+    return _TO[0] if _TO else sys.stderr
+
+
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever `sys.stderr` is now (a test's capture, a daemon's redirect)."""
+    """Writes to whatever `sys.stderr` is now (a test's capture, a daemon's redirect), or to the
+    file a tool named."""
 
     @property  # type: ignore[override]
     def stream(self) -> Any:
-        return sys.stderr
+        return _destination()
 
     @stream.setter
     def stream(self, _: Any) -> None:
@@ -108,6 +144,9 @@ def _library_handler(level: int) -> logging.Handler:
     handler.setLevel(level)
     handler.addFilter(RateLimit())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        # The arguments reach template_only, which writes their types only; the message is never
+        # rendered with them.
+        pass_foreign_args=True, use_get_message=False,
         foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(("suppressed",)),
                            template_only, exception_type_only, *_SHARED],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.JSONRenderer()],
@@ -116,19 +155,34 @@ def _library_handler(level: int) -> logging.Handler:
     return handler
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Idempotent; called by every service factory and the CLI."""
+def stop_logging_to_file() -> None:
+    """Back to stderr (the file a tool named is closed)."""
+    for old in _TO:
+        old.close()
+    _TO.clear()
+
+
+def configure_logging(level: int = logging.INFO, to: Path | None = None) -> None:
+    """Idempotent; called by every service factory and the CLI. With `to`, every line from now on
+    goes to that file (created, appended to) instead of stderr: a tool that runs services in its
+    own process (the demo) keeps its terminal for what it tells its user."""
+    if to is not None:
+        to.parent.mkdir(parents=True, exist_ok=True)
+        stop_logging_to_file()
+        _TO[:] = [open(to, "a", encoding="utf-8", buffering=1)]  # noqa: SIM115 (kept open for the process)
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if h.get_name() != "zorgtafel-json"]  # once, however often called
     root.addHandler(_library_handler(level))
     root.setLevel(level)
     # aiokafka narrates every rebalance at INFO; operators need its warnings only.
     logging.getLogger("aiokafka").setLevel(max(level, logging.WARNING))
+    # Alembic says which dialect it assumes at every start; `database.migrated` says what changed.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
     structlog.configure(
         processors=[*_SHARED, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         # The stream is looked up per line, not bound once: a process whose stderr was swapped (a
         # test's capture, a daemon's redirect) must not keep writing to a closed file.
-        logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr),
+        logger_factory=lambda *_: structlog.PrintLogger(file=_destination()),
         cache_logger_on_first_use=False,
     )

@@ -22,7 +22,8 @@ from rich.console import Console
 from rich.table import Table
 
 from services.audit.config import AuditSettings
-from services.cli_retention import CASE_ID, STAFF, as_staff, read_side
+from services.cli_params import CASE_ID
+from services.cli_retention import STAFF, as_staff, read_side
 
 # Piped or captured output gets the whole row (trace ids are 32 characters), not a fold at 80 columns.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)

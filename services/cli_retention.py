@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from services.cli_params import CASE_ID
 from services.retention.config import RetentionSettings
 from shared.contracts.intake import STAFF_ID
 
@@ -53,15 +54,6 @@ def retention_typers() -> dict[str, typer.Typer]:
     return {"retention": retention_app, "report": report_app}
 
 
-def case_uuid(text: str) -> str:
-    """Typer callback: a case id is a UUID; anything else is a clear usage error, not a traceback."""
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        raise typer.BadParameter("a case id is a UUID, e.g. 0b7f7d0e-55a1-4c1f-9a57-8e0f3c3f2d11") from None
-
-
-CASE_ID = typer.Argument(..., callback=case_uuid, help="the hub's opaque case id")
 
 
 def read_side(read: Any, service: str = "retention") -> Any:

@@ -17,7 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.cli_retention import STAFF, as_staff
+from services.cli_params import CaseId, MeetingId, carried_over, day, moment, plan_actions, uuids
+from services.cli_retention import STAFF, as_staff, read_side
 from services.intake.config import IntakeSettings
 from shared.calendar import covenant_today
 from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
@@ -38,7 +39,7 @@ def staff_typers() -> dict[str, typer.Typer]:
 @parties_app.command("list")
 def parties_list(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
-    on: str = typer.Option("", help="The register as it was on this date (YYYY-MM-DD); default today."),
+    on: str = typer.Option("", callback=day, help="The register as it was on this date (YYYY-MM-DD); default today."),
 ) -> None:
     """The parties of the register on a date (today by default), from intake's database."""
     from services.intake.register_view import current_register
@@ -48,7 +49,11 @@ def parties_list(
     if as_json:
         typer.echo(json.dumps([p.model_dump() for p in parties], ensure_ascii=False, indent=2))
         return
-    table = Table("code", "name", "kind", "seat", "office address")
+    # A code is what every other command takes: whole on any terminal; the rest may fold.
+    table = Table()
+    table.add_column("code", no_wrap=True, min_width=max((len(p.code) for p in parties), default=4))
+    for header in ("name", "kind", "seat", "office address"):
+        table.add_column(header, overflow="fold")
     for p in parties:
         table.add_row(p.code, p.name, p.kind, p.seat or "unknown", p.office_address or "unknown")
     console.print(table)
@@ -88,7 +93,7 @@ def parties_admit(
     sector: str = typer.Option(..., help="e.g. shelter, welfare, ggz"),
     seat: str | None = typer.Option(None),
     office_address: str | None = typer.Option(None),
-    effective_on: str = typer.Option(..., help="YYYY-MM-DD: the day Bijlage 1 was signed"),
+    effective_on: str = typer.Option(..., callback=day, help="YYYY-MM-DD: the day Bijlage 1 was signed"),
     by: str = STAFF,
 ) -> None:
     """Accession of an organisation after every party consented (art. 20.4)."""
@@ -97,14 +102,14 @@ def parties_admit(
 
 
 @parties_app.command("leave")
-def parties_leave(code: str, effective_on: str = typer.Option(..., help="YYYY-MM-DD"), by: str = STAFF) -> None:
+def parties_leave(code: str, effective_on: str = typer.Option(..., callback=day, help="YYYY-MM-DD"), by: str = STAFF) -> None:
     """A party ends its participation (art. 21.3)."""
     _send(by, RecordPartyLeaving(**_new(), code=code, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
 
 
 @parties_app.command("exclude")
 def parties_exclude(
-    code: str, effective_on: str = typer.Option("", help="YYYY-MM-DD; default today"), by: str = STAFF
+    code: str, effective_on: str = typer.Option("", callback=day, help="YYYY-MM-DD; default today"), by: str = STAFF
 ) -> None:
     """The Regionale Tafel excludes a party with immediate effect (art. 23.2)."""
     day = date.fromisoformat(effective_on) if effective_on else covenant_today()
@@ -141,30 +146,59 @@ def _procesregisseur_command(staff_id: str, build: Callable[[Any], StaffCommand]
 
 
 
+@intake_app.command("list")
+def intake_list(by: str = STAFF, as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
+    """The referrals waiting for your judgement, oldest first: case id, referring party,
+    municipality, urgency, age and unanswered questions (art. 12.2a). Each listed case is a look
+    into its dossier and is logged as one before anything is shown."""
+    from services.intake.view import referrals_to_judge
+
+    async def look() -> list[dict[str, Any]]:
+        waiting = await referrals_to_judge(IntakeSettings(), datetime.now(UTC))
+        async with as_staff(by) as pr:
+            for referral in waiting:
+                await pr.log_view(uuid.UUID(referral["case_id"]), "intake-worklist")
+        return waiting
+
+    waiting = read_side(look(), "intake")
+    if as_json:
+        typer.echo(json.dumps(waiting, indent=2))
+        return
+    table = Table()
+    table.add_column("case id", no_wrap=True)
+    for header in ("referrer", "municipality", "urgency", "age group", "age (h)", "open questions"):
+        table.add_column(header, overflow="fold")
+    for r in waiting:
+        table.add_row(r["case_id"], r["referrer_party"], r["municipality"], r["urgency"], r["age_group"],
+                      f"{r['age_hours']:.1f}", str(r["open_questions"]))
+    console.print(table)
+    console.print(f"{len(waiting)} referrals waiting for a judgement")
+
+
 @intake_app.command("accept")
-def intake_accept(case_id: str, by: str = STAFF) -> None:
+def intake_accept(case_id: CaseId, by: str = STAFF) -> None:
     """Accept a referral for triage."""
     _procesregisseur_command(by, lambda pr: pr.accept(uuid.UUID(case_id)))
 
 
 @intake_app.command("decline")
-def intake_decline(case_id: str, reason: str = typer.Option(..., help="Told to the referrer"), by: str = STAFF) -> None:
+def intake_decline(case_id: CaseId, reason: str = typer.Option(..., help="Told to the referrer"), by: str = STAFF) -> None:
     """Decline a referral; the reason goes, sealed, to the referrer."""
     _procesregisseur_command(by, lambda pr: pr.decline(uuid.UUID(case_id), reason))
 
 
 @intake_app.command("ask")
-def intake_ask(case_id: str, question: str = typer.Option(...), by: str = STAFF) -> None:
+def intake_ask(case_id: CaseId, question: str = typer.Option(...), by: str = STAFF) -> None:
     """Ask the referrer a question before judging."""
     _procesregisseur_command(by, lambda pr: pr.ask(uuid.UUID(case_id), question))
 
 
 @triage_app.command("consult")
 def triage_consult(
-    case_id: str,
+    case_id: CaseId,
     party: list[str] = typer.Option(..., "--party", help="A party to consult; repeat for more"),
     question: str = typer.Option(...),
-    answer_before: str = typer.Option("", help="ISO date-time with offset; default: the configured deadline"),
+    answer_before: str = typer.Option("", callback=moment, help="ISO date-time with offset; default: the configured deadline"),
     by: str = STAFF,
 ) -> None:
     """Ask the relevant parties one question, each on its own inbox, with a deadline."""
@@ -174,7 +208,7 @@ def triage_consult(
 
 @triage_app.command("to-casusoverleg")
 def triage_to_casusoverleg(
-    case_id: str,
+    case_id: CaseId,
     goal: str = typer.Option(...),
     theme: list[str] = typer.Option(..., "--theme"),
     decision_type: list[DecisionType] = typer.Option(..., "--decision-type"),
@@ -191,7 +225,7 @@ def triage_to_casusoverleg(
 
 @triage_app.command("not-a-case")
 def triage_not_a_case(
-    case_id: str,
+    case_id: CaseId,
     reason: str = typer.Option(..., help="Told, sealed, to the referrer"),
     justification: str | None = typer.Option(None, help="Required when the criteria hold"),
     by: str = STAFF,
@@ -202,7 +236,7 @@ def triage_not_a_case(
 
 @triage_app.command("escalate")
 def triage_escalate(
-    case_id: str,
+    case_id: CaseId,
     house: str | None = typer.Option(None, help="brabant-zuidoost or brabant-noordoost; default by municipality"),
     by: str = STAFF,
 ) -> None:
@@ -211,7 +245,7 @@ def triage_escalate(
 
 
 @triage_app.command("show")
-def triage_show(case_id: str, by: str = STAFF) -> None:
+def triage_show(case_id: CaseId, by: str = STAFF) -> None:
     """A triage case's state: consultations, the criteria, the decision (no personal data)."""
     from services.triage.view import triage_state
 
@@ -219,29 +253,29 @@ def triage_show(case_id: str, by: str = STAFF) -> None:
 
 
 @meeting_app.command("schedule")
-def meeting_schedule(case_id: str, at: str = typer.Option(..., help="ISO date-time with offset"), by: str = STAFF) -> None:
+def meeting_schedule(case_id: CaseId, at: str = typer.Option(..., callback=moment, help="ISO date-time with offset"), by: str = STAFF) -> None:
     """Schedule a Casusoverleg (the first, or a follow-up); prints the meeting id."""
     _procesregisseur_command(by, lambda pr: pr.schedule(uuid.UUID(case_id), datetime.fromisoformat(at)))
 
 
 @meeting_app.command("invite")
-def meeting_invite(meeting_id: str, party: list[str] = typer.Option(..., "--party"), by: str = STAFF) -> None:
+def meeting_invite(meeting_id: MeetingId, party: list[str] = typer.Option(..., "--party"), by: str = STAFF) -> None:
     """Invite parties: only current parties designated for this case (art. 12.2e)."""
     _procesregisseur_command(by, lambda pr: pr.invite(uuid.UUID(meeting_id), party))
 
 
 @meeting_app.command("share")
-def meeting_share(meeting_id: str, item: list[str] = typer.Option(..., "--item"), by: str = STAFF) -> None:
+def meeting_share(meeting_id: MeetingId, item: list[str] = typer.Option(..., "--item", callback=uuids), by: str = STAFF) -> None:
     """Propose items as pre-reads; each supplier is asked per invited party (art. 12.2f)."""
     _procesregisseur_command(by, lambda pr: pr.share_beforehand(uuid.UUID(meeting_id), [uuid.UUID(i) for i in item]))
 
 
 @meeting_app.command("attendance")
 def meeting_attendance(
-    meeting_id: str,
+    meeting_id: MeetingId,
     present: list[str] = typer.Option(..., "--present"),
     apologies: list[str] = typer.Option([], "--apologies"),
-    supplied: list[str] = typer.Option([], "--supplied", help="Ids of information items supplied in the meeting"),
+    supplied: list[str] = typer.Option([], "--supplied", callback=uuids, help="Ids of information items supplied in the meeting"),
     by: str = STAFF,
 ) -> None:
     """Record attendance, apologies and the information supplied (art. 8.4)."""
@@ -251,38 +285,40 @@ def meeting_attendance(
 
 
 @meeting_app.command("appoint")
-def meeting_appoint(meeting_id: str, party: str, by: str = STAFF) -> None:
+def meeting_appoint(meeting_id: MeetingId, party: str, by: str = STAFF) -> None:
     """Appoint the Casusregisseur from a participating party (art. 8.4a, 13.1)."""
     _procesregisseur_command(by, lambda pr: pr.appoint(uuid.UUID(meeting_id), party))
 
 
 @meeting_app.command("plan")
 def meeting_plan(
-    meeting_id: str,
-    action: list[str] = typer.Option(..., "--action", help="party|YYYY-MM-DD|what to do|what the party needs to know"),
+    meeting_id: MeetingId,
+    action: list[str] = typer.Option(
+        ..., "--action", callback=plan_actions, help="party|YYYY-MM-DD|what to do|what the party needs to know"
+    ),
     by: str = STAFF,
 ) -> None:
     """Adopt (or revise: a new version) the plan van aanpak (art. 8.4b-c)."""
 
     def build(pr: Any) -> StaffCommand:
         parts = [a.split("|", 3) for a in action]
-        if any(len(p) != 4 for p in parts):
-            raise typer.BadParameter("each --action is party|YYYY-MM-DD|description|information need")
         return pr.adopt_plan(uuid.UUID(meeting_id), [pr.action(p, date.fromisoformat(d), w, n) for p, d, w, n in parts])
 
     _procesregisseur_command(by, build)
 
 
 @meeting_app.command("criteria")
-def meeting_criteria(case_id: str, meeting_id: str, text: str = typer.Option(...), by: str = STAFF) -> None:
+def meeting_criteria(case_id: CaseId, meeting_id: MeetingId, text: str = typer.Option(...), by: str = STAFF) -> None:
     """Set the criteria for afschaling (art. 8.4d)."""
     _procesregisseur_command(by, lambda pr: pr.afschaling_criteria(uuid.UUID(case_id), uuid.UUID(meeting_id), text))
 
 
 @meeting_app.command("carry-over")
 def meeting_carry_over(
-    meeting_id: str,
-    action: list[str] = typer.Option(..., "--action", help="action-id:not_possible_changed_circumstances|not_undertaken"),
+    meeting_id: MeetingId,
+    action: list[str] = typer.Option(
+        ..., "--action", callback=carried_over, help="action-id:not_possible_changed_circumstances|not_undertaken"
+    ),
     by: str = STAFF,
 ) -> None:
     """Carry open actions over to this follow-up meeting, with why each was not done (art. 13)."""
@@ -291,13 +327,13 @@ def meeting_carry_over(
 
 
 @meeting_app.command("afschaling")
-def meeting_afschaling(meeting_id: str, by: str = STAFF) -> None:
+def meeting_afschaling(meeting_id: MeetingId, by: str = STAFF) -> None:
     """Decide afschaling: the criteria are met; retention cleanses the dossier (art. 8.4d, 1.2)."""
     _procesregisseur_command(by, lambda pr: pr.afschaling(uuid.UUID(meeting_id)))
 
 
 @meeting_app.command("show")
-def meeting_show(case_id: str, by: str = STAFF) -> None:
+def meeting_show(case_id: CaseId, by: str = STAFF) -> None:
     """A case's Casusoverleg: meetings, invitations, consents, plan versions (no texts)."""
     from services.casemeeting.view import meeting_state
 

@@ -28,6 +28,19 @@ def test_parties_list_json_prints_the_68_signatories(local_database: Path) -> No
     assert (local_database / "zorgtafel-intake.db").exists()
 
 
+def test_parties_list_shows_every_code_whole_on_a_narrow_terminal(local_database: Path) -> None:
+    codes = [p["code"] for p in json.loads(CliRunner().invoke(app, ["parties", "list", "--json"]).stdout)]
+    result = CliRunner().invoke(app, ["parties", "list"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    shown = {line.split("│")[1].strip() for line in result.stdout.splitlines() if line.count("│") > 2}
+    assert set(codes) <= shown
+
+
+def test_parties_list_on_a_date_that_is_none_is_a_usage_error(local_database: Path) -> None:
+    result = CliRunner().invoke(app, ["parties", "list", "--on", "2026-13-01"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "is not a day" in result.output and "Traceback" not in result.output
+
+
 def test_the_committed_json_schemas_are_the_generated_ones() -> None:
     for name, text in json_schemas().items():
         assert (DOCS / name).read_text(encoding="utf-8") == text, f"run: zorgtafel schemas ({name})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -95,12 +97,22 @@ def missing_columns(sync_conn: Any, metadata: MetaData) -> list[str]:
     return missing
 
 
+def private_file(path: Path) -> None:
+    """`path` exists and only its owner may read or write it (SQLite's journal files follow it)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        os.chmod(path, 0o600)
+
+
 async def ensure_database_exists(url: str) -> None:
-    """Create the service's own PostgreSQL database, or the SQLite file's folder, if missing."""
+    """Create the service's own PostgreSQL database, or its SQLite file, if missing. A SQLite
+    file holds the service's dossiers (sealed, but with their metadata): it is its owner's alone
+    (0600, and 0700 for a folder made for it); one left readable by others is made so."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(parsed.database))
         return
     admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:

@@ -77,7 +77,7 @@ def _upgrade(connection: Any, metadata: MetaData, service: str, check: bool) -> 
     if missing:
         raise SchemaOutdatedError(
             f"the models need {len(missing)} column(s) no migration creates (e.g. {missing[0]}): "
-            f"add a migration (README, Operations: upgrades)"
+            f"add a migration (README, \"Schema migrations\")"
         )
     return before, current_revision(connection)
 

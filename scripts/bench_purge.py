@@ -57,7 +57,8 @@ from shared.register.store import RegisterStore  # noqa: E402
 from shared.retention.categories import Category  # noqa: E402
 from shared.retention.purge import CasePurger, purge_records_table  # noqa: E402
 from shared.retention.wiring import BATCH_RECORDS  # noqa: E402
-from shared.runtime import Runtime, build_runtime  # noqa: E402
+from shared.runtime import Runtime  # noqa: E402
+from shared.runtime_build import build_runtime  # noqa: E402
 
 RAW_BATCH = 10_000
 # The baseline: batches by physical position, each its own transaction (autocommit).

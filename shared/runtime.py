@@ -7,52 +7,47 @@ returns `runtime.app(...)`. Nothing connects before the app starts.
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Literal
 
 import structlog
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker, KafkaRouter
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import Tracer
 from sqlalchemy import MetaData
 
-from shared.audit.activities import load_register
 from shared.audit.logboek import Logboek
 from shared.contracts.envelope import utcnow
 from shared.messaging.admin import TopicsMissingError, missing_topics
 from shared.messaging.batch import BATCH_FETCH_BYTES
-from shared.messaging.broker import create_broker, group_id
+from shared.messaging.broker import group_id
 from shared.messaging.errors import sqlstate
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox, OutboxRelay
 from shared.messaging.reliability import ReliableConsumption
 from shared.messaging.routing import strict_decoder
-from shared.messaging.tables import MessagingTables, messaging_tables
+from shared.messaging.tables import MessagingTables
+from shared.operations.http import OperationsServer, operations_app
+from shared.operations.probes import ServiceProbes
 from shared.persistence.database import Database, SchemaOutdatedError
 from shared.persistence.migrate import upgrade
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.operational import prune_operational
-from shared.retention.policy import RetentionPolicy, load_policy
+from shared.retention.policy import RetentionPolicy
 from shared.security.endpoints import endpoints_of
 from shared.security.staff_gate import StaffGate
 from shared.security.staff_register import RegisterFile
 from shared.settings import ServiceSettings
-from shared.telemetry.logging import configure_logging
 from shared.telemetry.processing import (
-    Activity,
-    ProcessingLog,
-    ProcessingRecordProcessor,
     Pseudonymizer,
-    StructlogProcessingLog,
 )
-from shared.telemetry.tracing import setup_tracing
 
 log = structlog.get_logger(__name__)
+# Where a runtime's schema comes from: its service's migrations, or (a test's probe) its models.
+SchemaSource = Literal["migrated", "from-models"]
 
 
 @dataclass
@@ -74,13 +69,16 @@ class Runtime:
     reliability: ReliableConsumption
     # Stages each processing's LDV record in the transaction that records its message processed.
     logboek: Logboek
+    # Readiness and metrics, served over HTTP from the start of `_on_startup` (shared/operations).
+    probes: ServiceProbes
     # "migrated": the schema is the service's Alembic migrations' (shared/persistence/migrate.py);
     # "from-models": created from the models, for a test's probe service that has no migrations.
-    schema: str = "migrated"
+    schema: SchemaSource = "migrated"
     # Run after the schema exists and before consuming starts (e.g. seeding reference data).
     startup_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     periodic: list[tuple[float, str, Callable[[], Awaitable[None]]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    operations: OperationsServer = field(init=False)
     # Every staff command passes it before its handler runs (shared/security/staff_gate.py).
     staff_gate: StaffGate = field(init=False)
 
@@ -93,6 +91,11 @@ class Runtime:
             unit_of_work=self.unit_of_work,
             outbox=self.outbox,
             inbox=self.inbox("commands"),
+        )
+        self.operations = OperationsServer(
+            operations_app(self.probes.readiness, self.probes.scrape),
+            self.settings.http_host,
+            self.settings.http_port_for(self.service),
         )
 
     @property
@@ -118,9 +121,11 @@ class Runtime:
         # A batch subscriber wants whole batches instead.
         fetch = BATCH_FETCH_BYTES if options.get("batch") else self.settings.fetch_bytes_per_partition
         options.setdefault("max_partition_fetch_bytes", fetch)
+        group = group_id(self.settings, self.service, handler)
+        options.setdefault("listener", self.probes.assignments.listener(group))  # readiness
         return router.subscriber(
             *topics,
-            group_id=group_id(self.settings, self.service, handler),
+            group_id=group,
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             **options,
@@ -157,6 +162,15 @@ class Runtime:
         )
 
     async def _on_startup(self) -> None:
+        # Probes get an answer (live, not ready) while the service waits for its parts below.
+        await self.operations.start()
+        try:
+            await self._start()
+        except BaseException:
+            await self.operations.stop()
+            raise
+
+    async def _start(self) -> None:
         # A staff register others may write would let anyone make themselves staff: refuse to start.
         self.staff_gate.register.current()
         # Started before its database or broker (a reboot, a rollout): wait for them, saying so in
@@ -206,11 +220,14 @@ class Runtime:
             self.relay.start()
 
         self._tasks = [asyncio.create_task(self._repeat(*p), name=p[1]) for p in self.periodic]
-        log.info("service.started", service_name=self.service)
+        self.probes.started = True
+        log.info("service.started", service_name=self.service, http_port=self.operations.port)
 
     async def _on_shutdown(self) -> None:
         # Graceful order: stop consuming (in-flight handlers finish and commit their offsets),
-        # relay what they staged, and only then let FastStream close the producer.
+        # relay what they staged, and only then let FastStream close the producer. Unready first:
+        # a load balancer or an operator stops counting on a service that is going.
+        self.probes.started = False
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -219,98 +236,7 @@ class Runtime:
         await self.relay.stop()
 
     async def _after_shutdown(self) -> None:
+        await self.operations.stop()
         await self.database.dispose()
         self.tracer_provider.force_flush()
         log.info("service.stopped", service_name=self.service)
-
-
-class RuntimeFactory(Protocol):
-    def __call__(
-        self,
-        settings: Any = None,
-        *,
-        span_exporter: SpanExporter | None = None,
-        processing_log: ProcessingLog | None = None,
-    ) -> Runtime: ...
-
-
-def app_factory(create_runtime: RuntimeFactory) -> Callable[..., FastStream]:
-    """A service's `create_app(settings)`: its runtime, as a FastStream application."""
-
-    def create_app(
-        settings: Any = None,
-        *,
-        span_exporter: SpanExporter | None = None,
-        processing_log: ProcessingLog | None = None,
-    ) -> FastStream:
-        return create_runtime(settings, span_exporter=span_exporter, processing_log=processing_log).app()
-
-    return create_app
-
-
-def build_runtime(
-    service: str,
-    settings: ServiceSettings,
-    metadata: MetaData,
-    *,
-    span_exporter: SpanExporter | None = None,
-    processing_log: ProcessingLog | None = None,
-    schema: str = "migrated",
-) -> Runtime:
-    configure_logging()
-    settings.check_secrets()
-    policy = load_policy(settings.retention_policy)
-    # Every activity the code records must be in the register in force (LDV: a record points at
-    # a defined, versioned activity); a register that lacks one stops the service here.
-    load_register(settings.processing_activities, required=Activity.ALL)
-    tables = messaging_tables(metadata)
-    tracer_provider = setup_tracing(
-        service,
-        otlp_endpoint=settings.otlp_endpoint,
-        otlp_traces_endpoint=settings.otlp_traces_endpoint,
-        exporter=span_exporter,
-        processors=[ProcessingRecordProcessor(processing_log or StructlogProcessingLog())],
-    )
-    broker, reliability = create_broker(settings, service, tracer_provider)
-    database = Database(
-        settings.database_url_for(service),
-        statement_timeout_s=settings.statement_timeout_s,
-        lock_timeout_s=settings.lock_timeout_s,
-    )
-    relay = OutboxRelay(
-        tables,
-        database.sessions,
-        # Not waiting for each confirmation: the relay sends a wave together, then awaits them all.
-        functools.partial(broker.publish, no_confirm=True),
-        tracer_provider,
-        poll_interval_s=settings.outbox_poll_interval_s,
-        batch_size=settings.outbox_batch_size,
-        max_backoff_s=settings.retry_max_delay_s,
-        lock_rows=database.is_postgres,
-        dead_letter_topic=reliability.dead_letter_topic,
-        service=service,
-        on_fatal=lambda: reliability.on_fatal(),  # looked up when needed: a supervisor may replace it
-    )
-    outbox = Outbox(tables, settings.topic_prefix)
-    pseudonymizer = Pseudonymizer(settings.pseudonym_key.get_secret_value().encode())
-    runtime = Runtime(
-        service=service,
-        settings=settings,
-        metadata=metadata,
-        tables=tables,
-        tracer_provider=tracer_provider,
-        broker=broker,
-        database=database,
-        outbox=outbox,
-        relay=relay,
-        pseudonymizer=pseudonymizer,
-        policy=policy,
-        reliability=reliability,
-        logboek=Logboek(outbox, service, tracer_provider.get_tracer(f"zorgtafel.{service}"), pseudonymizer),
-        schema=schema,
-    )
-    # A message dead-lettered after its processing failed leaves the processing's Error record.
-    reliability.before_dead_letter = lambda technical: runtime.logboek.record_failures(runtime.unit_of_work, technical)
-    # Every service keeps its operational rows only for the policy's term; hourly is plenty.
-    runtime.every(3600.0, "prune-operational", runtime._prune_operational)
-    return runtime

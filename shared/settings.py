@@ -18,6 +18,10 @@ LOCAL_ONLY_SECRETS = {
 }
 
 
+# Each service's health and metrics port on one machine (`zorgtafel ops status` asks them there).
+HTTP_PORTS = {"intake": 8101, "triage": 8102, "casemeeting": 8103, "retention": 8104, "audit": 8105}
+
+
 class InsecureSettingsError(RuntimeError):
     pass
 
@@ -118,6 +122,16 @@ class ServiceSettings(BaseSettings):
     # How much a consumer fetches from one partition at a time: its turn before the next
     # partition's records (about 25 referrals). A record larger than this is still fetched whole.
     fetch_bytes_per_partition: int = Field(default=32_768, ge=1024)
+    # Health and metrics over HTTP (docs/operations.md). Locally each service has its own port
+    # (HTTP_PORTS); a container sets 0.0.0.0 and 8080. Port 0 takes any free port (the tests).
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, ge=0, le=65535)
+    # Readiness fails while the oldest outbox row waiting to be published is older than this.
+    outbox_stuck_after_s: float = Field(default=120.0, gt=0)
+
+    def http_port_for(self, service: str) -> int:
+        """The port `service` serves /health and /metrics on: the setting, else its local default."""
+        return self.http_port if self.http_port is not None else HTTP_PORTS.get(service, 8100)
 
     def check_secrets(self) -> None:
         """In production, refuse the built-in keys. Checked at start, not as a pydantic validator:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -13,6 +14,9 @@ from tests import infra as infra_module
 from tests.infra import Infra, Jaeger
 from tests.provisioning import enrol_test_staff, provision_namespace, retire_namespace
 
+# Services a test starts in a process of their own serve /health and /metrics on any free port:
+# several test runs may share one machine, and each service's local port is one port.
+os.environ.setdefault("ZT_HTTP_PORT", "0")
 INFRA_USED = pytest.StashKey[str]()
 JAEGER_USED = pytest.StashKey[str]()
 

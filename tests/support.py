@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -45,7 +45,7 @@ from shared.contracts.aanmelding import (
     SubmitReferral,
     personal_aad,
 )
-from shared.contracts.topics import Topic
+from shared.contracts.topics import DEAD_LETTER, Topic
 from shared.crypto import MasterKey, party_key, party_kid, seal
 from shared.messaging.security import KafkaAccess
 from shared.runtime import Runtime
@@ -90,6 +90,7 @@ def settings_for(cls: type[S], infra: Infra, namespace: str, **overrides: Any) -
         "outbox_poll_interval_s": 0.1,
         "graceful_timeout_s": 10.0,
         "metadata_max_age_ms": 3000,
+        "http_port": 0,  # any free port: tests run side by side on one machine
     }
     values.update(overrides)
     return cls(**values)
@@ -364,3 +365,21 @@ async def inbox_of(partner: PartnerSystem, event_type: str, n: int = 1) -> list[
         return matching if len(matching) >= n else None
 
     return await eventually(found)
+
+
+async def dead_letters(infra: Infra, namespace: str) -> list[dict[str, Any]]:
+    """Each dead letter on this test's dead-letter topic: its headers (decoded) and its value."""
+    return [
+        {"headers": {k: v.decode(errors="replace") for k, v in r.headers}, "value": r.value}
+        for r in await read_topic(infra, DEAD_LETTER, namespace)
+    ]
+
+
+async def raw_send(infra: Infra, topic: str, value: bytes, headers: dict[str, str] | None = None) -> None:
+    """Bytes as they are, as the administrator (up to twice Kafka's usual 1 MiB request)."""
+    producer = AIOKafkaProducer(**infra.admin().aiokafka(), max_request_size=2_096_600)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, headers=[(k, v.encode()) for k, v in (headers or {}).items()])
+    finally:
+        await producer.stop()

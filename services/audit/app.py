@@ -19,7 +19,8 @@ from services.audit.handlers import build_router
 from services.audit.models import Base
 from services.audit.store import AuditStore
 from shared.contracts.envelope import utcnow
-from shared.runtime import Runtime, app_factory, build_runtime
+from shared.runtime import Runtime
+from shared.runtime_build import app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from services.retention.backlog import purge_gauges
 from services.retention.config import SERVICE, RetentionSettings
 from services.retention.handlers import build_router
 from services.retention.models import Base, register
@@ -22,7 +23,8 @@ from services.retention.service import CaseFollower
 from shared.contracts.envelope import utcnow
 from shared.register.follow import seed_hook
 from shared.register.store import RegisterStore
-from shared.runtime import Runtime, app_factory, build_runtime
+from shared.runtime import Runtime
+from shared.runtime_build import app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 
 
@@ -54,6 +56,8 @@ def create_runtime(
     runtime.every(settings.purge_scan_interval_s, "purges", run_purges)
     runtime.every(max(settings.purge_scan_interval_s, 3600.0), "retention-housekeeping", housekeeping)
     runtime.include(build_router(runtime, follower, purges, rights, store))
+    metrics = runtime.probes.metrics
+    metrics.read_at_scrape(purge_gauges(metrics, runtime.unit_of_work, runtime.policy, clock))
     return runtime
 
 

@@ -17,7 +17,8 @@ from shared.register.follow import seed_hook
 from shared.register.regions import load_regions
 from shared.register.store import RegisterStore
 from shared.retention.wiring import install_retention
-from shared.runtime import Runtime, app_factory, build_runtime
+from shared.runtime import Runtime
+from shared.runtime_build import app_factory, build_runtime
 from shared.telemetry.processing import ProcessingLog
 
 

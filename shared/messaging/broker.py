@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.trace import TracerProvider
 
 from shared.contracts.audit import AccessRecorded, ProcessingRecorded
 from shared.contracts.staff import StaffCommandRefused
 from shared.contracts.topics import AUDIT_EVENTS, DEAD_LETTER
 from shared.messaging.reliability import ReliableConsumption
+from shared.operations.metrics import HubMetrics
 from shared.settings import ServiceSettings
 from shared.telemetry.kafka import HubKafkaTelemetryMiddleware
 
 
 def create_broker(
-    settings: ServiceSettings, service: str, tracer_provider: TracerProvider
+    settings: ServiceSettings, service: str, tracer_provider: TracerProvider, metrics: HubMetrics | None = None
 ) -> tuple[KafkaBroker, ReliableConsumption]:
     """Broker with trace propagation, delivery semantics and durable publishing, and the delivery
     policy itself (batch handlers dead-letter single records through it).
 
     The producer is idempotent with `acks=all`: a publish the outbox relay counts as done is on
     the broker's log. Middleware order matters: telemetry is outermost so the reliability
-    middleware (inner) handles every failure before a span could record its message.
+    middleware (inner) handles every failure before a span could record its message. With
+    `metrics`, FastStream's Prometheus middleware counts each handler's messages, failures and
+    latency into its registry (label `handler`: the topic), and each dead letter is counted.
     """
     reliability = ReliableConsumption(
         consumer_name=service,
@@ -31,6 +35,8 @@ def create_broker(
         handler_timeout_s=settings.handler_timeout_s,
         dead_letter_topic=DEAD_LETTER.named(settings.topic_prefix),
     )
+    if metrics is not None:
+        reliability.on_dead_lettered = metrics.counted_dead_letter
     access = settings.kafka_access()  # the service's own principal: least privilege (shared/security)
     broker = KafkaBroker(
         access.bootstrap_servers,
@@ -42,7 +48,11 @@ def create_broker(
         # Pattern subscriptions (every party's inbound topic) see a newly admitted party's topic
         # only at the next metadata refresh; the default of five minutes is too slow for that.
         metadata_max_age_ms=settings.metadata_max_age_ms,
-        middlewares=(HubKafkaTelemetryMiddleware(tracer_provider=tracer_provider), reliability),
+        middlewares=(
+            HubKafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            *([KafkaPrometheusMiddleware(registry=metrics.registry, app_name=service)] if metrics else []),
+            reliability,
+        ),
         logger=None,
     )
     reliability.bind(broker)  # dead letters publish through this broker

@@ -104,6 +104,8 @@ class ReliableConsumption:
     # What a FATAL error does: by default a graceful stop of this process that ends in a non-zero
     # exit status (`request_restart`), so the supervisor (systemd, Kubernetes) starts it afresh.
     on_fatal: Callable[[], None] = field(default=lambda: request_restart())
+    # Told of each dead letter once it is on the topic (consumer, reason code): the metrics.
+    on_dead_lettered: Callable[[str, str], None] = field(default=lambda consumer, reason: None)
 
     def bind(self, broker: Any) -> None:
         self.broker = broker
@@ -161,6 +163,7 @@ class ReliableConsumption:
                     await self._publish_dead_letter(stub_of(value), headers)
         finally:
             otel_context.detach(token)
+        self.on_dead_lettered(self.consumer_name, reason)
         log.error(
             "consume.dead_lettered",
             consumer=self.consumer_name,

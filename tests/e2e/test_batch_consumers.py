@@ -25,7 +25,8 @@ from shared.messaging.admin import ensure_topics
 from shared.messaging.batched import batch_consumer, typed
 from shared.persistence.database import new_metadata
 from shared.retention.policy import load_policy
-from shared.runtime import Runtime, build_runtime
+from shared.runtime import Runtime
+from shared.runtime_build import build_runtime
 from shared.security.acls import service_acls
 from shared.security.apply import grant
 from shared.security.endpoints import endpoints_of

@@ -30,7 +30,8 @@ from shared.messaging.broker import group_id
 from shared.messaging.tables import messaging_tables
 from shared.persistence.database import Database, new_metadata
 from shared.retention.policy import load_policy
-from shared.runtime import Runtime, build_runtime
+from shared.runtime import Runtime
+from shared.runtime_build import build_runtime
 from shared.security.acls import service_acls
 from shared.security.apply import grant
 from shared.security.endpoints import endpoints_of

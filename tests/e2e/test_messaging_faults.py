@@ -9,16 +9,14 @@ import contextlib
 import hashlib
 import json
 import uuid
-from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from services.intake.app import create_runtime as create_intake
 from services.intake.config import IntakeSettings
 from shared.contracts.aanmelding import ReferralReceived
-from shared.contracts.topics import AANMELDING_EVENTS, DEAD_LETTER, INTAKE_COMMANDS, partner_inbox
+from shared.contracts.topics import AANMELDING_EVENTS, INTAKE_COMMANDS, partner_inbox
 from tests.infra import Infra
 from tests.support import (
     OTHER_PARTY,
@@ -27,7 +25,9 @@ from tests.support import (
     Partner,
     a_referral,
     at_least,
+    dead_letters,
     eventually,
+    raw_send,
     read_topic,
     running_hub,
     settings_for,
@@ -39,25 +39,8 @@ pytestmark = pytest.mark.infra
 NEAR_LIMIT = 1_048_300
 
 
-async def dead_letters(infra: Infra, namespace: str) -> list[dict[str, Any]]:
-    """Each dead letter: its headers (decoded) and its value."""
-    return [
-        {"headers": {k: v.decode(errors="replace") for k, v in r.headers}, "value": r.value}
-        for r in await read_topic(infra, DEAD_LETTER, namespace)
-    ]
-
-
 async def inbox_types(infra: Infra, namespace: str, party: str) -> list[str]:
     return [json.loads(r.value)["event_type"] for r in await read_topic(infra, partner_inbox(party), namespace)]
-
-
-async def raw_send(infra: Infra, topic: str, value: bytes, headers: dict[str, str] | None = None) -> None:
-    producer = AIOKafkaProducer(**infra.admin().aiokafka(), max_request_size=2 * NEAR_LIMIT)
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic, value, headers=[(k, v.encode()) for k, v in (headers or {}).items()])
-    finally:
-        await producer.stop()
 
 
 async def test_an_oversized_inbound_message_is_dead_lettered_as_a_stub_and_the_partition_moves_on(

@@ -342,6 +342,7 @@ def cli_env(hub: Hub) -> dict[str, str]:
         "ZT_KAFKA_SECURITY_PROTOCOL": hub.intake.settings.kafka_security_protocol,
         "DATABASE_URL": hub.intake.settings.database_url,
         "ZT_TOPIC_PREFIX": hub.intake.settings.topic_prefix,
+        "ZT_CONSUMER_GROUP_PREFIX": hub.intake.settings.consumer_group_prefix,
     }
 
 

@@ -178,6 +178,8 @@ def configure_logging(level: int = logging.INFO, to: Path | None = None) -> None
     logging.getLogger("aiokafka").setLevel(max(level, logging.WARNING))
     # Alembic says which dialect it assumes at every start; `database.migrated` says what changed.
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+    # The operations endpoint's server: its start and stop lines repeat the service's own.
+    logging.getLogger("uvicorn").setLevel(max(level, logging.WARNING))
     structlog.configure(
         processors=[*_SHARED, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(level),

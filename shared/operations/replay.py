@@ -1,0 +1,66 @@
+"""Putting dead letters back on the topic they came from, each replay audited.
+
+A replayed letter goes to its original topic and partition (per-partition order is the order the
+hub's consumers rely on), with only the headers the hub vouched for and `zt-replayed-from`. Every
+consumer of that topic sees it again; those that had processed it already find it in their inbox
+and do nothing twice, so a replay can only make up for what failed. After each replay a
+`DeadLetterReplayed` record goes to the audit topic (covenant Bijlage 3: who did what is logged).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaProducer
+
+from shared.contracts.operations import DeadLetterReplayed
+from shared.messaging.security import KafkaAccess
+from shared.operations.dead_letters import DeadLetter
+
+KEPT_HEADERS = ("traceparent", "content-type")
+
+
+class NotReplayableError(ValueError):
+    """A letter whose original is not here whole (a stub) or whose origin is unknown."""
+
+
+async def replay(
+    access: KafkaAccess,
+    letters: Sequence[DeadLetter],
+    *,
+    operator: str,
+    dead_letter_topic: str,
+    audit_topic: str,
+) -> list[DeadLetterReplayed]:
+    """Replay each letter, then record it; returns the records. Raises NotReplayableError before
+    sending anything when a letter cannot be replayed; a broker error stops at that letter (the
+    ones before it are replayed and recorded)."""
+    refused = [letter.offset for letter in letters if not letter.replayable]
+    if refused:
+        raise NotReplayableError(f"not replayable (stub or unknown origin): offsets {refused}")
+    producer = AIOKafkaProducer(**access.aiokafka(), acks="all", enable_idempotence=True)
+    await producer.start()
+    records: list[DeadLetterReplayed] = []
+    try:
+        for letter in letters:
+            headers = [(k, letter.headers[k].encode()) for k in KEPT_HEADERS if k in letter.headers]
+            headers.append(("zt-replayed-from", f"{dead_letter_topic}@{letter.offset}".encode()))
+            sent = await producer.send_and_wait(
+                letter.origin_topic, letter.value, partition=letter.origin_partition, headers=headers
+            )
+            record = DeadLetterReplayed(
+                producer="operations", correlation_id=uuid.uuid4(), operator=operator,
+                dead_letter_topic=dead_letter_topic, dead_letter_offset=letter.offset,
+                origin_topic=letter.origin_topic, origin_partition=letter.origin_partition,
+                origin_offset=letter.origin_offset, replayed_offset=sent.offset,
+                consumer=letter.consumer[:64], reason=letter.reason if re.fullmatch(r"[a-z_]{1,40}", letter.reason) else "unknown",
+            )
+            await producer.send_and_wait(
+                audit_topic, record.model_dump_json().encode(), headers=[("content-type", b"application/json")]
+            )
+            records.append(record)
+    finally:
+        await producer.stop()
+    return records

@@ -25,20 +25,26 @@ HEAP="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 
 log() { printf 'kafka: %s\n' "$*" >&2; }
 
+# The jars are resolved again whenever the pom changed (its checksum is kept in the marker), so a
+# machine set up before picks up a new dependency on its next `scripts/setup`. They are resolved
+# into a folder beside the old one and swapped in: a failed resolve leaves the old jars in place.
 install() {
   command -v java >/dev/null || { log "java (JDK 17+) is required"; exit 1; }
-  if [ -f "$LIBS/.complete" ]; then return 0; fi
+  local wanted; wanted="$(sha256sum "$HERE/pom.xml" | cut -d' ' -f1)"
+  if [ "$(cat "$LIBS/.complete" 2>/dev/null)" = "$wanted" ]; then return 0; fi
   command -v mvn >/dev/null || { log "mvn is required to resolve the broker from Maven Central"; exit 1; }
   # The broker's folder is its owner's alone: its log segments hold every message. Only this
   # folder: the state folder above it is shared with PostgreSQL's, whose server runs as postgres.
   mkdir -p "$STATE"; chmod 700 "$STATE"
   log "resolving the broker classpath from Maven Central into $LIBS"
-  rm -rf "$LIBS"
+  rm -rf "$LIBS.new"
   if ! mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$LIBS" >"$STATE/mvn.log" 2>&1; then
+      -DincludeScope=runtime -DoutputDirectory="$LIBS.new" >"$STATE/mvn.log" 2>&1; then
     log "resolving failed:"; tail -n 40 "$STATE/mvn.log" >&2; exit 1
   fi
-  touch "$LIBS/.complete"
+  echo "$wanted" >"$LIBS.new/.complete"
+  rm -rf "$LIBS"; mv "$LIBS.new" "$LIBS"
+  if running; then log "the running broker uses the new jars after a restart (stop, then start)"; fi
 }
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }

@@ -2,7 +2,8 @@
 # Single-node Apache Kafka (KRaft, broker + controller) from Maven Central jars, run with the JDK,
 # secured: TLS with a CA and broker certificate made here (keytool), SASL/SCRAM-SHA-512 for every
 # client, KRaft's StandardAuthorizer refusing whatever no ACL allows.
-# Usage: deploy/kafka/kafka.sh install|start|wait|stop|status|logs
+# Usage: deploy/kafka/kafka.sh install|start|wait|stop|status|logs|client-config|tool
+#   client-config [PRINCIPAL], tool [NAME [ARGS...]]: Kafka's command-line tools (tools.sh).
 # Every command is safe to call twice. Data, logs, certificates and secrets live under
 # $ZT_STATE_DIR (git-ignored); secrets are generated per machine, mode 0600 in 0700 folders.
 set -euo pipefail
@@ -24,6 +25,8 @@ SECRETS="${ZT_STATE_DIR:-$ROOT/.local}/secrets/kafka"
 HEAP="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 
 log() { printf 'kafka: %s\n' "$*" >&2; }
+# shellcheck source=deploy/kafka/tools.sh
+. "$HERE/tools.sh"
 
 # The jars are resolved again whenever the pom changed (its checksum is kept in the marker), so a
 # machine set up before picks up a new dependency on its next `scripts/setup`. They are resolved
@@ -147,5 +150,7 @@ case "${1:-}" in
   stop) stop ;;
   status) if running; then echo "running pid $(cat "$PIDFILE") port $PORT"; else echo "stopped"; exit 1; fi ;;
   logs) tail -n "${2:-50}" "$LOG" ;;
-  *) echo "usage: $0 install|start|wait|stop|status|logs" >&2; exit 2 ;;
+  client-config) client_config "${2:-zt-operations}" ;;
+  tool) shift; run_tool "$@" ;;
+  *) echo "usage: $0 install|start|wait|stop|status|logs|client-config [PRINCIPAL]|tool [NAME [ARGS...]]" >&2; exit 2 ;;
 esac

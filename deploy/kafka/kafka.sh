@@ -2,7 +2,8 @@
 # Single-node Apache Kafka (KRaft, broker + controller) from Maven Central jars, run with the JDK,
 # secured: TLS with a CA and broker certificate made here (keytool), SASL/SCRAM-SHA-512 for every
 # client, KRaft's StandardAuthorizer refusing whatever no ACL allows.
-# Usage: deploy/kafka/kafka.sh install|start|wait|stop|status|logs
+# Usage: deploy/kafka/kafka.sh install|start|wait|stop|status|logs|client-config|tool
+#   client-config [PRINCIPAL], tool [NAME [ARGS...]]: Kafka's command-line tools (tools.sh).
 # Every command is safe to call twice. Data, logs, certificates and secrets live under
 # $ZT_STATE_DIR (git-ignored); secrets are generated per machine, mode 0600 in 0700 folders.
 set -euo pipefail
@@ -24,21 +25,29 @@ SECRETS="${ZT_STATE_DIR:-$ROOT/.local}/secrets/kafka"
 HEAP="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 
 log() { printf 'kafka: %s\n' "$*" >&2; }
+# shellcheck source=deploy/kafka/tools.sh
+. "$HERE/tools.sh"
 
+# The jars are resolved again whenever the pom changed (its checksum is kept in the marker), so a
+# machine set up before picks up a new dependency on its next `scripts/setup`. They are resolved
+# into a folder beside the old one and swapped in: a failed resolve leaves the old jars in place.
 install() {
   command -v java >/dev/null || { log "java (JDK 17+) is required"; exit 1; }
-  if [ -f "$LIBS/.complete" ]; then return 0; fi
+  local wanted; wanted="$(sha256sum "$HERE/pom.xml" | cut -d' ' -f1)"
+  if [ "$(cat "$LIBS/.complete" 2>/dev/null)" = "$wanted" ]; then return 0; fi
   command -v mvn >/dev/null || { log "mvn is required to resolve the broker from Maven Central"; exit 1; }
   # The broker's folder is its owner's alone: its log segments hold every message. Only this
   # folder: the state folder above it is shared with PostgreSQL's, whose server runs as postgres.
   mkdir -p "$STATE"; chmod 700 "$STATE"
   log "resolving the broker classpath from Maven Central into $LIBS"
-  rm -rf "$LIBS"
+  rm -rf "$LIBS.new"
   if ! mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$LIBS" >"$STATE/mvn.log" 2>&1; then
+      -DincludeScope=runtime -DoutputDirectory="$LIBS.new" >"$STATE/mvn.log" 2>&1; then
     log "resolving failed:"; tail -n 40 "$STATE/mvn.log" >&2; exit 1
   fi
-  touch "$LIBS/.complete"
+  echo "$wanted" >"$LIBS.new/.complete"
+  rm -rf "$LIBS"; mv "$LIBS.new" "$LIBS"
+  if running; then log "the running broker uses the new jars after a restart (stop, then start)"; fi
 }
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
@@ -141,5 +150,7 @@ case "${1:-}" in
   stop) stop ;;
   status) if running; then echo "running pid $(cat "$PIDFILE") port $PORT"; else echo "stopped"; exit 1; fi ;;
   logs) tail -n "${2:-50}" "$LOG" ;;
-  *) echo "usage: $0 install|start|wait|stop|status|logs" >&2; exit 2 ;;
+  client-config) client_config "${2:-zt-operations}" ;;
+  tool) shift; run_tool "$@" ;;
+  *) echo "usage: $0 install|start|wait|stop|status|logs|client-config [PRINCIPAL]|tool [NAME [ARGS...]]" >&2; exit 2 ;;
 esac

@@ -22,6 +22,7 @@ STATE="${ZT_STATE_DIR:-$ROOT/.local}/kubeconform"
 SCHEMAS="$STATE/schemas"
 KUBECONFORM=github.com/yannh/kubeconform
 KUBECONFORM_VERSION=v0.7.0
+KUBECONFORM_SUM=h1:ZFfniR8VChrWQxaxTUGnNrxw8RIDkjVBrjdhXSamwjw=
 KUBERNETES_VERSION=1.34.0
 KEDA=github.com/kedacore/keda/v2@v2.21.0
 KEDA_SUM=h1:R6z2HZvstK4RLUMxroNACzBj74xGxt3kG59b5Xc+Xps=
@@ -60,11 +61,12 @@ module_dir() {
 }
 
 schemas() {
-  local work="$STATE/schemas.tmp.$$" go keda compose converter
-  rm -rf "$work"; mkdir -p "$work/keda.sh"
+  local work="$STATE/schemas.tmp.$$" keda compose converter
+  rm -rf "$STATE"/schemas.tmp.*; mkdir -p "$work/keda.sh"  # and what a failed run left
   "$PYTHON" "$HERE/kubernetes_schemas.py" "$KUBERNETES_VERSION" "$work/kubernetes"
-  go="$(go_tool)"
-  converter="$("$go" env GOMODCACHE)/$KUBECONFORM@$KUBECONFORM_VERSION/scripts/openapi2jsonschema.py"
+  # kubeconform's own CRD converter, from its module (the module cache may have been cleaned since
+  # the binary was built).
+  converter="$(module_dir "$KUBECONFORM@$KUBECONFORM_VERSION" "$KUBECONFORM_SUM")/scripts/openapi2jsonschema.py"
   keda="$(module_dir "$KEDA" "$KEDA_SUM")"
   (cd "$work/keda.sh" && FILENAME_FORMAT='{kind}_{version}' DENY_ROOT_ADDITIONAL_PROPERTIES=1 "$PYTHON" "$converter" \
       "$keda/config/crd/bases/keda.sh_scaledobjects.yaml" "$keda/config/crd/bases/keda.sh_triggerauthentications.yaml") >/dev/null

@@ -13,3 +13,11 @@ stop_pidfile() {
   rm -f "$pidfile"
   log "stopped"
 }
+
+# go_tool: the path of the Go command (on PATH, or where the Go distribution installs it); fails
+# when there is none.
+go_tool() {
+  if command -v go >/dev/null; then command -v go
+  elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
+  else return 1; fi
+}

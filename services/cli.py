@@ -21,6 +21,7 @@ from services.asyncapi_doc import readable
 from services.catalog import Service, service_module
 from services.cli_audit import audit_typers, trail
 from services.cli_db import db_typers
+from services.cli_deploy import deploy_typers
 from services.cli_ops import ops_typers
 from services.cli_partner import partner_typers
 from services.cli_retention import retention_typers
@@ -57,7 +58,7 @@ app = typer.Typer(
 topics_app = typer.Typer(help="The topic registry on the broker.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 console = Console(soft_wrap=True)
-for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers(), **staff_keys_typers(), **partner_typers(), **db_typers(), **ops_typers()}.items():
+for _name, _typer in {**staff_typers(), **retention_typers(), **audit_typers(), **security_typers(), **staff_keys_typers(), **partner_typers(), **db_typers(), **ops_typers(), **deploy_typers()}.items():
     app.add_typer(_typer, name=_name)
 app.command("trail")(trail)
 app.command("trace")(trace)

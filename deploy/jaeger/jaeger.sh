@@ -31,12 +31,6 @@ export JAEGER_MAX_TRACES="${JAEGER_MAX_TRACES:-20000}"
 
 log() { printf 'jaeger: %s\n' "$*" >&2; }
 
-go_tool() {
-  if command -v go >/dev/null; then command -v go
-  elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
-  else return 1; fi
-}
-
 install() {
   mkdir -p "$STATE/bin"
   if [ ! -x "$CACHE/jaeger" ]; then build; fi

@@ -19,11 +19,13 @@ from rich.console import Console
 from sqlalchemy import select
 
 from services.catalog import Service, service_module
+from services.cli_ops import status_table
 from services.cli_security import provision
 from services.demo_audit import DEMO_STAFF, show_audit
 from services.demo_retention import demo_retention_settings, print_purge, wait_for_purge
 from services.intake.config import IntakeSettings
 from services.intake.models import Case, Referral
+from services.ops_status import status_of
 from services.partner import PartnerSystem
 from services.procesregisseur import Procesregisseur
 from services.triage.models import TriageCase
@@ -138,6 +140,7 @@ async def run_demo(count: int, console: Console) -> int:
         inboxes = {p.party: await p.read_inbox() for p in partners}
         triaged = await _triaged(triage, [c.case_id for c in cases.values()])
         cases = await _cases(intake, [r for _, r in references])
+        status = await status_of(list(runtimes.values()))  # what `zorgtafel ops status` shows
 
     for partner, reference in references:
         case = cases.get(reference)
@@ -162,6 +165,7 @@ async def run_demo(count: int, console: Console) -> int:
     console.print("  broker log:        .local/kafka/broker.log   (deploy/kafka/kafka.sh logs)")
     console.print(f"  retention:         DATABASE_URL={settings.database_url} zorgtafel retention status")
     print_purge(first, purged, console)
+    console.print(status_table(status))
     return 0 if len(cases) == count and len(triaged) == expected_triage and purged and audited else 1
 
 

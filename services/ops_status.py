@@ -94,3 +94,10 @@ def lag_by_service(lags: list[PartitionLag]) -> dict[str, int]:
     for lag in lags:
         total[lag.service] += lag.lag
     return dict(total)
+
+
+async def status_of(runtimes: list[Any]) -> HubStatus:
+    """The status of runtimes running in this process (the demo), at the ports they bound."""
+    settings = runtimes[0].settings
+    urls = {r.service: f"http://127.0.0.1:{r.operations.port}" for r in runtimes}
+    return await hub_status(settings, list(urls), urls)

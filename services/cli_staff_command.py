@@ -37,16 +37,17 @@ SERVICE_OF = {
     INTAKE_COMMANDS.name: "intake", TRIAGE_COMMANDS.name: "triage", MEETING_COMMANDS.name: "casemeeting",
     RETENTION_COMMANDS.name: "retention",
 }
-# Every reason code a service or the staff gate answers with, in a line a Procesregisseur reads
-# (the codes: IntakeCommandRefused, TriageCommandRefused, MeetingCommandRefused,
-# RetentionCommandRefused and the staff gate's RefusalReason; a test keeps this complete).
+# Every reason code a service or the staff gate answers with, in a line a Procesregisseur reads,
+# `{service}` being the service that answered (the codes: IntakeCommandRefused,
+# TriageCommandRefused, MeetingCommandRefused, RetentionCommandRefused and the staff gate's
+# RefusalReason; a test keeps this complete).
 EXPLANATIONS = {
-    "unknown_case": "the service knows no case with this id",
+    "unknown_case": "{service} knows no case with this id",
     "case_already_decided": "the case was decided already; the command is for a case still waiting",
     "not_current_party": "the party is not a party of the register today",
-    "party_not_current": "a party named is not a party of the register today (check the code: zorgtafel parties list)",
+    "party_not_current": "a party named is not a party of the register today; check its code with zorgtafel parties list",
     "already_a_party": "the party is in the register already",
-    "not_a_party": "no party with this code is in the register on that day (check the code: zorgtafel parties list)",
+    "not_a_party": "no party with this code is in the register on that day; check it with zorgtafel parties list",
     "party_already_asked": "a party named was asked this question already",
     "justification_required": "the route departs from the criteria of Bijlage 2: give --justification",
     "no_house_for_municipality": "no Zorg- en Veiligheidshuis is known for the case's municipality: give --house",
@@ -62,13 +63,13 @@ EXPLANATIONS = {
     "already_erased": "the person's data was erased already",
     "party_not_involved": "the party is neither the referrer nor designated for this case",
     "proof_missing": "the command carried no proof of who sent it",
-    "staff_unknown": "the services' staff register does not know this staff id",
-    "key_unknown": "the services' staff register holds no such key for this staff member (zorgtafel staff enrol)",
+    "staff_unknown": "the staff register of {service} does not know this staff id",
+    "key_unknown": "the services' staff register holds no such key of yours: enrol it there with zorgtafel staff enrol",
     "key_not_valid": "your key is revoked, expired or not yet valid",
     "signature_invalid": "the signature does not match this command",
     "identity_mismatch": "the command names another staff member than the one who signed it",
     "role_not_allowed": "your roles do not include this command's",
-    "not_fresh": "the command was issued too long ago, or in the future (check this machine's clock)",
+    "not_fresh": "the command was issued too long ago, or in the future: check this machine's clock",
 }
 Build = Callable[["Procesregisseur"], StaffCommand]
 # Added to every staff command by `staff_command`.
@@ -148,6 +149,6 @@ def report(command: StaffCommand, answer: StaffCommandAnswered | None, timeout_s
     if answer.outcome == "carried_out":
         console.print(f"{what}: carried out by {answer.producer}")
         return
-    explanation = EXPLANATIONS.get(answer.reason or "")
+    explanation = EXPLANATIONS.get(answer.reason or "", "").format(service=answer.producer)
     console.print(f"[red]{what}: refused: {answer.reason}[/red]" + (f" ({explanation})" if explanation else ""))
     raise typer.Exit(REFUSED)

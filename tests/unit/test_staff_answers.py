@@ -102,7 +102,7 @@ def test_a_refusal_prints_its_reason_code_and_meaning_and_exits_1(capsys: pytest
         report(command, refused, 30)
     out = capsys.readouterr().out
     assert exit_.value.exit_code == 1
-    assert f"{command.command_id}: refused: unknown_case ({EXPLANATIONS['unknown_case']})" in out
+    assert f"{command.command_id}: refused: unknown_case (intake knows no case with this id)" in out
 
 
 def test_no_answer_names_the_service_to_look_at_and_exits_3(capsys: pytest.CaptureFixture[str]) -> None:

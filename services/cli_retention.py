@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from services.cli_params import CASE_ID
+from services.cli_staff_command import Build, staff_command
 from services.retention.config import RetentionSettings
 from shared.contracts.intake import STAFF_ID
 
@@ -116,30 +117,26 @@ def ledger(case_id: str = CASE_ID, by: str = STAFF) -> None:
     _show(by, case_id, "retention-ledger", case_ledger, "no ledger entries for this case")
 
 
-@retention_app.command("erase")
+@staff_command(retention_app, "erase")
 def erase(
     case_id: str = CASE_ID,
     reason: str = typer.Option(..., help=f"the decision on the person's request: {', '.join(DECISIONS)}"),
     by: str = STAFF,
-) -> None:
+) -> Build:
     """Decide the person's erasure request (Bijlage 3): `granted` purges everything through the
     same path as any purge; a refusal names the covenant's reason and is kept in the ledger."""
-    from services.cli_staff import _procesregisseur_command
-
     if reason not in DECISIONS:
         console.print(f"--reason must be one of: {', '.join(DECISIONS)}")
         raise typer.Exit(2)
     refused_for: Any = None if reason == "granted" else reason
-    _procesregisseur_command(by, lambda pr: pr.erasure(uuid.UUID(case_id), refused_for))
+    return lambda pr: pr.erasure(uuid.UUID(case_id), refused_for)
 
 
-@retention_app.command("export")
-def export(case_id: str = CASE_ID, for_party: str = typer.Option(..., "--for", help="the party that receives it"), by: str = STAFF) -> None:
+@staff_command(retention_app, "export")
+def export(case_id: str = CASE_ID, for_party: str = typer.Option(..., "--for", help="the party that receives it"), by: str = STAFF) -> Build:
     """The person asks to see their data (Bijlage 3): every service sends its part to the party's
     inbox, sealed for that party; the ledger records the request and each part sent."""
-    from services.cli_staff import _procesregisseur_command
-
-    _procesregisseur_command(by, lambda pr: pr.access_export(uuid.UUID(case_id), for_party))
+    return lambda pr: pr.access_export(uuid.UUID(case_id), for_party)
 
 
 @retention_app.command("progress")

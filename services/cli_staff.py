@@ -1,7 +1,8 @@
 """The `zorgtafel` commands of the people who run the Zorgtafel: the register (Regionale Tafel,
 through the Managers) and the Procesregisseur's commands for intake, triage and the Casusoverleg.
 
-Every command goes on Kafka; free text is sealed before it leaves the terminal.
+Every command goes on Kafka; free text is sealed before it leaves the terminal, and the tool
+waits for the hub's answer: carried out, or refused and why (services/cli_staff_command.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.table import Table
 
 from services.cli_params import CaseId, MeetingId, carried_over, day, moment, plan_actions, uuids
 from services.cli_retention import STAFF, as_staff, read_side
+from services.cli_staff_command import Build, staff_command
 from services.intake.config import IntakeSettings
 from shared.calendar import covenant_today
 from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
@@ -60,32 +62,11 @@ def parties_list(
     console.print(f"{len(parties)} parties on {day.isoformat()}")
 
 
-def _send(staff_id: str, command: StaffCommand) -> None:
-    """Send a register change signed by `staff_id` (a Manager: art. 20.4, 21.3, 23.2)."""
-
-    async def send() -> None:
-        async with as_staff(staff_id) as pr:
-            await pr.send(command)
-
-    _refused_is_usage_error(lambda: asyncio.run(send()))
-    console.print(f"sent {command.command_type} {command.command_id}")
-
-
-def _refused_is_usage_error(run: Callable[[], None]) -> None:
-    from services.procesregisseur import StaffCommandRefusedError
-
-    try:
-        run()
-    except StaffCommandRefusedError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-
-
 def _new() -> dict[str, object]:
     return {"command_id": uuid.uuid4(), "issued_at": datetime.now(UTC)}
 
 
-@parties_app.command("admit")
+@staff_command(parties_app, "admit")
 def parties_admit(
     code: str,
     name: str,
@@ -95,25 +76,25 @@ def parties_admit(
     office_address: str | None = typer.Option(None),
     effective_on: str = typer.Option(..., callback=day, help="YYYY-MM-DD: the day Bijlage 1 was signed"),
     by: str = STAFF,
-) -> None:
+) -> Build:
     """Accession of an organisation after every party consented (art. 20.4)."""
     party = PartyDetails(code=code, name=name, kind=kind, sector=sector, seat=seat, office_address=office_address)  # type: ignore[arg-type]
-    _send(by, AdmitParty(**_new(), party=party, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
+    return lambda pr: AdmitParty(**_new(), party=party, effective_on=date.fromisoformat(effective_on))  # type: ignore[arg-type]
 
 
-@parties_app.command("leave")
-def parties_leave(code: str, effective_on: str = typer.Option(..., callback=day, help="YYYY-MM-DD"), by: str = STAFF) -> None:
+@staff_command(parties_app, "leave")
+def parties_leave(code: str, effective_on: str = typer.Option(..., callback=day, help="YYYY-MM-DD"), by: str = STAFF) -> Build:
     """A party ends its participation (art. 21.3)."""
-    _send(by, RecordPartyLeaving(**_new(), code=code, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
+    return lambda pr: RecordPartyLeaving(**_new(), code=code, effective_on=date.fromisoformat(effective_on))  # type: ignore[arg-type]
 
 
-@parties_app.command("exclude")
+@staff_command(parties_app, "exclude")
 def parties_exclude(
     code: str, effective_on: str = typer.Option("", callback=day, help="YYYY-MM-DD; default today"), by: str = STAFF
-) -> None:
+) -> Build:
     """The Regionale Tafel excludes a party with immediate effect (art. 23.2)."""
     day = date.fromisoformat(effective_on) if effective_on else covenant_today()
-    _send(by, ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
+    return lambda pr: ExcludeParty(**_new(), code=code, effective_on=day)  # type: ignore[arg-type]
 
 
 def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], Any], missing: str) -> None:
@@ -128,22 +109,6 @@ def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], An
         console.print(missing)
         raise typer.Exit(1)
     typer.echo(json.dumps(state, indent=2, default=str))
-
-
-def _procesregisseur_command(staff_id: str, build: Callable[[Any], StaffCommand]) -> None:
-    pr = as_staff(staff_id)
-    command = build(pr)
-
-    async def send() -> None:
-        async with pr:
-            await pr.send(command)
-
-    _refused_is_usage_error(lambda: asyncio.run(send()))
-    console.print(f"sent {command.command_type} {command.command_id}")
-    if isinstance(getattr(command, "meeting_id", None), uuid.UUID) and command.command_type == "meeting.schedule":
-        console.print(f"meeting id: {command.meeting_id}")  # type: ignore[attr-defined]
-
-
 
 
 @intake_app.command("list")
@@ -175,38 +140,38 @@ def intake_list(by: str = STAFF, as_json: bool = typer.Option(False, "--json", h
     console.print(f"{len(waiting)} referrals waiting for a judgement")
 
 
-@intake_app.command("accept")
-def intake_accept(case_id: CaseId, by: str = STAFF) -> None:
+@staff_command(intake_app, "accept")
+def intake_accept(case_id: CaseId, by: str = STAFF) -> Build:
     """Accept a referral for triage."""
-    _procesregisseur_command(by, lambda pr: pr.accept(uuid.UUID(case_id)))
+    return lambda pr: pr.accept(uuid.UUID(case_id))
 
 
-@intake_app.command("decline")
-def intake_decline(case_id: CaseId, reason: str = typer.Option(..., help="Told to the referrer"), by: str = STAFF) -> None:
+@staff_command(intake_app, "decline")
+def intake_decline(case_id: CaseId, reason: str = typer.Option(..., help="Told to the referrer"), by: str = STAFF) -> Build:
     """Decline a referral; the reason goes, sealed, to the referrer."""
-    _procesregisseur_command(by, lambda pr: pr.decline(uuid.UUID(case_id), reason))
+    return lambda pr: pr.decline(uuid.UUID(case_id), reason)
 
 
-@intake_app.command("ask")
-def intake_ask(case_id: CaseId, question: str = typer.Option(...), by: str = STAFF) -> None:
+@staff_command(intake_app, "ask")
+def intake_ask(case_id: CaseId, question: str = typer.Option(...), by: str = STAFF) -> Build:
     """Ask the referrer a question before judging."""
-    _procesregisseur_command(by, lambda pr: pr.ask(uuid.UUID(case_id), question))
+    return lambda pr: pr.ask(uuid.UUID(case_id), question)
 
 
-@triage_app.command("consult")
+@staff_command(triage_app, "consult")
 def triage_consult(
     case_id: CaseId,
     party: list[str] = typer.Option(..., "--party", help="A party to consult; repeat for more"),
     question: str = typer.Option(...),
     answer_before: str = typer.Option("", callback=moment, help="ISO date-time with offset; default: the configured deadline"),
     by: str = STAFF,
-) -> None:
+) -> Build:
     """Ask the relevant parties one question, each on its own inbox, with a deadline."""
     deadline = datetime.fromisoformat(answer_before) if answer_before else None
-    _procesregisseur_command(by, lambda pr: pr.consult(uuid.UUID(case_id), party, question, deadline))
+    return lambda pr: pr.consult(uuid.UUID(case_id), party, question, deadline)
 
 
-@triage_app.command("to-casusoverleg")
+@staff_command(triage_app, "to-casusoverleg")
 def triage_to_casusoverleg(
     case_id: CaseId,
     goal: str = typer.Option(...),
@@ -215,33 +180,33 @@ def triage_to_casusoverleg(
     invite: list[str] = typer.Option(..., "--invite", help="A party to invite; repeat for more"),
     justification: str | None = typer.Option(None, help="Required when the criteria do not hold"),
     by: str = STAFF,
-) -> None:
+) -> Build:
     """Route the case to a Casusoverleg (art. 12.2c, 12.2e)."""
-    _procesregisseur_command(by, lambda pr: pr.to_casusoverleg(
+    return lambda pr: pr.to_casusoverleg(
         uuid.UUID(case_id), goal=goal, themes=theme, decision_types=decision_type, invite=invite,
         justification=justification,
-    ))
+    )
 
 
-@triage_app.command("not-a-case")
+@staff_command(triage_app, "not-a-case")
 def triage_not_a_case(
     case_id: CaseId,
     reason: str = typer.Option(..., help="Told, sealed, to the referrer"),
     justification: str | None = typer.Option(None, help="Required when the criteria hold"),
     by: str = STAFF,
-) -> None:
+) -> Build:
     """Decide that this is not a Zorgtafel case."""
-    _procesregisseur_command(by, lambda pr: pr.not_a_zorgtafel_case(uuid.UUID(case_id), reason, justification))
+    return lambda pr: pr.not_a_zorgtafel_case(uuid.UUID(case_id), reason, justification)
 
 
-@triage_app.command("escalate")
+@staff_command(triage_app, "escalate")
 def triage_escalate(
     case_id: CaseId,
     house: str | None = typer.Option(None, help="brabant-zuidoost or brabant-noordoost; default by municipality"),
     by: str = STAFF,
-) -> None:
+) -> Build:
     """Opschaling to a Zorg- en Veiligheidshuis, at any moment of the case."""
-    _procesregisseur_command(by, lambda pr: pr.escalate(uuid.UUID(case_id), house))
+    return lambda pr: pr.escalate(uuid.UUID(case_id), house)
 
 
 @triage_app.command("show")
@@ -252,84 +217,83 @@ def triage_show(case_id: CaseId, by: str = STAFF) -> None:
     _show(by, case_id, "triage-state", triage_state, "no such triage case")
 
 
-@meeting_app.command("schedule")
-def meeting_schedule(case_id: CaseId, at: str = typer.Option(..., callback=moment, help="ISO date-time with offset"), by: str = STAFF) -> None:
+@staff_command(meeting_app, "schedule")
+def meeting_schedule(case_id: CaseId, at: str = typer.Option(..., callback=moment, help="ISO date-time with offset"), by: str = STAFF) -> Build:
     """Schedule a Casusoverleg (the first, or a follow-up); prints the meeting id."""
-    _procesregisseur_command(by, lambda pr: pr.schedule(uuid.UUID(case_id), datetime.fromisoformat(at)))
+    return lambda pr: pr.schedule(uuid.UUID(case_id), datetime.fromisoformat(at))
 
 
-@meeting_app.command("invite")
-def meeting_invite(meeting_id: MeetingId, party: list[str] = typer.Option(..., "--party"), by: str = STAFF) -> None:
+@staff_command(meeting_app, "invite")
+def meeting_invite(meeting_id: MeetingId, party: list[str] = typer.Option(..., "--party"), by: str = STAFF) -> Build:
     """Invite parties: only current parties designated for this case (art. 12.2e)."""
-    _procesregisseur_command(by, lambda pr: pr.invite(uuid.UUID(meeting_id), party))
+    return lambda pr: pr.invite(uuid.UUID(meeting_id), party)
 
 
-@meeting_app.command("share")
-def meeting_share(meeting_id: MeetingId, item: list[str] = typer.Option(..., "--item", callback=uuids), by: str = STAFF) -> None:
+@staff_command(meeting_app, "share")
+def meeting_share(meeting_id: MeetingId, item: list[str] = typer.Option(..., "--item", callback=uuids), by: str = STAFF) -> Build:
     """Propose items as pre-reads; each supplier is asked per invited party (art. 12.2f)."""
-    _procesregisseur_command(by, lambda pr: pr.share_beforehand(uuid.UUID(meeting_id), [uuid.UUID(i) for i in item]))
+    return lambda pr: pr.share_beforehand(uuid.UUID(meeting_id), [uuid.UUID(i) for i in item])
 
 
-@meeting_app.command("attendance")
+@staff_command(meeting_app, "attendance")
 def meeting_attendance(
     meeting_id: MeetingId,
     present: list[str] = typer.Option(..., "--present"),
     apologies: list[str] = typer.Option([], "--apologies"),
     supplied: list[str] = typer.Option([], "--supplied", callback=uuids, help="Ids of information items supplied in the meeting"),
     by: str = STAFF,
-) -> None:
+) -> Build:
     """Record attendance, apologies and the information supplied (art. 8.4)."""
-    _procesregisseur_command(
-        by, lambda pr: pr.attendance(uuid.UUID(meeting_id), present, apologies, [uuid.UUID(i) for i in supplied])
+    return lambda pr: pr.attendance(uuid.UUID(meeting_id), present, apologies, [uuid.UUID(i) for i in supplied]
     )
 
 
-@meeting_app.command("appoint")
-def meeting_appoint(meeting_id: MeetingId, party: str, by: str = STAFF) -> None:
+@staff_command(meeting_app, "appoint")
+def meeting_appoint(meeting_id: MeetingId, party: str, by: str = STAFF) -> Build:
     """Appoint the Casusregisseur from a participating party (art. 8.4a, 13.1)."""
-    _procesregisseur_command(by, lambda pr: pr.appoint(uuid.UUID(meeting_id), party))
+    return lambda pr: pr.appoint(uuid.UUID(meeting_id), party)
 
 
-@meeting_app.command("plan")
+@staff_command(meeting_app, "plan")
 def meeting_plan(
     meeting_id: MeetingId,
     action: list[str] = typer.Option(
         ..., "--action", callback=plan_actions, help="party|YYYY-MM-DD|what to do|what the party needs to know"
     ),
     by: str = STAFF,
-) -> None:
+) -> Build:
     """Adopt (or revise: a new version) the plan van aanpak (art. 8.4b-c)."""
 
     def build(pr: Any) -> StaffCommand:
         parts = [a.split("|", 3) for a in action]
         return pr.adopt_plan(uuid.UUID(meeting_id), [pr.action(p, date.fromisoformat(d), w, n) for p, d, w, n in parts])
 
-    _procesregisseur_command(by, build)
+    return build
 
 
-@meeting_app.command("criteria")
-def meeting_criteria(case_id: CaseId, meeting_id: MeetingId, text: str = typer.Option(...), by: str = STAFF) -> None:
+@staff_command(meeting_app, "criteria")
+def meeting_criteria(case_id: CaseId, meeting_id: MeetingId, text: str = typer.Option(...), by: str = STAFF) -> Build:
     """Set the criteria for afschaling (art. 8.4d)."""
-    _procesregisseur_command(by, lambda pr: pr.afschaling_criteria(uuid.UUID(case_id), uuid.UUID(meeting_id), text))
+    return lambda pr: pr.afschaling_criteria(uuid.UUID(case_id), uuid.UUID(meeting_id), text)
 
 
-@meeting_app.command("carry-over")
+@staff_command(meeting_app, "carry-over")
 def meeting_carry_over(
     meeting_id: MeetingId,
     action: list[str] = typer.Option(
         ..., "--action", callback=carried_over, help="action-id:not_possible_changed_circumstances|not_undertaken"
     ),
     by: str = STAFF,
-) -> None:
+) -> Build:
     """Carry open actions over to this follow-up meeting, with why each was not done (art. 13)."""
     pairs = [(uuid.UUID(a.split(":")[0]), a.split(":", 1)[1]) for a in action]
-    _procesregisseur_command(by, lambda pr: pr.carry_over(uuid.UUID(meeting_id), pairs))
+    return lambda pr: pr.carry_over(uuid.UUID(meeting_id), pairs)
 
 
-@meeting_app.command("afschaling")
-def meeting_afschaling(meeting_id: MeetingId, by: str = STAFF) -> None:
+@staff_command(meeting_app, "afschaling")
+def meeting_afschaling(meeting_id: MeetingId, by: str = STAFF) -> Build:
     """Decide afschaling: the criteria are met; retention cleanses the dossier (art. 8.4d, 1.2)."""
-    _procesregisseur_command(by, lambda pr: pr.afschaling(uuid.UUID(meeting_id)))
+    return lambda pr: pr.afschaling(uuid.UUID(meeting_id))
 
 
 @meeting_app.command("show")

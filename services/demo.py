@@ -31,6 +31,7 @@ from services.procesregisseur import Procesregisseur
 from services.triage.models import TriageCase
 from shared.calendar import covenant_today
 from shared.contracts.aanmelding import ConsentGiven, Indicators, LifeDomain, Person, Professional, ReferralPersonalData
+from shared.contracts.staff import StaffCommand
 from shared.contracts.topics import (
     AANMELDING_EVENTS,
     AFSCHALING_EVENTS,
@@ -48,6 +49,8 @@ from shared.security.staff_register import ensure_enrolled
 from shared.telemetry.processing import InMemoryProcessingLog
 from shared.telemetry.tracing import setup_tracing
 
+# Answers come within a second when the services run in this process; this is for a slow machine.
+ANSWER_TIMEOUT_S = 30.0
 DEMO_PARTIES = ("politie-oost-brabant", "veilig-thuis-zuidoost-brabant", "ggd-brabant-zuidoost")
 
 
@@ -121,18 +124,22 @@ async def run_demo(count: int, console: Console) -> int:
         cases = await _wait(lambda: _cases(intake, [r for _, r in references]), count)
         # The Procesregisseur accepts every referral but the last, which shows a decline.
         declined = references[-1][1] if count > 1 else None
-        async with Procesregisseur(settings, DEMO_STAFF) as pr:
-            for reference, case in cases.items():
-                if reference == declined:
-                    await pr.send(pr.decline(case.case_id, "Demo: één keten volstaat (criterium C)."))
-                else:
-                    await pr.send(pr.accept(case.case_id))
-        expected_triage = count - 1 if declined else count
-        triaged = await _wait(lambda: _triaged(triage, [c.case_id for c in cases.values()]), expected_triage)
-        inboxes = await _wait(lambda: _outcomes(partners, references), count)
-        first = cases[references[0][1]].case_id
-        await _triage_first_case(settings, first, partners, console)
-        await _casusoverleg(settings, first, partners, console)
+        try:
+            async with Procesregisseur(settings, DEMO_STAFF) as pr:
+                for reference, case in cases.items():
+                    if reference == declined:
+                        await _carried_out(pr, pr.decline(case.case_id, "Demo: één keten volstaat (criterium C)."))
+                    else:
+                        await _carried_out(pr, pr.accept(case.case_id))
+            expected_triage = count - 1 if declined else count
+            triaged = await _wait(lambda: _triaged(triage, [c.case_id for c in cases.values()]), expected_triage)
+            inboxes = await _wait(lambda: _outcomes(partners, references), count)
+            first = cases[references[0][1]].case_id
+            await _triage_first_case(settings, first, partners, console)
+            await _casusoverleg(settings, first, partners, console)
+        except NotCarriedOutError as exc:
+            console.print(f"[red]the story stops: {exc}[/]")
+            return 1
         purged = await wait_for_purge(runtimes[Service.retention], first)
         partner_traces.force_flush()
         audited = await show_audit(settings, list(runtimes.values()), first, console)
@@ -177,7 +184,7 @@ async def _triage_first_case(
     question = "Is betrokkene bij u bekend, en op welke leefgebieden speelt iets?"
     consultation_ids: set[str] = set()
     async with Procesregisseur(settings, DEMO_STAFF) as pr:
-        await pr.send(pr.consult(case_id, [p.party for p in consulted], question))
+        await _carried_out(pr, pr.consult(case_id, [p.party for p in consulted], question))
         for partner, domain in zip(consulted, (LifeDomain.FAMILY_AND_PARENTING, LifeDomain.MENTAL_HEALTH), strict=True):
             requests = await _wait(lambda p=partner: _requests_about(p, case_id), 1)
             consultation_id = uuid.UUID(requests[0]["consultation_id"])
@@ -189,7 +196,7 @@ async def _triage_first_case(
             ))
             console.print(f"  {partner.party} answered (sealed), with its view of the Bijlage 2 criteria")
         await asyncio.sleep(1)  # let triage evaluate both answers before deciding
-        await pr.send(pr.to_casusoverleg(
+        await _carried_out(pr, pr.to_casusoverleg(
             case_id, goal="Demo: veilige opvang en een plan van aanpak.", themes=("veiligheid", "huisvesting"),
             decision_types=(DecisionType.APPOINT_CASUSREGISSEUR, DecisionType.PLAN_VAN_AANPAK),
             invite=[p.party for p in partners],
@@ -205,9 +212,9 @@ async def _casusoverleg(settings: IntakeSettings, case_id: uuid.UUID, partners: 
     await asyncio.sleep(1)  # casemeeting prepares the case from triage's decision
     async with Procesregisseur(settings, DEMO_STAFF) as pr:
         schedule = pr.schedule(case_id, datetime.now(UTC) + timedelta(days=7))
-        await pr.send(schedule)
+        await _carried_out(pr, schedule)
         meeting_id = schedule.meeting_id
-        await pr.send(pr.invite(meeting_id, [p.party for p in partners]))
+        await _carried_out(pr, pr.invite(meeting_id, [p.party for p in partners]))
         invitations = {}
         for p in partners:
             invitation = (await _wait(lambda p=p: _notices(p, "meeting.invitation"), 1))[-1]
@@ -217,7 +224,7 @@ async def _casusoverleg(settings: IntakeSettings, case_id: uuid.UUID, partners: 
         item = police.supply(invitations[police.party], "Demo: informatie van de politie.")
         await police.send(item)
         await asyncio.sleep(1)
-        await pr.send(pr.share_beforehand(meeting_id, [item.item_id]))
+        await _carried_out(pr, pr.share_beforehand(meeting_id, [item.item_id]))
         requests = await _wait(lambda: _notices(police, "meeting.consent-request"), 2)
         for request in requests[-2:]:
             granted = request["recipient"] == ggd.party
@@ -225,18 +232,30 @@ async def _casusoverleg(settings: IntakeSettings, case_id: uuid.UUID, partners: 
             console.print(f"  police {'grants' if granted else 'refuses'} sharing its item with {request['recipient']}")
         await _wait(lambda: _notices(ggd, "meeting.pre-read"), 1)
         console.print(f"  {ggd.party} received the pre-read; {veilig_thuis.party} did not (no consent)")
-        await pr.send(pr.attendance(meeting_id, present=[p.party for p in partners], supplied=[item.item_id]))
-        await pr.send(pr.appoint(meeting_id, veilig_thuis.party))
+        await _carried_out(pr, pr.attendance(meeting_id, present=[p.party for p in partners], supplied=[item.item_id]))
+        await _carried_out(pr, pr.appoint(meeting_id, veilig_thuis.party))
         deadline = covenant_today() + timedelta(days=30)
-        await pr.send(pr.adopt_plan(meeting_id, [
+        await _carried_out(pr, pr.adopt_plan(meeting_id, [
             pr.action(ggd.party, deadline, "Demo: medische intake.", "Demo: contactgegevens opvang."),
             pr.action(police.party, deadline, "Demo: aangifte opnemen.", "Demo: geen."),
         ]))
         await _wait(lambda: _notices(ggd, "meeting.your-actions"), 1)
         console.print(f"  plan van aanpak adopted; Casusregisseur {veilig_thuis.party}; each party got only its own actions")
-        await pr.send(pr.afschaling_criteria(case_id, meeting_id, "Demo: veilig gehuisvest en in zorg."))
-        await pr.send(pr.afschaling(meeting_id))
+        await _carried_out(pr, pr.afschaling_criteria(case_id, meeting_id, "Demo: veilig gehuisvest en in zorg."))
+        await _carried_out(pr, pr.afschaling(meeting_id))
     console.print("  afschaling decided: zorgtafel.afschaling.events.v1 names what each service must cleanse")
+
+
+class NotCarriedOutError(RuntimeError):
+    """A command of the demo's Procesregisseur was refused, or not answered: what follows would not hold."""
+
+
+async def _carried_out(pr: Procesregisseur, command: StaffCommand) -> None:
+    """Send a staff command and wait for the hub's answer, so the story tells what the hub did
+    rather than what was sent (issue 14). Raises NotCarriedOutError with the reason code."""
+    answer = await pr.carry_out(command, ANSWER_TIMEOUT_S)
+    if answer is None or answer.outcome != "carried_out":
+        raise NotCarriedOutError(f"{command.command_type} {answer.reason if answer else 'was not answered'}")
 
 
 async def _requests_about(partner: PartnerSystem, case_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ the services carry it out as that person's, or refuse it.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from opentelemetry import propagate
 from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from services.procesregisseur_answers import Answers, answers_for
 from services.procesregisseur_meeting import CasusoverlegCommands
 from shared.audit.access import access_record
 from shared.contracts.envelope import Command
@@ -30,7 +32,7 @@ from shared.contracts.intake import (
     question_aad,
 )
 from shared.contracts.rights import DecideErasure, RefusalReason, RequestAccessExport
-from shared.contracts.staff import StaffCommand
+from shared.contracts.staff import StaffCommand, StaffCommandAnswered
 from shared.contracts.topics import AUDIT_EVENTS
 from shared.contracts.triage import (
     ConsultParties,
@@ -64,6 +66,8 @@ class Procesregisseur(CasusoverlegCommands):
         master = MasterKey.from_base64(settings.master_key_id, settings.master_key.get_secret_value())
         self._transport = TransportKeys.from_settings(settings, master)  # what it seals, the hub opens
         self._producer: AIOKafkaProducer | None = None
+        self._open = contextlib.AsyncExitStack()
+        self._answers: Answers | None = None  # opened by the first command that waits for its answer
         self._meetings: dict[uuid.UUID, uuid.UUID] = {}  # meetings this tool scheduled, by case
         self._traces: dict[uuid.UUID, str] = {}  # each case's traceparent, once looked up
 
@@ -74,6 +78,8 @@ class Procesregisseur(CasusoverlegCommands):
         return self
 
     async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        await self._open.aclose()
+        self._answers = None
         if self._producer is not None:
             await self._producer.stop()
 
@@ -197,6 +203,19 @@ class Procesregisseur(CasusoverlegCommands):
         signed = command if command.proof is not None else self.signed(command)
         self._check_locally(signed)
         await self.publish(signed)
+
+    async def carry_out(self, command: StaffCommand, timeout_s: float) -> StaffCommandAnswered | None:
+        """`send` the command and wait up to `timeout_s` seconds for the service's answer
+        (docs/decisions/0016): carried out, or refused with a reason code; None when no answer
+        came in time. Raises StaffCommandRefusedError (nothing sent) as `send` does, and
+        AnswersUnavailableError, before anything is sent, when the answers cannot be read."""
+        if self._answers is None:  # its end is taken before the first command leaves
+            self._answers = await self._open.enter_async_context(
+                answers_for(self._settings.kafka_access(STAFF), self._settings.topic_prefix)
+            )
+        self._answers.expect(command.command_id)
+        await self.send(command)
+        return await self._answers.answer_to(command.command_id, timeout_s)
 
     def _check_locally(self, command: StaffCommand) -> None:
         try:

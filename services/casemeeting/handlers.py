@@ -36,6 +36,7 @@ from shared.messaging.routing import of_type, reject_unknown_command
 from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
+from shared.security.staff_gate import staff_commands
 from shared.telemetry.processing import Activity, record_processing
 
 log = structlog.get_logger(__name__)
@@ -84,7 +85,7 @@ def build_router(runtime: Runtime, overleg: Casusoverleg, register: RegisterStor
     )
     follow_register(runtime, router, register)
 
-    commands = runtime.subscriber(router, "commands", MEETING_COMMANDS.name)
+    commands = staff_commands(runtime, router, MEETING_COMMANDS)
 
     def register_command(command_type: str, model: Any) -> None:
         async def on_command(body: Any, msg: KafkaMessage) -> None:

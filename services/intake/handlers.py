@@ -38,6 +38,7 @@ from shared.messaging.admin import ensure_topics
 from shared.messaging.batched import party_consumer
 from shared.messaging.routing import of_type, reject_unknown_command
 from shared.runtime import Runtime
+from shared.security.staff_gate import staff_commands
 from shared.telemetry.processing import Activity, record_processing
 
 log = structlog.get_logger(__name__)
@@ -62,7 +63,7 @@ def build_router(runtime: Runtime, intake: Intake, commands: IntakeCommands) -> 
     # service owns is intake's to reject.
     party_consumer(runtime, router, SERVICE, step=receive, done=handled, answers_all=True, prepare=intake.prefetch)
 
-    on_commands = runtime.subscriber(router, "commands", INTAKE_COMMANDS.name)
+    on_commands = staff_commands(runtime, router, INTAKE_COMMANDS)
 
     async def judge(command: AcceptReferral | DeclineReferral | AskReferrer, msg: KafkaMessage) -> None:
         with record_processing(

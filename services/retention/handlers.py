@@ -31,6 +31,7 @@ from shared.messaging.routing import of_type, reject_unknown_command
 from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
+from shared.security.staff_gate import staff_commands
 from shared.telemetry.processing import Activity, record_processing
 
 log = structlog.get_logger(__name__)
@@ -94,7 +95,7 @@ def build_router(
                 await alone(record, event, lambda e: rights.on_export_completed(completion_inbox, e), runtime.reliability)
         await confirm(pending)
 
-    commands = runtime.subscriber(router, "commands", RETENTION_COMMANDS.name)
+    commands = staff_commands(runtime, router, RETENTION_COMMANDS)
     command_inbox = runtime.inbox("commands")
 
     @commands(filter=of_type("retention.decide-erasure"))

@@ -22,6 +22,7 @@ from shared.messaging.routing import of_type, reject_unknown_command
 from shared.register.follow import follow_register
 from shared.register.store import RegisterStore
 from shared.runtime import Runtime
+from shared.security.staff_gate import staff_commands
 from shared.telemetry.processing import Activity, record_processing
 
 log = structlog.get_logger(__name__)
@@ -49,7 +50,7 @@ def build_router(runtime: Runtime, triage: Triage, register: RegisterStore) -> K
 
     follow_register(runtime, router, register)
 
-    commands = runtime.subscriber(router, "commands", TRIAGE_COMMANDS.name)
+    commands = staff_commands(runtime, router, TRIAGE_COMMANDS)
 
     async def carry_out(command: Any, msg: KafkaMessage, use_case: Any) -> None:
         with record_processing(

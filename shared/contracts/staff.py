@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.contracts.envelope import Command, Notice
 
@@ -129,3 +129,28 @@ class StaffCommandRefused(Notice):
     key_id: str | None = Field(default=None, pattern=KEY_ID)
     reason: RefusalReason
     register_version: int
+
+
+REASON_CODE = r"^[a-z][a-z0-9_]*$"  # a refusal reason's code, never free text
+
+
+class StaffCommandAnswered(Notice):
+    """What a service made of a staff command (zorgtafel.staff.answers.v1), for the tool that sent
+    it and waits: `carried_out`, or `refused` with the reason code of the service's own refusal
+    (`IntakeCommandRefused`, `TriageCommandRefused`, …) or of the staff gate (`RefusalReason`).
+    Staged in the transaction that carries the command out or refuses it, once per command; the
+    answering service is the `producer`, the command's id its `causation_id`. Nothing of a person:
+    ids, a command type and a code (docs/decisions/0016)."""
+
+    event_type: Literal["staff.command-answered"] = "staff.command-answered"
+    schema_version: Literal[1] = 1
+    command_id: UUID
+    command_type: str = Field(max_length=80)
+    outcome: Literal["carried_out", "refused"]
+    reason: str | None = Field(default=None, pattern=REASON_CODE, max_length=64)
+
+    @model_validator(mode="after")
+    def _a_refusal_has_a_reason(self) -> StaffCommandAnswered:
+        if (self.outcome == "refused") != (self.reason is not None):
+            raise ValueError("a refusal has a reason code, a command carried out has none")
+        return self

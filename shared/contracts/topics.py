@@ -1,8 +1,8 @@
 """The topic registry: one naming convention, a version in every name.
 
 Convention: ``zorgtafel.<stream>.<kind>.v<N>``, where kind is ``events`` (facts),
-``commands`` (requests to one service), ``inbound`` (a party writes to the hub) or
-``inbox`` (the hub writes to a party). A party's topics carry its code as the stream:
+``commands`` (requests to one service), ``answers`` (what the services answered the staff's
+commands), ``inbound`` (a party writes to the hub) or ``inbox`` (the hub writes to a party). A party's topics carry its code as the stream:
 ``zorgtafel.partner.<party-code>.inbound.v1``. The owner of an inbound topic is the party
 that refers, never a field in the payload, so no party can refer in another's name.
 
@@ -48,6 +48,12 @@ RETENTION_EVENTS = Topic(f"{PREFIX}.retention.events.v1", "Proof of purges (no p
 # Keyed by case: a case's purges reach each service in the order retention issued them.
 PURGE_COMMANDS = Topic(f"{PREFIX}.purge.commands.v1", "Retention asks each service to purge a case's data")
 RETENTION_COMMANDS = Topic(f"{PREFIX}.retention.commands.v1", "The person's rights: erasure decisions of staff", 1)
+# What each service answered each staff command (carried out, or refused with a reason code), for
+# the staff tool that sent it and waits (issue 14). One partition: a tool reads it from the end it
+# saw before sending, without a consumer group (docs/decisions/0016).
+STAFF_ANSWERS = Topic(
+    f"{PREFIX}.staff.answers.v1", "Answers to staff commands: carried out, or refused with a reason code", 1
+)
 REGISTER_EVENTS = Topic(f"{PREFIX}.register.events.v1", "The register of parties: admitted, left, excluded")
 AUDIT_EVENTS = Topic(f"{PREFIX}.audit.events.v1", "Processing records and access to dossiers")
 DEAD_LETTER = Topic(
@@ -69,6 +75,7 @@ HUB_TOPICS: tuple[Topic, ...] = (
     RETENTION_EVENTS,
     PURGE_COMMANDS,
     RETENTION_COMMANDS,
+    STAFF_ANSWERS,
     REGISTER_EVENTS,
     AUDIT_EVENTS,
     DEAD_LETTER,

@@ -12,7 +12,7 @@ their own, where leaving without a commit rolls back as it always did.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self
@@ -71,6 +71,11 @@ class UnitOfWork:
                 await session.rollback()
         finally:
             await session.close()
+
+    def one_transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """`one_transaction` of this unit of work's database: what a caller holding only the
+        factory of units of work (the staff gate) wraps several of them in."""
+        return one_transaction(self._sessions)
 
     async def commit(self) -> None:
         """Commit; in a batch, hand what was written to the batch's commit (flushing the ORM's

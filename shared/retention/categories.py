@@ -29,6 +29,7 @@ class Category(StrEnum):
     REPORT_FACTS = "report_facts"  # non-personal counts' source for the yearly report (art. 11.3d)
     TRANSPORT_COPIES = "transport_copies"  # party inbound/inbox and command topics: sealed with transport keys
     HUB_EVENTS = "hub_events"  # the hub's event topics: opaque ids, texts only under a case key
+    STAFF_ANSWERS = "staff_answers"  # the answers to staff commands: command ids and reason codes
 
 
 class Phase(StrEnum):
@@ -74,7 +75,7 @@ HELD_BY: dict[Category, tuple[str, ...]] = {
 }
 PER_CASE = frozenset(HELD_BY)
 # Not purged per case: by age (operational rows), by Kafka's topic retention (dead letters, audit
-# records, transport copies, hub events), or kept by the retention service itself (report facts).
+# records, transport copies, hub events, staff answers), or kept by the retention service itself (report facts).
 NOT_PER_CASE = frozenset(set(Category) - PER_CASE)
 
 ALLOWED_ACTIONS: dict[Category, frozenset[Action]] = {
@@ -88,4 +89,5 @@ ALLOWED_ACTIONS: dict[Category, frozenset[Action]] = {
     Category.REPORT_FACTS: frozenset({Action.KEEP_WITHOUT_PERSONAL_DATA}),
     Category.TRANSPORT_COPIES: frozenset({Action.DELETE}),
     Category.HUB_EVENTS: frozenset({Action.DELETE}),
+    Category.STAFF_ANSWERS: frozenset({Action.DELETE}),
 }

@@ -26,6 +26,10 @@ from shared.retention.categories import ALLOWED_ACTIONS, NOT_PER_CASE, PER_CASE,
 POLICY_FILE = "retention-policy.v1.json"
 MS_PER_DAY = 86_400_000
 NEN_7513_MIN_DAYS = 1826  # NEN 7513:2018 §9: access logs are kept at least five years
+# The categories that are a Kafka topic's retention (shared/retention/topics.py).
+TOPIC_CATEGORIES = (
+    Category.TRANSPORT_COPIES, Category.HUB_EVENTS, Category.DEAD_LETTERS, Category.AUDIT_RECORDS, Category.STAFF_ANSWERS,
+)
 
 
 class PolicyError(ValueError):
@@ -126,7 +130,7 @@ def _problems(policy: RetentionPolicy) -> list[str]:
     access = policy.by_age.get(Category.ACCESS_LOG)
     if access and access.term_days < NEN_7513_MIN_DAYS:
         problems.append(f"by_age: access_log must be kept at least 5 years ({NEN_7513_MIN_DAYS} days, NEN 7513)")
-    for category in (Category.TRANSPORT_COPIES, Category.HUB_EVENTS, Category.DEAD_LETTERS, Category.AUDIT_RECORDS):
+    for category in TOPIC_CATEGORIES:
         if category in policy.by_age and policy.by_age[category].term_days < 1:
             problems.append(f"by_age: {category.value} is a topic's retention and needs at least 1 day")
     return problems

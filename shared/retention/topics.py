@@ -30,6 +30,7 @@ _RULES: tuple[tuple[re.Pattern[str], Category], ...] = (
     (re.compile(rf"^{PREFIX}\.partner\.{_SLUG}\.(?:inbound|inbox)\.v\d+$"), Category.TRANSPORT_COPIES),
     (re.compile(rf"^{PREFIX}\.dead-letter\.v\d+$"), Category.DEAD_LETTERS),
     (re.compile(rf"^{PREFIX}\.audit\.events\.v\d+$"), Category.AUDIT_RECORDS),
+    (re.compile(rf"^{PREFIX}\.staff\.answers\.v\d+$"), Category.STAFF_ANSWERS),
     (re.compile(rf"^{PREFIX}\.{_SLUG}\.commands\.v\d+$"), Category.TRANSPORT_COPIES),
     (re.compile(rf"^{PREFIX}\.{_SLUG}\.events\.v\d+$"), Category.HUB_EVENTS),
 )
@@ -39,8 +40,8 @@ def retention_category(topic_name: str) -> Category:
     """The by-age category of a registry topic, by its name without the environment's prefix.
 
     Party inbound/inbox and every `commands` topic: TRANSPORT_COPIES (sealed with transport keys);
-    the dead-letter topic: DEAD_LETTERS; the audit topic: AUDIT_RECORDS; every other `events`
-    topic: HUB_EVENTS. Raises ValueError for any other name: a topic nobody classified gets no
+    the dead-letter topic: DEAD_LETTERS; the audit topic: AUDIT_RECORDS; the answers to staff
+    commands: STAFF_ANSWERS; every other `events` topic: HUB_EVENTS. Raises ValueError for any other name: a topic nobody classified gets no
     silent default term. The message quotes the name (topic names hold no personal data).
     """
     for pattern, category in _RULES:

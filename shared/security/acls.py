@@ -26,6 +26,7 @@ from shared.contracts.topics import (
     MEETING_COMMANDS,
     PREFIX,
     RETENTION_COMMANDS,
+    STAFF_ANSWERS,
     TRIAGE_COMMANDS,
     Topic,
     partner_inbound,
@@ -122,9 +123,13 @@ def party_acls(party: str, topic_prefix: str, group_prefix: str) -> set[AclEntry
 
 def staff_acls(topic_prefix: str, audit_topic: str) -> set[AclEntry]:
     """The Procesregisseur's tools write the command topics, and the access records of what staff
-    looked at (NEN 7513) to the audit topic; they read no topic."""
+    looked at (NEN 7513) to the audit topic; they read only the services' answers to their
+    commands (ids and reason codes), without a consumer group: a tool assigns itself the topic's
+    partition and keeps no offsets, for which Kafka asks READ on the topic (Fetch; the DESCRIBE
+    that ListOffsets and Metadata ask is implied by READ) and nothing on any group."""
     rules = {AclEntry(STAFF, "TOPIC", "LITERAL", t.named(topic_prefix), "WRITE") for t in STAFF_COMMAND_TOPICS}
     rules.add(AclEntry(STAFF, "TOPIC", "LITERAL", audit_topic, "WRITE"))
+    rules.add(AclEntry(STAFF, "TOPIC", "LITERAL", STAFF_ANSWERS.named(topic_prefix), "READ"))
     return rules
 
 

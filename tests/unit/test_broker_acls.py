@@ -9,6 +9,7 @@ from shared.contracts.topics import (
     INTAKE_COMMANDS,
     INTAKE_EVENTS,
     RETENTION_COMMANDS,
+    STAFF_ANSWERS,
     TRIAGE_EVENTS,
     partner_inbound,
     partner_inbox,
@@ -74,11 +75,19 @@ def test_no_service_may_write_a_partys_inbound_topic() -> None:
             assert not allowed(everything, service_principal(service.value), "WRITE", partner_inbound(party).named(PREFIX))
 
 
-def test_staff_write_command_topics_and_read_no_topic() -> None:
+def test_staff_write_command_topics_and_read_only_the_answers_to_them_without_a_group() -> None:
     staff = {r for r in rules() if r.principal == STAFF}
     assert allowed(staff, STAFF, "WRITE", RETENTION_COMMANDS.named(PREFIX))
-    assert not any(r.operation == "READ" for r in staff)
     assert not allowed(staff, STAFF, "WRITE", INTAKE_EVENTS.named(PREFIX))
+    assert {r.resource_name for r in staff if r.operation == "READ"} == {STAFF_ANSWERS.named(PREFIX)}
+    assert not any(r.resource_type == "GROUP" for r in staff)
+
+
+def test_every_service_that_takes_staff_commands_may_answer_them_and_no_other() -> None:
+    everything = rules()
+    answering = {s for s in Service if allowed(everything, service_principal(s.value), "WRITE", STAFF_ANSWERS.named(PREFIX))}
+    assert answering == {Service.intake, Service.triage, Service.casemeeting, Service.retention}
+    assert not allowed(everything, STAFF, "WRITE", STAFF_ANSWERS.named(PREFIX))  # a tool cannot forge an answer
 
 
 def test_operations_change_nothing_and_read_only_dead_letters() -> None:

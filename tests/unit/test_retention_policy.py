@@ -20,7 +20,9 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Amsterdam's offsets written out, so the expected instants do not depend on the code under test.
 CET = timezone(timedelta(hours=1))
 CEST = timezone(timedelta(hours=2))
-TOPIC_CATEGORIES = (Category.TRANSPORT_COPIES, Category.HUB_EVENTS, Category.DEAD_LETTERS, Category.AUDIT_RECORDS)
+TOPIC_CATEGORIES = (
+    Category.TRANSPORT_COPIES, Category.HUB_EVENTS, Category.DEAD_LETTERS, Category.AUDIT_RECORDS, Category.STAFF_ANSWERS,
+)
 
 
 def shipped() -> dict[str, Any]:

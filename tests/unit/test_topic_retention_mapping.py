@@ -13,6 +13,7 @@ from shared.contracts.topics import (
     HUB_TOPICS,
     INTAKE_EVENTS,
     PURGE_COMMANDS,
+    STAFF_ANSWERS,
     partner_inbound,
     partner_inbox,
     partner_topics,
@@ -22,7 +23,9 @@ from shared.retention.policy import MS_PER_DAY, load_policy
 from shared.retention.topics import retention_category, topic_configs
 
 PARTIES = ("politie-oost-brabant", "gemeente-helmond", "ggd-hart-voor-brabant", "coa-overloon")
-TOPIC_CATEGORIES = {Category.TRANSPORT_COPIES, Category.HUB_EVENTS, Category.DEAD_LETTERS, Category.AUDIT_RECORDS}
+TOPIC_CATEGORIES = {
+    Category.TRANSPORT_COPIES, Category.HUB_EVENTS, Category.DEAD_LETTERS, Category.AUDIT_RECORDS, Category.STAFF_ANSWERS,
+}
 
 
 def test_every_hub_topic_maps_to_a_topic_category_by_its_kind() -> None:
@@ -32,6 +35,8 @@ def test_every_hub_topic_maps_to_a_topic_category_by_its_kind() -> None:
             assert category is Category.DEAD_LETTERS
         elif topic is AUDIT_EVENTS:
             assert category is Category.AUDIT_RECORDS
+        elif topic is STAFF_ANSWERS:
+            assert category is Category.STAFF_ANSWERS
         elif topic.name.endswith(".commands.v1"):
             assert category is Category.TRANSPORT_COPIES, topic.name
         else:
@@ -80,6 +85,7 @@ def test_topic_configs_give_the_policy_term_in_milliseconds() -> None:
     assert topic_configs(DEAD_LETTER, policy)["retention.ms"] == str(14 * MS_PER_DAY)
     assert topic_configs(INTAKE_EVENTS, policy)["retention.ms"] == str(30 * MS_PER_DAY)
     assert topic_configs(AUDIT_EVENTS, policy)["retention.ms"] == str(730 * MS_PER_DAY)
+    assert topic_configs(STAFF_ANSWERS, policy)["retention.ms"] == str(MS_PER_DAY)  # read within seconds
 
 
 def test_topics_list_json_shows_each_topics_retention(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ from shared.contracts.topics import (
     party_of_inbound_topic,
 )
 
-CONVENTION = re.compile(r"^zorgtafel\.[a-z]+(?:-[a-z]+)*\.(events|commands)\.v\d+$")
+CONVENTION = re.compile(r"^zorgtafel\.[a-z]+(?:-[a-z]+)*\.(events|commands|answers)\.v\d+$")
 
 
 def test_every_hub_topic_follows_the_naming_convention() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.messaging.security import KafkaAccess, read_secret
+if TYPE_CHECKING:  # the broker's security types pull in aiokafka and FastStream: only for a client
+    from shared.messaging.security import KafkaAccess
 
 # The built-in keys are published with the code: fine for a local run and the tests, never for data.
 LOCAL_ONLY_SECRETS = {
@@ -131,6 +132,8 @@ class ServiceSettings(BaseSettings):
     def kafka_access(self, principal: str | None = None) -> KafkaAccess:
         """How `principal` reaches the broker (this service's own when None). Raises
         SecretFileError when a secured broker's password is in neither place."""
+        from shared.messaging.security import KafkaAccess, read_secret
+
         if self.kafka_security_protocol == "PLAINTEXT":
             return KafkaAccess(self.kafka_bootstrap_servers, "PLAINTEXT")
         own = self.kafka_username or f"zt-{self.service_name}"

@@ -19,7 +19,6 @@ from rich.table import Table
 
 from services.cli_params import CASE_ID
 from services.retention.config import RetentionSettings
-from shared.contracts.intake import STAFF_ID
 
 console = Console(soft_wrap=True)
 retention_app = typer.Typer(help="Retention: the policy, purges, the ledger, erasure (art. 1.2, Bijlage 3).", no_args_is_help=True)
@@ -27,6 +26,8 @@ report_app = typer.Typer(help="Reports of the Zorgtafel (art. 11.3d).", no_args_
 def staff_id(text: str) -> str:
     """Typer callback: a pseudonymous staff id (lower case, digits, `-`, `.`, `:`), never a name;
     a bad one is a usage error that does not repeat what was typed (it may be a name)."""
+    from shared.contracts.staff import STAFF_ID
+
     if not re.fullmatch(STAFF_ID, text) or len(text) > 64:
         raise typer.BadParameter("a staff id is lower case letters and digits, joined by '-', '.' or ':', e.g. pr-01 (never a name)")
     return text

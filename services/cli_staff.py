@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -21,9 +21,10 @@ from services.cli_params import CaseId, MeetingId, carried_over, day, moment, pl
 from services.cli_retention import STAFF, as_staff, read_side
 from services.intake.config import IntakeSettings
 from shared.calendar import covenant_today
-from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
-from shared.contracts.staff import StaffCommand
-from shared.contracts.triage import DecisionType
+from shared.contracts.decision_types import DecisionType
+
+if TYPE_CHECKING:
+    from shared.contracts.staff import StaffCommand
 
 console = Console(soft_wrap=True)
 parties_app = typer.Typer(help="The register of parties (covenant art. 20, 21.3, 23.2).", no_args_is_help=True)
@@ -97,6 +98,8 @@ def parties_admit(
     by: str = STAFF,
 ) -> None:
     """Accession of an organisation after every party consented (art. 20.4)."""
+    from shared.contracts.register import AdmitParty, PartyDetails
+
     party = PartyDetails(code=code, name=name, kind=kind, sector=sector, seat=seat, office_address=office_address)  # type: ignore[arg-type]
     _send(by, AdmitParty(**_new(), party=party, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
 
@@ -104,6 +107,8 @@ def parties_admit(
 @parties_app.command("leave")
 def parties_leave(code: str, effective_on: str = typer.Option(..., callback=day, help="YYYY-MM-DD"), by: str = STAFF) -> None:
     """A party ends its participation (art. 21.3)."""
+    from shared.contracts.register import RecordPartyLeaving
+
     _send(by, RecordPartyLeaving(**_new(), code=code, effective_on=date.fromisoformat(effective_on)))  # type: ignore[arg-type]
 
 
@@ -112,6 +117,8 @@ def parties_exclude(
     code: str, effective_on: str = typer.Option("", callback=day, help="YYYY-MM-DD; default today"), by: str = STAFF
 ) -> None:
     """The Regionale Tafel excludes a party with immediate effect (art. 23.2)."""
+    from shared.contracts.register import ExcludeParty
+
     day = date.fromisoformat(effective_on) if effective_on else covenant_today()
     _send(by, ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
 

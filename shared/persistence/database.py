@@ -6,11 +6,14 @@ import os
 import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+if TYPE_CHECKING:
+    from shared.settings import ServiceSettings
 
 T = TypeVar("T")
 
@@ -47,6 +50,12 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
+
+    @classmethod
+    def of(cls, settings: ServiceSettings, service: str) -> Database:
+        """`service`'s own database where `settings` put it, with their bounds: the one its runtime uses."""
+        return cls(settings.database_url_for(service), statement_timeout_s=settings.statement_timeout_s,
+                   lock_timeout_s=settings.lock_timeout_s)
 
     @property
     def is_postgres(self) -> bool:

@@ -240,11 +240,16 @@ def parties_document() -> str:
 @app.command()
 def demo(
     referrals: int = typer.Option(3, min=1, max=50, help="How many demo referrals to send."),
-    log_file: Path = typer.Option(Path(".local/demo/services.log"), help="Where the services' JSON log lines go."),
+    log_file: Path | None = typer.Option(
+        None, help="Where the services' JSON log lines go (default: <state dir>/demo/services.log).", show_default=False
+    ),
 ) -> None:
     """The main job: start the four services, push demo referrals through, show where to look."""
     from services.demo import run_demo
+    from services.intake.config import IntakeSettings
     from shared.telemetry.logging import configure_logging
+
+    log_file = log_file or Path(IntakeSettings().state_dir) / "demo" / "services.log"
 
     # The narrative on the terminal, the services' log lines in a file: interleaved, ~50 JSON
     # lines buried the story (issue 14).

@@ -58,18 +58,27 @@ def retention_typers() -> dict[str, typer.Typer]:
 
 
 def read_side(read: Any, service: str = "retention") -> Any:
-    """Run a read of `service`'s database; a missing database says where it looked instead of a traceback."""
+    """Run `read` of `service`'s database, found from the same settings as the service finds it.
+    A database that is not there (the service never ran with these settings) or cannot be read is
+    one line naming the setting, exit 1: never a traceback or SQL, and nothing is created."""
     from sqlalchemy.exc import DBAPIError
 
+    from shared.persistence.database import DatabaseMissingError, place_of, sqlstate
+
+    settings = RetentionSettings()
+    # The local SQLite files follow ZT_STATE_DIR unless DATABASE_URL says otherwise.
+    setting = "DATABASE_URL" if "database_url" in settings.model_fields_set else "ZT_STATE_DIR"
+    advice = f"set {setting}{' (or DATABASE_URL)' if setting == 'ZT_STATE_DIR' else ''} as the services have it"
     try:
         return asyncio.run(read)
-    except DBAPIError as exc:
-        where = RetentionSettings().database_url_for(service).split("@")[-1]
-        console.print(
-            f"no {service} data at {where} ({type(exc.orig).__name__}): set DATABASE_URL to the database the "
-            "services use (the demo: sqlite+aiosqlite:///.local/demo/zorgtafel.db)"
-        )
-        raise typer.Exit(1) from None
+    except DatabaseMissingError as exc:
+        said = f"no {service} database at {exc.place}: {service} has not run with this {setting}; {advice}"
+    except (DBAPIError, OSError) as exc:
+        code = sqlstate(exc)
+        cause = type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__ + (f", SQLSTATE {code}" if code else "")
+        said = f"cannot read the {service} database at {place_of(settings.database_url_for(service))} ({cause}); {advice}"
+    console.print(said, markup=False, highlight=False)
+    raise typer.Exit(1)
 
 
 @retention_app.command("policies")
@@ -114,7 +123,7 @@ def ledger(case_id: str = CASE_ID, by: str = STAFF) -> None:
     from services.cli_staff import _show
     from services.retention.view import case_ledger
 
-    _show(by, case_id, "retention-ledger", case_ledger, "no ledger entries for this case")
+    _show(by, case_id, "retention-ledger", case_ledger, "no ledger entries for this case", "retention")
 
 
 @retention_app.command("erase")

@@ -123,14 +123,15 @@ def parties_exclude(
     _send(by, ExcludeParty(**_new(), code=code, effective_on=day))  # type: ignore[arg-type]
 
 
-def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], Any], missing: str) -> None:
-    """Log the look into the dossier first, then read and print it: no look goes unlogged."""
+def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], Any], missing: str, service: str) -> None:
+    """Log the look into the dossier first, then read `service`'s database and print it: no look
+    goes unlogged."""
     async def look() -> Any:
         async with as_staff(staff_id) as pr:
             await pr.log_view(uuid.UUID(case_id), view)
         return await read(uuid.UUID(case_id))
 
-    state = asyncio.run(look())
+    state = read_side(look(), service)
     if state is None:
         console.print(missing)
         raise typer.Exit(1)
@@ -256,7 +257,7 @@ def triage_show(case_id: CaseId, by: str = STAFF) -> None:
     """A triage case's state: consultations, the criteria, the decision (no personal data)."""
     from services.triage.view import triage_state
 
-    _show(by, case_id, "triage-state", triage_state, "no such triage case")
+    _show(by, case_id, "triage-state", triage_state, "no such triage case", "triage")
 
 
 @meeting_app.command("schedule")
@@ -344,4 +345,4 @@ def meeting_show(case_id: CaseId, by: str = STAFF) -> None:
     """A case's Casusoverleg: meetings, invitations, consents, plan versions (no texts)."""
     from services.casemeeting.view import meeting_state
 
-    _show(by, case_id, "meeting-state", meeting_state, "no such case at the Casusoverleg")
+    _show(by, case_id, "meeting-state", meeting_state, "no such case at the Casusoverleg", "casemeeting")

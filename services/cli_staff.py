@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.cli_params import CaseId, MeetingId, carried_over, day, moment, plan_actions, uuids
+from services.cli_params import CaseId, MeetingId, PlanAction, carried_over, day, moment, plan_action, uuids
 from services.cli_retention import STAFF, as_staff, read_side
 from services.intake.config import IntakeSettings
 from shared.calendar import covenant_today
@@ -301,18 +301,13 @@ def meeting_appoint(meeting_id: MeetingId, party: str, by: str = STAFF) -> None:
 @meeting_app.command("plan")
 def meeting_plan(
     meeting_id: MeetingId,
-    action: list[str] = typer.Option(
-        ..., "--action", callback=plan_actions, help="party|YYYY-MM-DD|what to do|what the party needs to know"
+    action: list[PlanAction] = typer.Option(
+        ..., "--action", parser=plan_action, help="party|YYYY-MM-DD|what to do|what the party needs to know"
     ),
     by: str = STAFF,
 ) -> None:
     """Adopt (or revise: a new version) the plan van aanpak (art. 8.4b-c)."""
-
-    def build(pr: Any) -> StaffCommand:
-        parts = [a.split("|", 3) for a in action]
-        return pr.adopt_plan(uuid.UUID(meeting_id), [pr.action(p, date.fromisoformat(d), w, n) for p, d, w, n in parts])
-
-    _procesregisseur_command(by, build)
+    _procesregisseur_command(by, lambda pr: pr.adopt_plan(uuid.UUID(meeting_id), [pr.action(*a) for a in action]))
 
 
 @meeting_app.command("criteria")

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.catalog import Service, service_database
+from services.catalog import Service, service_database, service_settings
 
 console = Console(soft_wrap=True)
 
@@ -55,20 +55,25 @@ def upgrade(services: ServicesArg = None) -> None:
 
 
 def current(services: ServicesArg = None) -> None:
-    """Each service's database revision beside the newest migration of this version."""
+    """Each service's database revision beside the newest migration of this version ("empty": no
+    database yet, or one without tables; looking creates none)."""
     from sqlalchemy import inspect
+    from sqlalchemy.ext.asyncio import AsyncSession
 
+    from shared.persistence.database import DatabaseMissingError, read_once
     from shared.persistence.migrate import current_revision, head_of
 
+    async def revision_in(session: AsyncSession) -> str | None:
+        connection = await session.connection()
+        if not await connection.run_sync(lambda c: inspect(c).get_table_names()):
+            return None
+        return await connection.run_sync(current_revision) or "before migrations"
+
     async def one(service: Service) -> str | None:
-        target = service_database(service)
         try:
-            async with target.database.engine.connect() as connection:
-                if not await connection.run_sync(lambda c: inspect(c).get_table_names()):
-                    return None
-                return await connection.run_sync(current_revision) or "before migrations"
-        finally:
-            await target.database.dispose()
+            return await read_once(service_settings(service).database_url_for(service.value), revision_in)
+        except DatabaseMissingError:
+            return None
 
     table = Table("service", "database", "newest migration")
     for service in services or list(Service):

@@ -38,6 +38,7 @@ def test_db_current_tells_an_empty_database_from_a_migrated_one(local_database: 
     assert result.exit_code == 0, result.output
     rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in result.stdout.splitlines() if line.count("│") == 4}
     assert rows == {"audit": head_of("audit"), "intake": "empty"}
+    assert not (local_database / "zorgtafel-intake.db").exists()  # looking made no database
 
 
 def fresh_interpreter(code: str) -> Any:

@@ -55,7 +55,8 @@ from shared.crypto import CaseKeyStore  # noqa: E402
 from shared.messaging.outbox import Outbox  # noqa: E402
 from shared.register.store import RegisterStore  # noqa: E402
 from shared.retention.categories import Category  # noqa: E402
-from shared.retention.purge import CasePurger, purge_records_table  # noqa: E402
+from shared.retention.purge import CasePurger  # noqa: E402
+from shared.retention.records import purge_records_table  # noqa: E402
 from shared.retention.wiring import BATCH_RECORDS  # noqa: E402
 from shared.runtime import Runtime  # noqa: E402
 from shared.runtime_build import build_runtime  # noqa: E402

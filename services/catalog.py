@@ -6,12 +6,17 @@ Tools may load every service; the services themselves never import each other.
 from __future__ import annotations
 
 import importlib
-import typing
+from dataclasses import dataclass
 from enum import StrEnum
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
+    from shared.persistence.database import Database
 
 
 class Service(StrEnum):
@@ -27,15 +32,26 @@ def service_module(service: Service) -> ModuleType:
 
 
 def service_settings(service: Service, **values: Any) -> ServiceSettings:
-    """The service's own settings class (its `create_runtime`'s `settings` parameter) with `values`."""
-    hint = typing.get_type_hints(service_module(service).create_runtime)["settings"]
-    cls = next(t for t in typing.get_args(hint) if isinstance(t, type) and issubclass(t, ServiceSettings))
-    return cls(**values)
+    """The service's own settings class (the one its `services/<service>/config.py` defines) with `values`."""
+    config = importlib.import_module(f"services.{service.value}.config")
+    cls = next(v for v in vars(config).values()
+               if isinstance(v, type) and issubclass(v, ServiceSettings) and v.__module__ == config.__name__)
+    return cls(**values)  # type: ignore[no-any-return]
 
 
-def offline_runtime(service: Service, **values: Any) -> Any:
-    """The service's runtime for a tool that reads or migrates its database and never uses Kafka
-    (`zorgtafel db`): its broker object is built but never started, so it is built without the
+@dataclass(frozen=True)
+class ServiceDatabase:
+    """A service's database as its settings place it, and every table of it (its models' metadata)."""
+
+    database: Database
+    metadata: MetaData
+
+
+def service_database(service: Service, **values: Any) -> ServiceDatabase:
+    """For a tool that migrates or reads a service's database and never uses Kafka (`zorgtafel db`):
+    from the service's settings and models alone, without its tracing or broker, so without the
     broker credential, which a database tool has no business reading."""
-    settings = service_settings(service, **values).model_copy(update={"kafka_security_protocol": "PLAINTEXT"})
-    return service_module(service).create_runtime(settings)
+    from shared.persistence.database import Database
+
+    models = importlib.import_module(f"services.{service.value}.models")
+    return ServiceDatabase(Database.of(service_settings(service, **values), service.value), models.Base.metadata)

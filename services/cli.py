@@ -9,16 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import structlog
 import typer
-from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
 from rich.console import Console
 from rich.table import Table
 
-from services.asyncapi_doc import readable
-from services.catalog import Service, service_module
+from services.catalog import Service
 from services.cli_audit import audit_typers, trail
 from services.cli_db import db_typers
 from services.cli_deploy import deploy_typers
@@ -29,26 +26,15 @@ from services.cli_security import security_typers
 from services.cli_staff import staff_typers
 from services.cli_staff_keys import staff_keys_typers
 from services.cli_trace import trace
-from services.intake.config import IntakeSettings
-from shared.audit.activities import RegisterError
-from shared.contracts.partner import schema_files
-from shared.contracts.topics import (
-    HUB_TOPICS,
-    Topic,
-    partner_topics,
-)
-from shared.messaging.admin import ensure_topics
-from shared.messaging.errors import RESTART_EXIT_STATUS, restart_requested
-from shared.persistence.database import SchemaOutdatedError
-from shared.register.history import load_seed
-from shared.retention.policy import PolicyError, load_policy
-from shared.retention.topics import retention_category, retention_days
-from shared.security.acls import ADMIN
-from shared.settings import InsecureSettingsError
-from shared.telemetry.logging import configure_logging
 
-# Configuration errors whose messages name only files, settings, tables and columns, never data.
-SAYABLE = (PolicyError, RegisterError, InsecureSettingsError, SchemaOutdatedError)
+if TYPE_CHECKING:
+    from services.intake.config import IntakeSettings
+    from shared.contracts.topics import Topic
+
+# This module and the command modules it adds import only what builds the commands: a command
+# imports the libraries it uses (FastStream, SQLAlchemy, the contracts) when it runs, so `zorgtafel
+# --help` and a usage error answer at once (issue 14; tests/unit/test_cli_imports.py holds it).
+
 # Rich tracebacks would print local variables, which may hold personal data.
 app = typer.Typer(
     help="Zorgtafel Hub: the integration hub of the Zorgtafel regio Oost-Brabant.",
@@ -67,12 +53,24 @@ app.command("trace")(trace)
 @app.command()
 def run(service: Service) -> None:
     """Run one service until SIGINT/SIGTERM (in-flight messages finish, offsets are committed)."""
+    import structlog
+
+    from services.catalog import service_module
+    from shared.audit.activities import RegisterError
+    from shared.messaging.errors import RESTART_EXIT_STATUS, restart_requested
+    from shared.persistence.database import SchemaOutdatedError
+    from shared.retention.policy import PolicyError
+    from shared.settings import InsecureSettingsError
+    from shared.telemetry.logging import configure_logging
+
+    # Configuration errors whose messages name only files, settings, tables and columns, never data.
+    sayable = (PolicyError, RegisterError, InsecureSettingsError, SchemaOutdatedError)
     configure_logging()
     try:
         asyncio.run(service_module(service).create_app().run())
     except Exception as exc:  # one structured line, not a traceback that may quote SQL or data
         # Configuration errors list their problems and hold no personal data: say them.
-        said = {"detail": str(exc)} if isinstance(exc, SAYABLE) else {}
+        said = {"detail": str(exc)} if isinstance(exc, sayable) else {}
         structlog.get_logger("zorgtafel.cli").critical(
             "service.failed", service_name=service.value, error_type=type(exc).__name__, **said
         )
@@ -83,6 +81,9 @@ def run(service: Service) -> None:
 
 def _registry(settings: IntakeSettings) -> tuple[Topic, ...]:
     """The hub's topics and the configured parties' (every party of the register when none are)."""
+    from shared.contracts.topics import HUB_TOPICS, partner_topics
+    from shared.register.history import load_seed
+
     codes = settings.partner_topics or tuple(p.code for p in load_seed().parties)
     return (*HUB_TOPICS, *partner_topics(codes))
 
@@ -91,6 +92,13 @@ def _registry(settings: IntakeSettings) -> tuple[Topic, ...]:
 def topics_create() -> None:
     """Create the hub's topics and each configured party's inbound and inbox topics, with the retention of the
     policy in force (ZT_RETENTION_POLICY, or the shipped one); re-configure existing topics whose retention differs."""
+    from services.intake.config import IntakeSettings
+    from shared.messaging.admin import ensure_topics
+    from shared.retention.policy import load_policy
+    from shared.retention.topics import retention_category, retention_days
+    from shared.security.acls import ADMIN
+    from shared.telemetry.logging import configure_logging
+
     settings = IntakeSettings()
     configure_logging()
     policy = load_policy(settings.retention_policy)
@@ -111,6 +119,10 @@ def topics_create() -> None:
 @topics_app.command("list")
 def topics_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
     """The topic registry (hub topics and the configured parties' topics) with each topic's retention."""
+    from services.intake.config import IntakeSettings
+    from shared.retention.policy import load_policy
+    from shared.retention.topics import retention_category, retention_days
+
     settings = IntakeSettings()
     policy = load_policy(settings.retention_policy)
     rows = [
@@ -137,6 +149,13 @@ def asyncapi_document() -> str:
     Registry topics no service reads or writes yet are listed too, marked as reserved, so the
     document always shows the whole topic registry.
     """
+    from faststream.kafka import KafkaBroker
+    from faststream.specification import AsyncAPI
+
+    from services.asyncapi_doc import readable
+    from services.catalog import service_module
+    from shared.contracts.topics import HUB_TOPICS
+
     brokers = [service_module(s).create_runtime().broker for s in Service]
     used = {t for b in brokers for endpoint in (*b.subscribers, *b.publishers) for t in _topics_of(endpoint)}
     reserved = KafkaBroker()
@@ -176,10 +195,10 @@ def asyncapi(output: Path = typer.Option(Path("docs"), help="The folder to write
     console.print(f"wrote {output / 'asyncapi.json'} and {output / 'asyncapi-hub.json'}")
 
 
-
-
 def json_schemas() -> dict[str, str]:
     """JSON Schemas of what a partner system writes and reads, by file name (shared/contracts/partner.py)."""
+    from shared.contracts.partner import schema_files
+
     return {
         name: json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         for name, schema in schema_files().items()
@@ -201,6 +220,8 @@ def schemas(output: Path = typer.Option(Path("docs/schemas"), help="Folder for t
 def parties_document() -> str:
     """docs/parties.md: the register's party codes as seeded (art. 1.1: the municipality a referral
     names is one of the 36), so a partner can fill `municipality` without the hub's CLI."""
+    from shared.register.history import load_seed
+
     seed = load_seed()
     lines = [
         "# Parties of the Zorgtafel regio Oost-Brabant (the register as seeded)",
@@ -221,10 +242,16 @@ def parties_document() -> str:
 @app.command()
 def demo(
     referrals: int = typer.Option(3, min=1, max=50, help="How many demo referrals to send."),
-    log_file: Path = typer.Option(Path(".local/demo/services.log"), help="Where the services' JSON log lines go."),
+    log_file: Path | None = typer.Option(
+        None, help="Where the services' JSON log lines go (default: <state dir>/demo/services.log).", show_default=False
+    ),
 ) -> None:
     """The main job: start the four services, push demo referrals through, show where to look."""
     from services.demo import run_demo
+    from services.intake.config import IntakeSettings
+    from shared.telemetry.logging import configure_logging
+
+    log_file = log_file or Path(IntakeSettings().state_dir) / "demo" / "services.log"
 
     # The narrative on the terminal, the services' log lines in a file: interleaved, ~50 JSON
     # lines buried the story (issue 14).

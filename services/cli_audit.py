@@ -96,6 +96,7 @@ def trail_of(case_id: uuid.UUID, staff_id: str) -> dict[str, Any]:
 
     from services.audit.view import case_audit
     from services.retention.view import case_ledger
+    from shared.persistence.database import DatabaseMissingError
 
     async def look() -> dict[str, Any]:
         async with as_staff(staff_id) as pr:
@@ -103,7 +104,7 @@ def trail_of(case_id: uuid.UUID, staff_id: str) -> dict[str, Any]:
         audit = await case_audit(case_id)
         try:
             ledger = await case_ledger(case_id)
-        except (SQLAlchemyError, OSError):  # no retention database (yet) here: a trail without purges
+        except (DatabaseMissingError, SQLAlchemyError, OSError):  # no retention database (yet) here: no purges
             ledger = None
         return {"case_id": str(case_id), "data_subject_id": audit["data_subject_id"], "truncated": audit["truncated"],
                 "steps": trail_rows(audit, ledger)}

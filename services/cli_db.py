@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.catalog import Service, offline_runtime
+from services.catalog import Service, service_database, service_settings
 
 console = Console(soft_wrap=True)
 
@@ -38,11 +38,11 @@ def upgrade(services: ServicesArg = None) -> None:
     from shared.persistence.migrate import upgrade as upgrade_database
 
     async def one(service: Service) -> tuple[str | None, str | None]:
-        runtime = offline_runtime(service)
+        target = service_database(service)
         try:
-            return await upgrade_database(runtime.database, runtime.metadata, service.value)
+            return await upgrade_database(target.database, target.metadata, service.value)
         finally:
-            await runtime.database.dispose()
+            await target.database.dispose()
 
     for service in services or list(Service):
         try:
@@ -55,20 +55,25 @@ def upgrade(services: ServicesArg = None) -> None:
 
 
 def current(services: ServicesArg = None) -> None:
-    """Each service's database revision beside the newest migration of this version."""
+    """Each service's database revision beside the newest migration of this version ("empty": no
+    database yet, or one without tables; looking creates none)."""
     from sqlalchemy import inspect
+    from sqlalchemy.ext.asyncio import AsyncSession
 
+    from shared.persistence.database import DatabaseMissingError, read_once
     from shared.persistence.migrate import current_revision, head_of
 
+    async def revision_in(session: AsyncSession) -> str | None:
+        connection = await session.connection()
+        if not await connection.run_sync(lambda c: inspect(c).get_table_names()):
+            return None
+        return await connection.run_sync(current_revision) or "before migrations"
+
     async def one(service: Service) -> str | None:
-        runtime = offline_runtime(service)
         try:
-            async with runtime.database.engine.connect() as connection:
-                if not await connection.run_sync(lambda c: inspect(c).get_table_names()):
-                    return None
-                return await connection.run_sync(current_revision) or "before migrations"
-        finally:
-            await runtime.database.dispose()
+            return await read_once(service_settings(service).database_url_for(service.value), revision_in)
+        except DatabaseMissingError:
+            return None
 
     table = Table("service", "database", "newest migration")
     for service in services or list(Service):
@@ -89,16 +94,16 @@ def revision(
     from shared.persistence.migrate import upgrade as upgrade_database
 
     async def write(url: str) -> None:
-        runtime = offline_runtime(service, database_url=url)
+        target = service_database(service, database_url=url)
         try:
-            await upgrade_database(runtime.database, runtime.metadata, service.value, check=False)
-            async with runtime.database.engine.begin() as connection:
+            await upgrade_database(target.database, target.metadata, service.value, check=False)
+            async with target.database.engine.begin() as connection:
                 await connection.run_sync(lambda c: command.revision(
-                    alembic_config(service.value, c, runtime.metadata), message=message, autogenerate=True,
+                    alembic_config(service.value, c, target.metadata), message=message, autogenerate=True,
                     rev_id=next_revision(service.value),
                 ))
         finally:
-            await runtime.database.dispose()
+            await target.database.dispose()
 
     with tempfile.TemporaryDirectory() as scratch:
         asyncio.run(write(f"sqlite+aiosqlite:///{Path(scratch) / 'scratch.db'}"))

@@ -16,20 +16,6 @@ from pathlib import Path
 
 import typer
 
-from services.catalog import Service
-from services.cli_security import register_parties
-from services.deploy_manifests import Environment, kafka, kafka_topics, kafka_users, render
-from services.deploy_workloads import (
-    config_maps,
-    deployment,
-    metrics_service,
-    scaled_object,
-    trigger_authentication,
-)
-from services.intake.config import IntakeSettings
-from shared.register.history import load_seed
-from shared.retention.policy import RetentionPolicy, load_policy
-
 deploy_app = typer.Typer(help="Deployment beyond one machine: the Kubernetes manifests.", no_args_is_help=True)
 
 
@@ -38,38 +24,25 @@ class Parties(StrEnum):
     register = "register"
 
 
-def manifest_files(env: Environment, parties: tuple[str, ...], policy: RetentionPolicy) -> dict[str, str]:
-    """File name -> YAML text of every manifest of `env` for `parties` under `policy`."""
-    workloads = [*config_maps(env)]
-    for service in Service:
-        workloads += [deployment(service, env), metrics_service(service)]
-    return {
-        "kafka.yaml": render(kafka(env)),
-        "topics.yaml": render(kafka_topics(env, parties, policy)),
-        "users.yaml": render(kafka_users(env, parties)),
-        "services.yaml": render(workloads),
-        "autoscaling.yaml": render([trigger_authentication(env), *(scaled_object(s, env, parties) for s in Service)]),
-    }
-
-
-def seed_parties() -> tuple[str, ...]:
-    """The register's signatories (shared/register/data/parties.v1.json): a new deployment's parties."""
-    return tuple(p.code for p in load_seed().parties)
-
-
 @deploy_app.command("manifests")
 def deploy_manifests(
     parties: Parties = typer.Option(..., help="seed: the signatories (a new deployment); register: the "
                                     "register today, through intake's read side (a running deployment)."),
     output: Path = typer.Option(Path("deploy/kubernetes"), help="Folder to write the YAML files into."),
-    image: str = typer.Option(Environment.image, help="The container image of the services."),
+    image: str = typer.Option("", help="The container image of the services (default: the release's).", show_default=False),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when a file differs."),
 ) -> None:
     """Write the Strimzi cluster, topics and users, the services' Deployments and their KEDA
     scaling for the environment of ZT_TOPIC_PREFIX and ZT_CONSUMER_GROUP_PREFIX."""
+    from services.cli_security import register_parties
+    from services.deploy_files import manifest_files, seed_parties
+    from services.deploy_manifests import Environment
+    from services.intake.config import IntakeSettings
+    from shared.retention.policy import load_policy
+
     settings = IntakeSettings(kafka_security_protocol="PLAINTEXT")  # reads the register only
     codes = seed_parties() if parties is Parties.seed else asyncio.run(register_parties(settings))
-    env = Environment(topic_prefix=settings.topic_prefix, group_prefix=settings.consumer_group_prefix, image=image)
+    env = Environment(topic_prefix=settings.topic_prefix, group_prefix=settings.consumer_group_prefix, image=image or Environment.image)
     files = manifest_files(env, codes, load_policy(settings.retention_policy))
     stale = [name for name, text in files.items() if not (output / name).is_file() or (output / name).read_text() != text]
     if check:

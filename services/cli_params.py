@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
 
@@ -27,14 +27,24 @@ def uuids(texts: list[str]) -> list[str]:
     return texts
 
 
-def plan_actions(texts: list[str]) -> list[str]:
-    """Typer callback: each plan action is party|YYYY-MM-DD|what to do|what the party needs to know."""
-    for text in texts:
-        parts = text.split("|", 3)
-        if len(parts) != 4:
-            raise typer.BadParameter("each --action is party|YYYY-MM-DD|description|information need")
-        day(parts[1])
-    return texts
+class PlanAction(NamedTuple):
+    """One action of a plan van aanpak as typed (art. 8.4b-c): who does it, by when, what, and
+    what that party needs to know."""
+
+    party: str
+    deadline: date
+    description: str
+    information_need: str
+
+
+def plan_action(text: str) -> PlanAction:
+    """Typer parser, so the command gets each action parsed once: party|YYYY-MM-DD|what to do|what
+    the party needs to know."""
+    parts = text.split("|", 3)
+    if len(parts) != 4:
+        raise typer.BadParameter("each --action is party|YYYY-MM-DD|description|information need")
+    party, deadline, description, information_need = parts
+    return PlanAction(party, date.fromisoformat(day(deadline)), description, information_need)
 
 
 def carried_over(texts: list[str]) -> list[str]:

@@ -18,7 +18,6 @@ import typer
 from rich.console import Console
 
 from services.intake.config import IntakeSettings
-from shared.register.history import load_seed
 
 console = Console(soft_wrap=True)
 log = structlog.get_logger("zorgtafel.partner")
@@ -52,6 +51,7 @@ def partner_check(
     from shared.crypto import MasterKey
     from shared.crypto.transport_keyring_file import KeyringError, TransportKeys
     from shared.messaging.security import SecretFileError, read_secret
+    from shared.register.history import load_seed
 
     _party(party)
     try:

@@ -20,7 +20,6 @@ from rich.table import Table
 from services.cli_params import CASE_ID
 from services.cli_staff_command import Build, staff_command
 from services.retention.config import RetentionSettings
-from shared.contracts.intake import STAFF_ID
 
 console = Console(soft_wrap=True)
 retention_app = typer.Typer(help="Retention: the policy, purges, the ledger, erasure (art. 1.2, Bijlage 3).", no_args_is_help=True)
@@ -28,6 +27,8 @@ report_app = typer.Typer(help="Reports of the Zorgtafel (art. 11.3d).", no_args_
 def staff_id(text: str) -> str:
     """Typer callback: a pseudonymous staff id (lower case, digits, `-`, `.`, `:`), never a name;
     a bad one is a usage error that does not repeat what was typed (it may be a name)."""
+    from shared.contracts.staff import STAFF_ID
+
     if not re.fullmatch(STAFF_ID, text) or len(text) > 64:
         raise typer.BadParameter("a staff id is lower case letters and digits, joined by '-', '.' or ':', e.g. pr-01 (never a name)")
     return text
@@ -58,18 +59,27 @@ def retention_typers() -> dict[str, typer.Typer]:
 
 
 def read_side(read: Any, service: str = "retention") -> Any:
-    """Run a read of `service`'s database; a missing database says where it looked instead of a traceback."""
+    """Run `read` of `service`'s database, found from the same settings as the service finds it.
+    A database that is not there (the service never ran with these settings) or cannot be read is
+    one line naming the setting, exit 1: never a traceback or SQL, and nothing is created."""
     from sqlalchemy.exc import DBAPIError
 
+    from shared.persistence.database import DatabaseMissingError, place_of, sqlstate
+
+    settings = RetentionSettings()
+    # The local SQLite files follow ZT_STATE_DIR unless DATABASE_URL says otherwise.
+    setting = "DATABASE_URL" if "database_url" in settings.model_fields_set else "ZT_STATE_DIR"
+    advice = f"set {setting}{' (or DATABASE_URL)' if setting == 'ZT_STATE_DIR' else ''} as the services have it"
     try:
         return asyncio.run(read)
-    except DBAPIError as exc:
-        where = RetentionSettings().database_url_for(service).split("@")[-1]
-        console.print(
-            f"no {service} data at {where} ({type(exc.orig).__name__}): set DATABASE_URL to the database the "
-            "services use (the demo: sqlite+aiosqlite:///.local/demo/zorgtafel.db)"
-        )
-        raise typer.Exit(1) from None
+    except DatabaseMissingError as exc:
+        said = f"no {service} database at {exc.place}: {service} has not run with this {setting}; {advice}"
+    except (DBAPIError, OSError) as exc:
+        code = sqlstate(exc)
+        cause = type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__ + (f", SQLSTATE {code}" if code else "")
+        said = f"cannot read the {service} database at {place_of(settings.database_url_for(service))} ({cause}); {advice}"
+    console.print(said, markup=False, highlight=False)
+    raise typer.Exit(1)
 
 
 @retention_app.command("policies")
@@ -114,7 +124,7 @@ def ledger(case_id: str = CASE_ID, by: str = STAFF) -> None:
     from services.cli_staff import _show
     from services.retention.view import case_ledger
 
-    _show(by, case_id, "retention-ledger", case_ledger, "no ledger entries for this case")
+    _show(by, case_id, "retention-ledger", case_ledger, "no ledger entries for this case", "retention")
 
 
 @staff_command(retention_app, "erase")

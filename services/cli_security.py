@@ -13,34 +13,18 @@ import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 import typer
-from aiokafka import AIOKafkaConsumer
 from rich.console import Console
 from rich.table import Table
 
-from services.catalog import Service, service_module, service_settings
 from services.intake.config import IntakeSettings
-from services.intake.register_view import current_register
-from shared.contracts.envelope import utcnow
-from shared.contracts.topics import HUB_TOPICS, REGISTER_EVENTS, partner_topics
-from shared.messaging.admin import ensure_topics
-from shared.register.history import load_seed
-from shared.retention.policy import load_policy
-from shared.security.acls import (
-    ADMIN,
-    OPERATIONS,
-    STAFF,
-    AclEntry,
-    desired_acls,
-    is_managed,
-    party_principal,
-    service_principal,
-)
-from shared.security.apply import AccessChanges, apply_access, rotate
-from shared.security.endpoints import endpoints_of
-from shared.telemetry.logging import configure_logging
+
+if TYPE_CHECKING:
+    from shared.security.acls import AclEntry
+    from shared.security.apply import AccessChanges
 
 console = Console(soft_wrap=True)
 log = structlog.get_logger("zorgtafel.access")
@@ -59,6 +43,10 @@ class AccessPlan:
 def plan_access(parties: Sequence[str], topic_prefix: str, group_prefix: str) -> AccessPlan:
     """The plan for an environment. Builds each service's runtime to read its endpoints (nothing
     connects). Raises UnplaceableEndpointError, InvalidPartyCodeError."""
+    from services.catalog import Service, service_module, service_settings
+    from shared.security.acls import OPERATIONS, STAFF, desired_acls, party_principal, service_principal
+    from shared.security.endpoints import endpoints_of
+
     endpoints = []
     for service in Service:
         settings = service_settings(service, topic_prefix=topic_prefix, consumer_group_prefix=group_prefix,
@@ -75,6 +63,12 @@ async def provision(settings: IntakeSettings, parties: Sequence[str] | None = No
     """Topics, credentials and ACLs of `settings`' environment, as the administrator, for
     `parties` (the register's parties today when None: never the seed, which would give a party
     excluded since its access back)."""
+    from shared.contracts.topics import HUB_TOPICS, partner_topics
+    from shared.messaging.admin import ensure_topics
+    from shared.retention.policy import load_policy
+    from shared.security.acls import ADMIN
+    from shared.security.apply import AccessChanges, apply_access
+
     parties = tuple(parties) if parties is not None else await register_parties(settings)
     plan = plan_access(parties, settings.topic_prefix, settings.consumer_group_prefix)
     admin = settings.kafka_access(ADMIN)
@@ -92,6 +86,11 @@ async def register_parties(settings: IntakeSettings) -> tuple[str, ...]:
     """The parties of the register today (the covenant's day, Europe/Amsterdam), read through
     intake's read side. With `partner_topics` configured (tests name a few), only those and the
     parties admitted after the seed."""
+    from services.intake.register_view import current_register
+    from shared.contracts.envelope import utcnow
+    from shared.register.history import load_seed
+    from shared.retention.policy import load_policy
+
     today = load_policy(settings.retention_policy).local_day(utcnow())
     current = [p.code for p in await current_register(settings, today)]
     configured = set(settings.partner_topics)
@@ -106,6 +105,11 @@ async def follow_register(settings: IntakeSettings, *, poll_s: float = 60.0, sto
     register event (an admission gets its principal and rules; an exclusion, art. 23.2, loses them
     and its credential), and every `poll_s` seconds (a leaving takes effect on its date). Offsets
     are committed after the apply that follows them: a crash applies again, which changes nothing."""
+    from aiokafka import AIOKafkaConsumer
+
+    from shared.contracts.topics import REGISTER_EVENTS
+    from shared.security.acls import ADMIN
+
     stop = stop or asyncio.Event()
     consumer = AIOKafkaConsumer(
         REGISTER_EVENTS.named(settings.topic_prefix), **settings.kafka_access(ADMIN).aiokafka(),
@@ -143,6 +147,8 @@ async def follow_register(settings: IntakeSettings, *, poll_s: float = 60.0, sto
 def security_follow(poll_s: float = typer.Option(60.0, help="Seconds between re-checks (leavings on their date).")) -> None:
     """Keep access equal to the register until stopped: admissions, leavings and exclusions reach
     the broker at once (as zt-admin; run it beside the services)."""
+    from shared.telemetry.logging import configure_logging
+
     configure_logging()
     asyncio.run(follow_register(IntakeSettings(), poll_s=poll_s))
 
@@ -150,6 +156,9 @@ def security_follow(poll_s: float = typer.Option(60.0, help="Seconds between re-
 @security_app.command("rotate")
 def security_rotate(principal: str = typer.Argument(..., help="e.g. zt-intake or party-<code>")) -> None:
     """Give one principal a new password (broker and its 0600 file); restart its processes after."""
+    from shared.security.acls import ADMIN, is_managed
+    from shared.security.apply import rotate
+
     if not is_managed(principal):
         raise typer.BadParameter("only the hub's principals (zt-…) and parties' (party-…) are rotated here")
     settings = IntakeSettings()

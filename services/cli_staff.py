@@ -18,14 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.cli_params import CaseId, MeetingId, carried_over, day, moment, plan_actions, uuids
+from services.cli_params import CaseId, MeetingId, PlanAction, carried_over, day, moment, plan_action, uuids
 from services.cli_retention import STAFF, as_staff, read_side
 from services.cli_staff_command import Build, staff_command
 from services.intake.config import IntakeSettings
 from shared.calendar import covenant_today
-from shared.contracts.register import AdmitParty, ExcludeParty, PartyDetails, RecordPartyLeaving
-from shared.contracts.staff import StaffCommand
-from shared.contracts.triage import DecisionType
+from shared.contracts.decision_types import DecisionType
 
 console = Console(soft_wrap=True)
 parties_app = typer.Typer(help="The register of parties (covenant art. 20, 21.3, 23.2).", no_args_is_help=True)
@@ -78,6 +76,8 @@ def parties_admit(
     by: str = STAFF,
 ) -> Build:
     """Accession of an organisation after every party consented (art. 20.4)."""
+    from shared.contracts.register import AdmitParty, PartyDetails
+
     party = PartyDetails(code=code, name=name, kind=kind, sector=sector, seat=seat, office_address=office_address)  # type: ignore[arg-type]
     return lambda pr: AdmitParty(**_new(), party=party, effective_on=date.fromisoformat(effective_on))  # type: ignore[arg-type]
 
@@ -85,6 +85,8 @@ def parties_admit(
 @staff_command(parties_app, "leave")
 def parties_leave(code: str, effective_on: str = typer.Option(..., callback=day, help="YYYY-MM-DD"), by: str = STAFF) -> Build:
     """A party ends its participation (art. 21.3)."""
+    from shared.contracts.register import RecordPartyLeaving
+
     return lambda pr: RecordPartyLeaving(**_new(), code=code, effective_on=date.fromisoformat(effective_on))  # type: ignore[arg-type]
 
 
@@ -93,18 +95,21 @@ def parties_exclude(
     code: str, effective_on: str = typer.Option("", callback=day, help="YYYY-MM-DD; default today"), by: str = STAFF
 ) -> Build:
     """The Regionale Tafel excludes a party with immediate effect (art. 23.2)."""
+    from shared.contracts.register import ExcludeParty
+
     day = date.fromisoformat(effective_on) if effective_on else covenant_today()
     return lambda pr: ExcludeParty(**_new(), code=code, effective_on=day)  # type: ignore[arg-type]
 
 
-def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], Any], missing: str) -> None:
-    """Log the look into the dossier first, then read and print it: no look goes unlogged."""
+def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], Any], missing: str, service: str) -> None:
+    """Log the look into the dossier first, then read `service`'s database and print it: no look
+    goes unlogged."""
     async def look() -> Any:
         async with as_staff(staff_id) as pr:
             await pr.log_view(uuid.UUID(case_id), view)
         return await read(uuid.UUID(case_id))
 
-    state = asyncio.run(look())
+    state = read_side(look(), service)
     if state is None:
         console.print(missing)
         raise typer.Exit(1)
@@ -214,7 +219,7 @@ def triage_show(case_id: CaseId, by: str = STAFF) -> None:
     """A triage case's state: consultations, the criteria, the decision (no personal data)."""
     from services.triage.view import triage_state
 
-    _show(by, case_id, "triage-state", triage_state, "no such triage case")
+    _show(by, case_id, "triage-state", triage_state, "no such triage case", "triage")
 
 
 @staff_command(meeting_app, "schedule")
@@ -257,18 +262,13 @@ def meeting_appoint(meeting_id: MeetingId, party: str, by: str = STAFF) -> Build
 @staff_command(meeting_app, "plan")
 def meeting_plan(
     meeting_id: MeetingId,
-    action: list[str] = typer.Option(
-        ..., "--action", callback=plan_actions, help="party|YYYY-MM-DD|what to do|what the party needs to know"
+    action: list[PlanAction] = typer.Option(
+        ..., "--action", parser=plan_action, help="party|YYYY-MM-DD|what to do|what the party needs to know"
     ),
     by: str = STAFF,
 ) -> Build:
     """Adopt (or revise: a new version) the plan van aanpak (art. 8.4b-c)."""
-
-    def build(pr: Any) -> StaffCommand:
-        parts = [a.split("|", 3) for a in action]
-        return pr.adopt_plan(uuid.UUID(meeting_id), [pr.action(p, date.fromisoformat(d), w, n) for p, d, w, n in parts])
-
-    return build
+    return lambda pr: pr.adopt_plan(uuid.UUID(meeting_id), [pr.action(*a) for a in action])
 
 
 @staff_command(meeting_app, "criteria")
@@ -301,4 +301,4 @@ def meeting_show(case_id: CaseId, by: str = STAFF) -> None:
     """A case's Casusoverleg: meetings, invitations, consents, plan versions (no texts)."""
     from services.casemeeting.view import meeting_state
 
-    _show(by, case_id, "meeting-state", meeting_state, "no such case at the Casusoverleg")
+    _show(by, case_id, "meeting-state", meeting_state, "no such case at the Casusoverleg", "casemeeting")

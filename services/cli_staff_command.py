@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
-from shared.contracts.staff import StaffCommand, StaffCommandAnswered
 from shared.contracts.topics import INTAKE_COMMANDS, MEETING_COMMANDS, RETENTION_COMMANDS, TRIAGE_COMMANDS
-from shared.security.staff_identity import command_topic
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the models and the signing code load when a command runs, not for --help
     from services.procesregisseur import Procesregisseur
+    from shared.contracts.staff import StaffCommand, StaffCommandAnswered
 
 console = Console(soft_wrap=True, highlight=False)
 REFUSED, NO_ANSWER, NOT_SENT = 1, 3, 4
@@ -71,7 +70,7 @@ EXPLANATIONS = {
     "role_not_allowed": "your roles do not include this command's",
     "not_fresh": "the command was issued too long ago, or in the future: check this machine's clock",
 }
-Build = Callable[["Procesregisseur"], StaffCommand]
+Build = Callable[["Procesregisseur"], "StaffCommand"]
 # Added to every staff command by `staff_command`.
 _WAITING = [
     inspect.Parameter(
@@ -143,6 +142,8 @@ def report(command: StaffCommand, answer: StaffCommandAnswered | None, timeout_s
     """Print the answer in one line; exit 1 on a refusal, 3 when none came (return when carried out)."""
     what = f"{command.command_type} {command.command_id}"
     if answer is None:
+        from shared.security.staff_identity import command_topic
+
         service = SERVICE_OF.get(command_topic(command.command_type).name, "the service")
         console.print(f"[yellow]{what} sent; no answer within {timeout_s:g} s: is {service} running?[/yellow]")
         raise typer.Exit(NO_ANSWER)

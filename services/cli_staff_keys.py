@@ -9,7 +9,6 @@ register is the administrators' to change, like the register of parties.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import get_args
 
 import typer
 from rich.console import Console
@@ -17,12 +16,9 @@ from rich.table import Table
 
 from services.cli_retention import staff_id
 from services.intake.config import IntakeSettings
-from shared.contracts.staff import Role
-from shared.security.staff_register import StaffKeyError, StaffRegisterError, enrol, load_register, revoke
 
 console = Console(soft_wrap=True)
 staff_app = typer.Typer(help="Staff identity: keys that prove who issued a command (art. 12.2, 17).", no_args_is_help=True)
-ROLES = get_args(Role)
 
 
 def staff_keys_typers() -> dict[str, typer.Typer]:
@@ -30,9 +26,14 @@ def staff_keys_typers() -> dict[str, typer.Typer]:
 
 
 def _role(values: list[str]) -> list[str]:
-    unknown = sorted(set(values) - set(ROLES))
+    from typing import get_args
+
+    from shared.contracts.staff import Role
+
+    roles = get_args(Role)
+    unknown = sorted(set(values) - set(roles))
     if unknown:
-        raise typer.BadParameter(f"roles are {', '.join(ROLES)}")
+        raise typer.BadParameter(f"roles are {', '.join(roles)}")
     return values
 
 
@@ -47,6 +48,8 @@ def staff_enrol(
 ) -> None:
     """Make (or keep) this staff member's key on this machine and put its public half in the
     register. Idempotent: enrolling again changes only the roles, unless --new-key."""
+    from shared.security.staff_register import StaffKeyError, StaffRegisterError, enrol
+
     settings = IntakeSettings()
     try:
         key = enrol(
@@ -64,6 +67,8 @@ def staff_enrol(
 def staff_revoke(member: str = typer.Argument(..., callback=staff_id)) -> None:
     """Revoke every key of a staff member at once (leaving, a lost laptop): their commands are
     refused from the next one on. They stay in the register, so past records keep their meaning."""
+    from shared.security.staff_register import StaffRegisterError, revoke
+
     settings = IntakeSettings()
     try:
         register = revoke(settings.staff_register_file(), member, now=datetime.now(UTC))
@@ -76,6 +81,8 @@ def staff_revoke(member: str = typer.Argument(..., callback=staff_id)) -> None:
 @staff_app.command("list")
 def staff_list() -> None:
     """The staff register in force: staff ids, roles, keys and their validity (no names)."""
+    from shared.security.staff_register import StaffRegisterError, load_register
+
     settings = IntakeSettings()
     try:
         register = load_register(settings.staff_register_file())

@@ -1,8 +1,8 @@
 """The main job: four services in one process, partner systems referring cases, the
 Procesregisseur judging them, and a report of where everything went.
 
-Each service still has its own broker client, tracer provider and database (SQLite files under
-.local/ by default); in production each runs on its own with `zorgtafel run <service>`.
+Each service still has its own broker client, tracer provider and database (SQLite files in the
+state folder by default, ZT_STATE_DIR; scripts/demo gives the demo its own); in production each runs on its own with `zorgtafel run <service>`.
 """
 
 from __future__ import annotations
@@ -170,7 +170,9 @@ async def run_demo(count: int, console: Console) -> int:
     console.print(f"  dead letters:      {DEAD_LETTER.named(prefix)} (reason and origin in zt-dlq-* headers)")
     console.print(f"  databases:         {', '.join(r.database.url.split('///')[-1] for r in runtimes.values())}")
     console.print("  broker log:        .local/kafka/broker.log   (deploy/kafka/kafka.sh logs)")
-    console.print(f"  retention:         DATABASE_URL={settings.database_url} zorgtafel retention status")
+    # The demo's own databases (scripts/demo sets DATABASE_URL): the commands need it too.
+    given = f"DATABASE_URL={settings.database_url} " if "database_url" in settings.model_fields_set else ""
+    console.print(f"  retention:         {given}zorgtafel retention status")
     print_purge(first, purged, console)
     console.print(status_table(status))
     return 0 if len(cases) == count and len(triaged) == expected_triage and purged and audited else 1

@@ -254,6 +254,7 @@ class Procesregisseur(CasusoverlegCommands):
 
         from services.casemeeting.view import case_of_meeting
         from services.intake.view import case_trace
+        from shared.persistence.database import DatabaseMissingError
 
         try:
             case_id = getattr(command, "case_id", None)
@@ -267,6 +268,6 @@ class Procesregisseur(CasusoverlegCommands):
                 parent = await case_trace(case_id, self._settings)
                 if parent:
                     self._traces[case_id] = parent
-        except (SQLAlchemyError, OSError):
+        except (DatabaseMissingError, SQLAlchemyError, OSError):
             return None
         return TraceContextTextMapPropagator().extract({"traceparent": parent}) if parent else None

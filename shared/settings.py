@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.messaging.security import KafkaAccess, read_secret
+if TYPE_CHECKING:  # the broker's security types pull in aiokafka and FastStream: only for a client
+    from shared.messaging.security import KafkaAccess
 
 # The built-in keys are published with the code: fine for a local run and the tests, never for data.
 LOCAL_ONLY_SECRETS = {
@@ -44,10 +45,15 @@ class ServiceSettings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ZT_KAFKA_BOOTSTRAP_SERVERS"),
     )
-    # SQLite is the embedded default for a local run; tests and deployments point this at
-    # PostgreSQL (postgresql+asyncpg://...).
+    # Where the local scripts keep state and generated secrets (ZT_STATE_DIR, as they read it).
+    # Declared before `database_url`, whose default is made from it.
+    state_dir: str = str(Path(__file__).resolve().parent.parent / ".local")
+    # SQLite is the embedded default for a local run: one file per service in the state folder,
+    # <state_dir>/zorgtafel-<service>.db (`database_url_for`), wherever a command runs from (issue
+    # 14: a default relative to the working directory gave each folder its own empty databases).
+    # Tests and deployments point this at PostgreSQL (postgresql+asyncpg://...); set, it wins.
     database_url: str = Field(
-        default="sqlite+aiosqlite:///.local/zorgtafel.db",
+        default_factory=lambda values: f"sqlite+aiosqlite:///{Path(values['state_dir']) / 'zorgtafel.db'}",
         validation_alias=AliasChoices("DATABASE_URL", "ZT_DATABASE_URL"),
     )
     otlp_endpoint: str | None = Field(
@@ -81,8 +87,6 @@ class ServiceSettings(BaseSettings):
     kafka_username: str | None = None
     kafka_password: SecretStr | None = None
     kafka_ca_file: str | None = None  # <state_dir>/kafka/tls/ca.crt, made by deploy/kafka/kafka.sh
-    # Where the local scripts keep state and generated secrets (ZT_STATE_DIR, as they read it).
-    state_dir: str = str(Path(__file__).resolve().parent.parent / ".local")
     # The staff register of public keys (docs/decisions/0010); <state_dir>/staff/register.json
     # when unset. On a cluster: a read-only mounted file the administrators change.
     staff_register: str | None = None
@@ -145,6 +149,8 @@ class ServiceSettings(BaseSettings):
     def kafka_access(self, principal: str | None = None) -> KafkaAccess:
         """How `principal` reaches the broker (this service's own when None). Raises
         SecretFileError when a secured broker's password is in neither place."""
+        from shared.messaging.security import KafkaAccess, read_secret
+
         if self.kafka_security_protocol == "PLAINTEXT":
             return KafkaAccess(self.kafka_bootstrap_servers, "PLAINTEXT")
         own = self.kafka_username or f"zt-{self.service_name}"

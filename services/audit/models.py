@@ -16,12 +16,18 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Index, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.messaging.tables import messaging_tables
 from shared.persistence.database import new_metadata
 from shared.persistence.types import UTCDateTime
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+# Every table of the service's database is declared here, those shared code defines included, so a
+# tool that migrates or reads the database needs these models only, not the service's runtime.
+messaging = messaging_tables(Base.metadata)
 
 
 class ProcessingRecord(Base):

@@ -12,14 +12,21 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.crypto import case_keys_table
+from shared.messaging.tables import messaging_tables
 from shared.persistence.database import new_metadata
 from shared.persistence.types import UTCDateTime
 from shared.register.store import register_tables
+from shared.retention.records import purge_records_table
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
 
+
+# Every table of the service's database is declared here, those shared code defines included, so a
+# tool that migrates or reads the database needs these models only, not the service's runtime.
+messaging = messaging_tables(Base.metadata)
+purge_records = purge_records_table(Base.metadata)  # proof of retention's purges here
 
 case_keys = case_keys_table(Base.metadata)
 register = register_tables(Base.metadata)

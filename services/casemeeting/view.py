@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -10,26 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.casemeeting.config import SERVICE, CasemeetingSettings
 from services.casemeeting.models import Action, Consent, InformationItem, Invitation, Meeting, MeetingCase
-from shared.persistence.database import Database, read_once
+from shared.persistence.database import read_once
 from shared.settings import ServiceSettings
 
 
 async def meeting_state(case_id: uuid.UUID, settings: CasemeetingSettings | None = None) -> dict[str, Any] | None:
-    database = Database((settings or CasemeetingSettings()).database_url_for(SERVICE))
-    try:
-        async with database.sessions() as s:
-            case = await s.get(MeetingCase, case_id)
-            if case is None:
-                return None
-            meetings = (await s.scalars(select(Meeting).where(Meeting.case_id == case_id).order_by(Meeting.sequence))).all()
-            invitations = (await s.scalars(select(Invitation).where(Invitation.case_id == case_id))).all()
-            items = (await s.scalars(select(InformationItem).where(InformationItem.case_id == case_id))).all()
-            consents = (
-                await s.scalars(select(Consent).where(Consent.item_id.in_([i.item_id for i in items])))
-            ).all()
-            actions = (await s.scalars(select(Action).where(Action.case_id == case_id).order_by(Action.version))).all()
-    finally:
-        await database.dispose()
+    """A case's Casusoverleg without its texts, or None for a case it does not know. Raises
+    DatabaseMissingError when its database is not where `settings` put it."""
+    return await read_once((settings or CasemeetingSettings()).database_url_for(SERVICE), partial(_meeting_state, case_id))
+
+
+async def _meeting_state(case_id: uuid.UUID, s: AsyncSession) -> dict[str, Any] | None:
+    case = await s.get(MeetingCase, case_id)
+    if case is None:
+        return None
+    meetings = (await s.scalars(select(Meeting).where(Meeting.case_id == case_id).order_by(Meeting.sequence))).all()
+    invitations = (await s.scalars(select(Invitation).where(Invitation.case_id == case_id))).all()
+    items = (await s.scalars(select(InformationItem).where(InformationItem.case_id == case_id))).all()
+    consents = (await s.scalars(select(Consent).where(Consent.item_id.in_([i.item_id for i in items])))).all()
+    actions = (await s.scalars(select(Action).where(Action.case_id == case_id).order_by(Action.version))).all()
     return {
         "case_id": str(case.case_id),
         "status": case.status,

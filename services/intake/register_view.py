@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.intake.config import IntakeSettings
+from services.intake.config import SERVICE, IntakeSettings
+from services.intake.models import Base, register
 from shared.contracts.register import PartyDetails
+from shared.persistence.database import Database
+from shared.persistence.migrate import upgrade
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.register.store import RegisterStore
 
@@ -13,19 +16,16 @@ from shared.register.store import RegisterStore
 async def current_register(settings: IntakeSettings, on: date) -> list[PartyDetails]:
     """The parties on `on` (art. 21.3, 23.2). Before intake first ran (`security apply` on a fresh
     machine) its database is migrated and the covenant's signatories are seeded, as intake's own
-    start would."""
-    from services.intake.app import create_runtime  # intake's composition root: its whole schema
-    from services.intake.models import register
-
-    # Its broker is built, never started: no broker credential needed (there may be none yet).
-    runtime = create_runtime(settings.model_copy(update={"kafka_security_protocol": "PLAINTEXT"}))
+    start would; from its settings and models alone (no tracing, no broker, no broker credential:
+    there may be none yet)."""
+    database = Database.of(settings, SERVICE)
     store = RegisterStore(register)
     try:
-        await runtime.migrate()
-        async with UnitOfWork(runtime.database.sessions) as uow:
+        await upgrade(database, Base.metadata, SERVICE)
+        async with UnitOfWork(database.sessions) as uow:
             if await store.seed(uow.session):
                 await uow.commit()
-        async with runtime.database.sessions() as session:
+        async with database.sessions() as session:
             return await store.current_parties(session, on)
     finally:
-        await runtime.database.dispose()
+        await database.dispose()

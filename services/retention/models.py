@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.messaging.tables import messaging_tables
 from shared.persistence.database import new_metadata
 from shared.persistence.types import UTCDateTime
 from shared.register.store import register_tables
@@ -23,6 +24,10 @@ from shared.register.store import register_tables
 class Base(DeclarativeBase):
     metadata = new_metadata()
 
+
+# Every table of the service's database is declared here, those shared code defines included, so a
+# tool that migrates or reads the database needs these models only, not the service's runtime.
+messaging = messaging_tables(Base.metadata)
 
 register = register_tables(Base.metadata)
 

@@ -6,7 +6,6 @@ a Casusoverleg, a reason, a justification) travels sealed for its reader, as in 
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
@@ -14,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from pydantic_core import PydanticCustomError
 
 from shared.contracts.aanmelding import Indicators
+from shared.contracts.decision_types import DecisionType
 from shared.contracts.envelope import Command, Event, Id, Notice
 from shared.contracts.register import PARTY_CODE
 from shared.contracts.rejections import RejectionReason
@@ -36,15 +36,6 @@ def consultation_answer_aad(consultation_id: UUID) -> bytes:
 def triage_text_aad(case_id: UUID, field: str) -> bytes:
     """For the Procesregisseur's texts about a case: question, goal, reason, justification."""
     return f"zorgtafel:triage:{case_id}:{field}".encode()
-
-
-class DecisionType(StrEnum):
-    """The type of decisions a Casusoverleg is to take (art. 8.4, 12.2c)."""
-
-    APPOINT_CASUSREGISSEUR = "appoint_casusregisseur"
-    PLAN_VAN_AANPAK = "plan_van_aanpak"
-    ROLES_AND_INFORMATION_NEEDS = "roles_and_information_needs"
-    AFSCHALING_CRITERIA = "afschaling_criteria"
 
 
 class TriageCaseOpened(Event):

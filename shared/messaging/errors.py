@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Pending
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from shared.crypto import CryptoError
+from shared.persistence.database import sqlstate
 
 
 class Kind(StrEnum):
@@ -81,16 +82,6 @@ _FATAL_KAFKA = (
 # Not marked retriable by aiokafka, but gone when the broker is back or the service restarts.
 _TRANSIENT_KAFKA = (kafka_errors.KafkaConnectionError, kafka_errors.KafkaTimeoutError, kafka_errors.ProducerClosed)
 _TOO_LARGE_KAFKA = (kafka_errors.MessageSizeTooLargeError, kafka_errors.RecordTooLargeError, kafka_errors.RecordListTooLargeError)
-
-
-def sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a database error, whichever driver raised it (asyncpg, psycopg, sqlite: None)."""
-    orig = getattr(exc, "orig", None)
-    for source in (orig, getattr(orig, "__cause__", None), exc):
-        code = getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
-        if isinstance(code, str):
-            return code
-    return None
 
 
 def _database_kind(exc: DBAPIError) -> Kind:

@@ -6,11 +6,15 @@ import os
 import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+if TYPE_CHECKING:
+    from shared.settings import ServiceSettings
 
 T = TypeVar("T")
 
@@ -48,6 +52,12 @@ class Database:
             self.engine, expire_on_commit=False
         )
 
+    @classmethod
+    def of(cls, settings: ServiceSettings, service: str) -> Database:
+        """`service`'s own database where `settings` put it, with their bounds: the one its runtime uses."""
+        return cls(settings.database_url_for(service), statement_timeout_s=settings.statement_timeout_s,
+                   lock_timeout_s=settings.lock_timeout_s)
+
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
@@ -73,14 +83,56 @@ class SchemaOutdatedError(RuntimeError):
     pass
 
 
+class DatabaseMissingError(RuntimeError):
+    """A tool looked for a service's database where none is: the service never ran with these
+    settings. Says where it looked (`place`), never a password."""
+
+    def __init__(self, place: str) -> None:
+        super().__init__(f"no database at {place}")
+        self.place = place
+
+
+# PostgreSQL's SQLSTATE for a database that does not exist (invalid_catalog_name).
+_NO_SUCH_DATABASE = "3D000"
+
+
+def place_of(url: str) -> str:
+    """Where `url` points, to tell a person: a SQLite file's path, or host:port/database (no user, no password)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return str(parsed.database)
+    return f"{parsed.host}:{parsed.port or 5432}/{parsed.database}"
+
+
 async def read_once(url: str, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """A tool's one read of a service's database (its read side): connect, read, let go."""
+    """A tool's one read of a service's database (its read side): connect, read, let go. Raises
+    DatabaseMissingError when the database does not exist, and creates none: no SQLite file (or an
+    empty one: SQLite writes nothing before the first table), no such PostgreSQL database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)  # type: ignore[arg-type]
+        if not path.is_file() or path.stat().st_size == 0:
+            raise DatabaseMissingError(place_of(url))
     database = Database(url)
     try:
         async with database.sessions() as session:
             return await read(session)
+    except DBAPIError as exc:
+        if sqlstate(exc) == _NO_SUCH_DATABASE:
+            raise DatabaseMissingError(place_of(url)) from None
+        raise
     finally:
         await database.dispose()
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, whichever driver raised it (asyncpg, psycopg, sqlite: None)."""
+    orig = getattr(exc, "orig", None)
+    for source in (orig, getattr(orig, "__cause__", None), exc):
+        code = getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
 
 
 def missing_columns(sync_conn: Any, metadata: MetaData) -> list[str]:

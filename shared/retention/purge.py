@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid, delete, func, insert, or_, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.logboek import Logboek
@@ -33,7 +33,6 @@ from shared.crypto.keystore import CaseKeyStore
 from shared.messaging.inbox import Inbox
 from shared.messaging.outbox import Outbox
 from shared.persistence.sets import one_of
-from shared.persistence.types import UTCDateTime
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.categories import Action, Category
 from shared.telemetry.processing import Activity
@@ -43,22 +42,6 @@ Step = Callable[[AsyncSession, UUID, Action], Awaitable[int]]
 
 # Personal categories first, then the keys, then what is left of the case (foreign keys).
 _ORDER = {Category.CASE_KEYS: 1, Category.CASE_RECORD: 2}
-
-
-def purge_records_table(metadata: MetaData) -> Table:
-    """`purge_record`: one row per purge carried out here; proof without the data."""
-    if "purge_record" in metadata.tables:
-        return metadata.tables["purge_record"]
-    return Table(
-        "purge_record",
-        metadata,
-        Column("purge_id", Uuid, primary_key=True),
-        Column("case_id", Uuid, nullable=False, index=True),
-        Column("policy_version", String(64), nullable=False),
-        Column("phase", String(32), nullable=False),
-        Column("counts", JSON, nullable=False),
-        Column("purged_at", UTCDateTime, nullable=False),
-    )
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from shared.crypto.hub_keys import HubKeys
 from shared.messaging.batch import alone, no_decoding, one_at_a_time, usable
 from shared.retention.categories import Category
 from shared.retention.export import CaseExporter, ExportSource
-from shared.retention.purge import CasePurger, Step, purge_records_table
+from shared.retention.purge import CasePurger, Step
+from shared.retention.records import purge_records_table
 from shared.runtime import Runtime
 from shared.telemetry.processing import Activity, record_processing
 

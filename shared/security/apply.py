@@ -9,10 +9,12 @@ secret files (0600) and sent to the broker only as SCRAM upserts; they are never
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import (
@@ -34,6 +36,10 @@ from shared.security.acls import AclEntry, is_managed, owned_by
 
 SCRAM_ITERATIONS = 8192
 TIMEOUT_S = 30.0
+# librdkafka's own lines (a broker it cannot reach, a failed authentication) go through `logging`,
+# rendered by the project's JSON handler with their arguments' types only (shared/telemetry/logging.py),
+# instead of raw to stderr.
+LIBRDKAFKA_LOG = logging.getLogger("librdkafka")
 
 
 class AccessApplyError(RuntimeError):
@@ -70,9 +76,26 @@ def _exactly(entry: AclEntry) -> AclBindingFilter:
     return AclBindingFilter(*_fields(entry))
 
 
+def admin_client(access: KafkaAccess) -> AdminClient:
+    """confluent-kafka's admin client for `access`, its log lines handed to LIBRDKAFKA_LOG. librdkafka
+    then queues them for the client's `poll` (so they are written from Python's thread, not its
+    own), which `_result` and `_until` call while they wait."""
+    return AdminClient({**access.confluent(), "logger": LIBRDKAFKA_LOG})
+
+
+def _result(client: AdminClient, future: Any) -> Any:
+    """`future`'s result (raises what it raises, TimeoutError after TIMEOUT_S), the client's log
+    lines written while it waits."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while not future.done() and time.monotonic() < deadline:
+        client.poll(0.05)
+    client.poll(0)
+    return future.result(timeout=0)
+
+
 def _known(client: AdminClient) -> set[str]:
     """The principals the broker has a SCRAM credential for."""
-    return set(client.describe_user_scram_credentials().result(timeout=TIMEOUT_S))
+    return set(_result(client, client.describe_user_scram_credentials()))
 
 
 def _upsert(principal: str, path: Path) -> UserScramCredentialUpsertion:
@@ -88,11 +111,11 @@ def _entry(binding: AclBinding) -> AclEntry | None:
                     binding.name, binding.operation.name)  # type: ignore[arg-type]
 
 
-def _wait(futures: dict[object, object], what: str) -> None:
+def _wait(client: AdminClient, futures: dict[object, object], what: str) -> None:
     failed = []
     for key, future in futures.items():
         try:
-            future.result(timeout=TIMEOUT_S)  # type: ignore[attr-defined]
+            _result(client, future)
         except KafkaException as exc:
             failed.append(f"{key}: {exc.args[0].name() if exc.args else type(exc).__name__}")
     if failed:
@@ -100,7 +123,7 @@ def _wait(futures: dict[object, object], what: str) -> None:
 
 
 def _rules(client: AdminClient) -> set[AclEntry]:
-    return {e for b in client.describe_acls(EVERYTHING).result(timeout=TIMEOUT_S) if (e := _entry(b))}
+    return {e for b in _result(client, client.describe_acls(EVERYTHING)) if (e := _entry(b))}
 
 
 def _rules_now(client: AdminClient, added: set[AclEntry], removed: set[AclEntry]) -> bool:
@@ -108,12 +131,12 @@ def _rules_now(client: AdminClient, added: set[AclEntry], removed: set[AclEntry]
     return added <= now and not (removed & now)
 
 
-def _until(done: Callable[[], bool], what: str, within_s: float = TIMEOUT_S) -> None:
+def _until(client: AdminClient, done: Callable[[], bool], what: str, within_s: float = TIMEOUT_S) -> None:
     deadline = time.monotonic() + within_s
     while not done():
         if time.monotonic() > deadline:
             raise AccessApplyError(f"{what}: the broker did not show the change within {within_s:.0f} s")
-        time.sleep(0.05)
+        client.poll(0.05)
 
 
 def apply_access(
@@ -127,7 +150,7 @@ def apply_access(
 ) -> AccessChanges:
     """Credentials for `principals` (made and stored when missing), exactly `rules` among this
     environment's rules of managed principals. Raises AccessApplyError, SecretFileError."""
-    client = AdminClient(admin.confluent())
+    client = admin_client(admin)
     known = _known(client)
     created = []
     upserts = []
@@ -140,29 +163,29 @@ def apply_access(
             created.append(principal)
             upserts.append(_upsert(principal, path))
     if upserts:
-        _wait(client.alter_user_scram_credentials(upserts), "credentials")
+        _wait(client, client.alter_user_scram_credentials(upserts), "credentials")
 
     on_broker = _rules(client)
     mine = {e for e in on_broker if is_managed(e.principal) and owned_by(e, topic_prefix, group_prefix)}
     add, remove = sorted(rules - on_broker), sorted(mine - rules)
     if add:
-        _wait(client.create_acls([_binding(e) for e in add]), "rules")
+        _wait(client, client.create_acls([_binding(e) for e in add]), "rules")
     if remove:
-        _wait(client.delete_acls([_exactly(e) for e in remove]), "rule removal")
+        _wait(client, client.delete_acls([_exactly(e) for e in remove]), "rule removal")
     # The controller answers once a change is committed; the broker applies it a moment later.
     # Return only when the broker's own view (what it authenticates and authorizes by) has it.
-    _until(lambda: _known(client) >= set(created), "credentials")
-    _until(lambda: _rules_now(client, set(add), set(remove)), "rules")
+    _until(client, lambda: _known(client) >= set(created), "credentials")
+    _until(client, lambda: _rules_now(client, set(add), set(remove)), "rules")
     # A managed principal with no rule left anywhere (a party that left or was excluded) loses its
     # credential too: its client is refused at the next authentication, not only at authorization.
     still = {e.principal for e in (on_broker - set(remove)) | rules}
     gone = sorted(p for p in known if is_managed(p) and p not in principals and p not in still)
     if gone:
-        _wait(client.alter_user_scram_credentials(
+        _wait(client, client.alter_user_scram_credentials(
             [UserScramCredentialDeletion(p, ScramMechanism.SCRAM_SHA_512) for p in gone]), "credential removal")
         for principal in gone:  # the secret of a credential that no longer exists goes too
             secret_file(principal).unlink(missing_ok=True)
-        _until(lambda: not _known(client) & set(gone), "credential removal")
+        _until(client, lambda: not _known(client) & set(gone), "credential removal")
     return AccessChanges(tuple(created), tuple(gone), tuple(add), tuple(remove))
 
 
@@ -170,15 +193,15 @@ def grant(admin: KafkaAccess, principal: str, rules: set[AclEntry], secret_file:
     """Add `principal`'s credential (made when it has none) and `rules`, leaving every other rule
     as it is: for a component outside the plan, such as a test's probe service. The next `apply`
     of its environment removes the rules again. Raises AccessApplyError."""
-    client = AdminClient(admin.confluent())
+    client = admin_client(admin)
     path = secret_file(principal)
     if principal not in _known(client) or not path.exists():
         write_secret(path, new_password())
-        _wait(client.alter_user_scram_credentials([_upsert(principal, path)]), "credentials")
-        _until(lambda: principal in _known(client), "credentials")
+        _wait(client, client.alter_user_scram_credentials([_upsert(principal, path)]), "credentials")
+        _until(client, lambda: principal in _known(client), "credentials")
     if rules:
-        _wait(client.create_acls([_binding(e) for e in sorted(rules)]), "rules")
-        _until(lambda: _rules_now(client, rules, set()), "rules")
+        _wait(client, client.create_acls([_binding(e) for e in sorted(rules)]), "rules")
+        _until(client, lambda: _rules_now(client, rules, set()), "rules")
 
 
 def rotate(admin: KafkaAccess, principal: str, secret_file: Callable[[str], Path]) -> None:
@@ -189,10 +212,10 @@ def rotate(admin: KafkaAccess, principal: str, secret_file: Callable[[str], Path
     Raises AccessApplyError."""
     path = secret_file(principal)
     pending = path.with_name(path.name + ".next")
-    client = AdminClient(admin.confluent())
+    client = admin_client(admin)
     if principal not in _known(client):
         raise AccessApplyError(f"{principal} has no credential to rotate (apply gives one to a principal of the plan)")
     if not pending.exists():
         write_secret(pending, new_password())
-    _wait(client.alter_user_scram_credentials([_upsert(principal, pending)]), "credentials")
+    _wait(client, client.alter_user_scram_credentials([_upsert(principal, pending)]), "credentials")
     pending.replace(path)

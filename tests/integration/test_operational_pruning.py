@@ -12,7 +12,7 @@ from shared.persistence.unit_of_work import UnitOfWork
 from shared.retention.categories import Category
 from shared.retention.operational import prune_operational
 from shared.retention.policy import load_policy
-from shared.retention.purge import purge_records_table
+from shared.retention.records import purge_records_table
 from shared.settings import ServiceSettings
 from tests.infra import Infra
 from tests.support import settings_for

@@ -1,7 +1,12 @@
 """`zorgtafel db` on the embedded SQLite default (issue 14): each service's database is brought to
-its newest migration, and `current` says where each stands."""
+its newest migration, and `current` says where each stands; they need the services' settings and models only, not their
+runtimes (no tracing, no broker)."""
 
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -33,3 +38,34 @@ def test_db_current_tells_an_empty_database_from_a_migrated_one(local_database: 
     assert result.exit_code == 0, result.output
     rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in result.stdout.splitlines() if line.count("│") == 4}
     assert rows == {"audit": head_of("audit"), "intake": "empty"}
+    assert not (local_database / "zorgtafel-intake.db").exists()  # looking made no database
+
+
+def fresh_interpreter(code: str) -> Any:
+    """What `code` prints last (JSON), run in an interpreter that has loaded nothing of the hub yet."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("service", list(Service))
+def test_a_services_models_declare_every_table_its_runtime_uses(service: Service) -> None:
+    declared, used = fresh_interpreter(f"""
+import json
+from services.catalog import Service, service_database, service_module, service_settings
+service = Service("{service.value}")
+declared = sorted(service_database(service).metadata.tables)
+runtime = service_module(service).create_runtime(service_settings(service, kafka_security_protocol="PLAINTEXT"))
+print(json.dumps([declared, sorted(runtime.metadata.tables)]))
+""")
+    assert declared == used
+
+
+def test_a_database_tool_builds_no_tracing_and_no_broker() -> None:
+    loaded = fresh_interpreter("""
+import json, sys
+from services.catalog import Service, service_database
+for service in Service:
+    service_database(service)
+print(json.dumps([m for m in sys.modules if m.split(".")[0] in ("faststream", "aiokafka") or m.startswith("opentelemetry.sdk")]))
+""")
+    assert loaded == []

@@ -2,10 +2,13 @@
 expected (exit 2), before it signs or sends anything, never with a traceback (issue 14: a short
 case id or a bad date gave a 40-line traceback)."""
 
+from datetime import date
+
 import pytest
 from typer.testing import CliRunner
 
 from services.cli import app
+from services.cli_params import PlanAction, plan_action
 
 CASE = "0b7f7d0e-55a1-4c1f-9a57-8e0f3c3f2d11"
 NOT_A_UUID = "is a UUID"
@@ -38,3 +41,10 @@ def test_a_malformed_id_or_date_is_a_usage_error_that_says_what_was_expected(arg
     result = CliRunner().invoke(app, argv, env={"COLUMNS": "200"})
     assert result.exit_code == 2, result.output
     assert says in result.output and "Traceback" not in result.output
+
+
+def test_a_plan_action_reaches_the_command_parsed_into_its_four_parts() -> None:
+    # Split at the first three bars only: the information need may hold a bar of its own.
+    assert plan_action("ggd-brabant-zuidoost|2026-03-01|Medische intake.|Verwijsbrief | uitslag.") == PlanAction(
+        "ggd-brabant-zuidoost", date(2026, 3, 1), "Medische intake.", "Verwijsbrief | uitslag."
+    )

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 import services.deploy_manifests as generator
 from services.catalog import Service
 from services.cli import app
-from services.cli_deploy import manifest_files, seed_parties
 from services.cli_security import plan_access
+from services.deploy_files import manifest_files, seed_parties
 from services.deploy_manifests import PATTERN_TYPES, RESOURCE_TYPES, Environment, registry
 from services.deploy_workloads import KEYRING_READERS, subscriptions
 from shared.contracts.topics import HUB_TOPICS, Topic

@@ -13,6 +13,18 @@ def test_each_service_gets_its_own_sqlite_file() -> None:
     assert settings.database_url_for("triage") == "sqlite+aiosqlite:///.local/zorgtafel-triage.db"
 
 
+def test_zt_state_dir_moves_the_default_sqlite_files(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("ZT_STATE_DIR", str(tmp_path))
+    assert ServiceSettings().database_url_for("intake") == f"sqlite+aiosqlite:///{tmp_path}/zorgtafel-intake.db"
+
+
+def test_an_explicit_database_url_wins_over_the_state_folder(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ZT_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:////srv/hub/zorgtafel.db")
+    assert ServiceSettings().database_url_for("audit") == "sqlite+aiosqlite:////srv/hub/zorgtafel-audit.db"
+
+
 def test_the_well_known_environment_variables_are_read(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "broker:9092")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://x/y")

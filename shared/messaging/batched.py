@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from faststream.kafka import KafkaMessage, KafkaRouter
 from opentelemetry import context as otel_context
 from pydantic import BaseModel
@@ -30,6 +31,8 @@ from shared.persistence.unit_of_work import one_transaction
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
+
+log = structlog.get_logger(__name__)
 
 # A record's message (any object), a Poison to dead-letter, or None when it is not this consumer's.
 Parse = Callable[[Any], Any]
@@ -95,7 +98,7 @@ def batch_consumer(
             result = await step(message)
         finally:
             otel_context.detach(token)
-        done(message, result)
+        _report(done, message, result)
         runtime.relay.wake()
 
     async def together(items: list[tuple[Any, Any]]) -> None:
@@ -110,7 +113,7 @@ def batch_consumer(
                 finally:
                     otel_context.detach(token)
         for (_, message), result in zip(items, results, strict=True):
-            done(message, result)
+            _report(done, message, result)
         runtime.relay.wake()
 
     @subscriber
@@ -123,6 +126,15 @@ def batch_consumer(
             elif parsed is not None:
                 items.append((record, (record, parsed)))
         await one_at_a_time(items, together, each, runtime.reliability)
+
+
+def _report(done: Done, message: Any, result: Any) -> None:
+    """`done` after the commit. A failure to report must not fail the step: its retry (or the
+    batch's taking apart) would run again a step that already committed."""
+    try:
+        done(message, result)
+    except Exception as exc:
+        log.warning("batch.report_failed", error_type=type(exc).__name__)
 
 
 def party_consumer(

@@ -49,7 +49,10 @@ class Happened(Event):
 Behaviour = Callable[[Happened, object], Awaitable[None]]
 
 
-async def probe(infra: Infra, namespace: str, behaviour: Behaviour, **overrides: object) -> Runtime:
+async def probe(
+    infra: Infra, namespace: str, behaviour: Behaviour, report: Callable[[object, object], None] | None = None,
+    **overrides: object,
+) -> Runtime:
     settings = settings_for(ServiceSettings, infra, namespace, kafka_username=PROBE, **overrides)
     await ensure_topics(infra.admin(), (TOPIC,), policy=load_policy(), prefix=settings.topic_prefix)
     if infra.secured:
@@ -65,7 +68,10 @@ async def probe(infra: Infra, namespace: str, behaviour: Behaviour, **overrides:
             await inbox.record(uow.session, event.event_id)
             await uow.commit()
 
-    batch_consumer(runtime, router, "probe", TOPIC.name, parse=typed({"batchprobe.happened": Happened}), step=step)
+    batch_consumer(
+        runtime, router, "probe", TOPIC.name, parse=typed({"batchprobe.happened": Happened}), step=step,
+        **({"done": report} if report else {}),
+    )
     runtime.include(router)
     if infra.secured:
         endpoints = endpoints_of("batchprobe", runtime.broker, settings.topic_prefix)
@@ -235,4 +241,24 @@ async def test_a_step_that_hangs_is_dead_lettered_alone_and_the_rest_of_its_batc
 
 
 async def _nothing() -> None:
+    return None
+
+
+async def test_a_report_that_fails_after_the_commit_neither_retries_nor_dead_letters_anything(
+    infra: Infra, namespace: str
+) -> None:
+    def report(message: object, result: object) -> None:
+        raise RuntimeError("the log line could not be written")
+
+    backlog = events(5)
+    runtime = await probe(infra, namespace, _noted, report, max_handler_attempts=2, retry_base_delay_s=0.05)
+    await publish(infra, namespace, *(e.model_dump_json().encode() for e in backlog))
+    async with runtime.app():
+        await eventually(done(runtime, 5))
+        await asyncio.sleep(1)  # a retry or a dead letter would come within this
+    assert runtime.reliability.batches_taken_apart == 0
+    assert await read_topic(infra, DEAD_LETTER, namespace) == []
+
+
+async def _noted(event: Happened, session: object) -> None:
     return None

@@ -6,7 +6,6 @@ migration stops the start instead of failing on the first message."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,7 +93,3 @@ def _statements(sql: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def test_every_service_has_its_migrations_folder() -> None:
-    assert sorted(p.parent.parent.name for p in Path(ROOT, "services").glob("*/migrations/0001_baseline.py")) == sorted(
-        s.value for s in Service
-    )

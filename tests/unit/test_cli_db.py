@@ -69,3 +69,10 @@ for service in Service:
 print(json.dumps([m for m in sys.modules if m.split(".")[0] in ("faststream", "aiokafka") or m.startswith("opentelemetry.sdk")]))
 """)
     assert loaded == []
+
+
+def test_every_service_has_its_migrations_folder() -> None:
+    services = Path(__file__).resolve().parents[2] / "services"
+    assert sorted(p.parent.parent.name for p in services.glob("*/migrations/0001_baseline.py")) == sorted(
+        s.value for s in Service
+    )

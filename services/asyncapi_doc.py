@@ -1,6 +1,6 @@
 """The AsyncAPI document as a partner's engineer reads it (issue 12, deliverable 1).
 
-FastStream generates the document from the four services' code; this pass makes it readable and
+FastStream generates the document from the five services' code; this pass makes it readable and
 valid: channel, operation and message names become plain slugs (AsyncAPI 3.0 allows only
 `[A-Za-z0-9_-]` in channel and operation ids, FastStream writes `topic:Handler`), the servers
 of the several broker objects become the one broker the hub has, and the security scheme says

@@ -144,7 +144,7 @@ def topics_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON
 
 
 def asyncapi_document() -> str:
-    """The AsyncAPI 3.0 document of all four services, generated from their code.
+    """The AsyncAPI 3.0 document of all five services, generated from their code.
 
     Registry topics no service reads or writes yet are listed too, marked as reserved, so the
     document always shows the whole topic registry.
@@ -246,7 +246,7 @@ def demo(
         None, help="Where the services' JSON log lines go (default: <state dir>/demo/services.log).", show_default=False
     ),
 ) -> None:
-    """The main job: start the four services, push demo referrals through, show where to look."""
+    """The main job: start the five services, push demo referrals through, show where to look."""
     from services.demo import run_demo
     from services.intake.config import IntakeSettings
     from shared.telemetry.logging import configure_logging

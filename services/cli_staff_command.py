@@ -48,6 +48,7 @@ EXPLANATIONS = {
     "already_a_party": "the party is in the register already",
     "not_a_party": "no party with this code is in the register on that day; check it with zorgtafel parties list",
     "party_already_asked": "a party named was asked this question already",
+    "deadline_passed": "the deadline for the answer (--answer-before) has already passed",
     "justification_required": "the route departs from the criteria of Bijlage 2: give --justification",
     "no_house_for_municipality": "no Zorg- en Veiligheidshuis is known for the case's municipality: give --house",
     "unknown_meeting": "the Casusoverleg knows no meeting with this id",

@@ -80,10 +80,14 @@ class Consultations:
             return refusal
 
     async def _consult_refusal(self, session: Any, case: TriageCase | None, command: ConsultParties) -> str | None:
+        """Why a consultation cannot be asked (covenant art. 12.2b: current parties, once per
+        question, with time to answer), or None."""
         if case is None:
             return "unknown_case"
         if case.status != OPEN:
             return "case_already_decided"
+        if command.answer_before is not None and command.answer_before <= self.now():
+            return "deadline_passed"  # a party cannot answer before a moment that has gone
         for party in command.parties:
             if await self.register.standing(session, party, self._today()) != "party":
                 return "party_not_current"

@@ -288,6 +288,7 @@ class TriageCommandRefused(Notice):
         "case_already_decided",
         "party_not_current",
         "party_already_asked",
+        "deadline_passed",
         "justification_required",
         "no_house_for_municipality",
     ]

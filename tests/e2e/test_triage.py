@@ -3,6 +3,7 @@
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -143,7 +144,7 @@ async def test_an_answer_is_acknowledged_a_repeat_gets_the_same_answer_and_a_reu
     assert len(answered) == 1
 
 
-async def test_a_party_is_consulted_only_when_current_and_once_per_question(infra: Infra, namespace: str) -> None:
+async def test_a_party_is_consulted_only_when_current_once_per_question_and_with_time_to_answer(infra: Infra, namespace: str) -> None:
     async with running_hub(infra, namespace, partner_topics=PARTIES) as hub, Partner(infra, namespace) as police:
         case_id = await triaged_case(hub, police)
         async with hub.procesregisseur() as pr:
@@ -152,9 +153,10 @@ async def test_a_party_is_consulted_only_when_current_and_once_per_question(infr
             await pr.send(first)
             again = first.model_copy(update={"command_id": uuid.uuid4(), "parties": (GGD, COA)})
             await pr.send(again)
-        reasons = await refused(infra, namespace, 2)
+            await pr.send(pr.consult(case_id, [COA], QUESTION, answer_before=datetime.now(UTC) - timedelta(days=1)))
+        reasons = await refused(infra, namespace, 3)
         sent = await events(infra, namespace, "triage.consultation-sent")
-    assert sorted(reasons) == ["party_already_asked", "party_not_current"]
+    assert sorted(reasons) == ["deadline_passed", "party_already_asked", "party_not_current"]
     assert [e["party"] for e in sent] == [GGD]
 
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.cli_ops_dlq import dlq_typer
+from services.cli_ops_dlq import dlq_typer, on_the_broker
 
 console = Console(soft_wrap=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -35,12 +35,14 @@ def ops_typers() -> dict[str, typer.Typer]:
     return {"ops": ops}
 
 
-def _urls(given: list[str] | None) -> dict[str, str]:
+def _urls(given: list[str] | None, services: list[str]) -> dict[str, str]:
     urls: dict[str, str] = {}
     for item in given or ():
         service, sep, url = item.partition("=")
         if not sep or not url.startswith(("http://", "https://")):
             raise typer.BadParameter(f"expected service=http://host:port, got {item!r}", param_hint="--url")
+        if service not in services:
+            raise typer.BadParameter(f"{service!r} is not a service ({', '.join(services)})", param_hint="--url")
         urls[service] = url.rstrip("/")
     return urls
 
@@ -52,7 +54,8 @@ def status(url: Url = None, as_json: JsonOption = False) -> None:
     from services.ops_status import hub_status
     from shared.settings import ServiceSettings
 
-    hub = asyncio.run(hub_status(ServiceSettings(), [s.value for s in Service], _urls(url)))
+    services = [s.value for s in Service]
+    hub = asyncio.run(hub_status(ServiceSettings(), services, _urls(url, services)))
     if as_json:
         print(json.dumps({"services": [vars(s) for s in hub.services], "broker_error": hub.broker_error}, indent=2))
     else:
@@ -67,13 +70,14 @@ def status_table(hub: Any) -> Table:
     """The status of every service as a table (also printed at the end of the demo)."""
     table = Table(title="zorgtafel ops status")
     for column in ("service", "state", "failing checks", "lag", "outbox waiting", "oldest (s)", "dead letters"):
-        table.add_column(column, no_wrap=column == "service")
+        table.add_column(column, no_wrap=column in ("service", "state"), overflow="fold")
     colour = {"ready": "green", "unready": "yellow", "down": "red"}
     for s in hub.services:
         outbox = s.outbox or {}
         oldest = outbox.get("oldest_age_s")
         table.add_row(
-            s.service, f"[{colour[s.state]}]{s.state}[/]", ", ".join(f"{k}: {v}" for k, v in s.failing.items()) or "-",
+            s.service, f"[{colour[s.state]}]{s.state}[/]",
+            "no answer at " + s.url if s.state == "down" else ", ".join(f"{k}: {v}" for k, v in s.failing.items()) or "-",
             _or_unknown(s.lag), _or_unknown(outbox.get("waiting")), "-" if oldest is None else f"{oldest:.1f}",
             _or_unknown(s.dead_letters),
         )
@@ -91,14 +95,17 @@ def lag(as_json: JsonOption = False, only_behind: Annotated[bool, typer.Option("
     from shared.settings import ServiceSettings
 
     settings = ServiceSettings()
-    rows = asyncio.run(consumer_lag(settings.kafka_access(OPERATIONS), settings.consumer_group_prefix, settings.topic_prefix))
+    rows = on_the_broker(
+        settings, lambda: consumer_lag(settings.kafka_access(OPERATIONS), settings.consumer_group_prefix, settings.topic_prefix)
+    )
     rows = [r for r in rows if r.lag or not only_behind]
     if as_json:
         print(json.dumps([{**vars(r), "lag": r.lag} for r in rows], indent=2))
         return
     table = Table(title=f"consumer lag ({sum(r.lag for r in rows)} records behind)")
+    # Group and topic names are long: they fold, so the numbers keep their columns at 80 wide.
     for column in ("service", "group", "topic", "partition", "committed", "end", "lag"):
-        table.add_column(column, no_wrap=column in ("group", "topic"))
+        table.add_column(column, overflow="fold", no_wrap=column not in ("group", "topic"))
     for r in rows:
         table.add_row(r.service, r.group, r.topic, str(r.partition), str(r.committed), str(r.end), str(r.lag))
     console.print(table)

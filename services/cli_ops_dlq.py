@@ -10,16 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 console = Console(soft_wrap=True)
+T = TypeVar("T")
 Consumer = Annotated[str | None, typer.Option("--consumer", help="Only letters of this service.", show_default=False)]
 Reason = Annotated[str | None, typer.Option("--reason", help="Only letters with this reason code.", show_default=False)]
+
+
+def on_the_broker(settings: Any, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` against the broker; when it cannot be reached or refuses, one line that says
+    where and what kind of error (its text may name hosts or quote a record), exit 1."""
+    # The client library would print its own unformatted line for the same failure (with hosts).
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    try:
+        return asyncio.run(work())
+    except Exception as exc:
+        console.print(f"[red]the broker at {settings.kafka_bootstrap_servers} did not serve this ({type(exc).__name__}); "
+                      "is KAFKA_BOOTSTRAP_SERVERS right, and is the broker up?[/]")
+        raise typer.Exit(1) from None
 
 
 def dlq_typer() -> typer.Typer:
@@ -36,7 +52,7 @@ def _letters(consumer: str | None = None, reason: str | None = None) -> list[Any
     from shared.settings import ServiceSettings
 
     settings = ServiceSettings()
-    letters = asyncio.run(read_dead_letters(settings.kafka_access(OPERATIONS), settings.topic_prefix))
+    letters = on_the_broker(settings, lambda: read_dead_letters(settings.kafka_access(OPERATIONS), settings.topic_prefix))
     return [d for d in letters if (consumer is None or d.consumer == consumer) and (reason is None or d.reason == reason)]
 
 
@@ -47,8 +63,9 @@ def dlq_list(consumer: Consumer = None, reason: Reason = None, as_json: Annotate
         print(json.dumps([d.summary() for d in letters], indent=2))
         return
     table = Table(title=f"dead letters ({len(letters)})")
+    # The origin and the time fold, so the offset that show and replay take is always there.
     for column in ("offset", "failed at", "consumer", "reason", "origin", "bytes", "replayable"):
-        table.add_column(column, no_wrap=column in ("origin", "failed at"))
+        table.add_column(column, overflow="fold", no_wrap=column not in ("origin", "failed at"))
     for d in letters:
         s = d.summary()
         table.add_row(str(s["offset"]), s["failed_at"], s["consumer"], s["reason"], s["origin"], str(s["bytes"]),
@@ -108,7 +125,7 @@ def dlq_replay(
         console.print(f"dry run: {len(chosen)} letter(s) would be replayed" if dry_run else "no letters selected")
         return
     settings = ServiceSettings()
-    records = asyncio.run(replay(
+    records = on_the_broker(settings, lambda: replay(
         settings.kafka_access(ADMIN), chosen, operator=by or "", dead_letter_topic=DEAD_LETTER.named(settings.topic_prefix),
         audit_topic=AUDIT_EVENTS.named(settings.topic_prefix),
     ))

@@ -97,8 +97,8 @@ async def read_dead_letters(access: KafkaAccess, topic_prefix: str = "") -> list
     topic = DEAD_LETTER.named(topic_prefix)
     partitions = [TopicPartition(topic, p) for p in range(DEAD_LETTER.partitions)]  # as the registry made it
     consumer = AIOKafkaConsumer(**access.aiokafka(), enable_auto_commit=False, group_id=None, auto_offset_reset="earliest")
-    await consumer.start()
     try:
+        await consumer.start()
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         # An explicit position: `seek_to_beginning` can lose a race with the reset the assignment

@@ -43,8 +43,8 @@ async def consumer_lag(access: KafkaAccess, group_prefix: str, topic_prefix: str
     """Every partition a hub consumer group committed an offset on, sorted by service, group,
     topic and partition. Topics outside the environment (`topic_prefix`) are left out."""
     admin = AIOKafkaAdminClient(**access.aiokafka())
-    await admin.start()
     try:
+        await admin.start()
         groups = sorted(g for g, _ in await admin.list_consumer_groups() if service_of(g, group_prefix))
         committed: dict[tuple[str, TopicPartition], int] = {}
         for group in groups:
@@ -65,8 +65,8 @@ async def end_offsets(access: KafkaAccess, partitions: set[TopicPartition]) -> d
     if not partitions:
         return {}
     consumer = AIOKafkaConsumer(**access.aiokafka(), enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()
         return dict(await consumer.end_offsets(list(partitions)))
     finally:
         await consumer.stop()

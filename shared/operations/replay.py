@@ -41,9 +41,9 @@ async def replay(
     if refused:
         raise NotReplayableError(f"not replayable (stub or unknown origin): offsets {refused}")
     producer = AIOKafkaProducer(**access.aiokafka(), acks="all", enable_idempotence=True)
-    await producer.start()
     records: list[DeadLetterReplayed] = []
     try:
+        await producer.start()
         for letter in letters:
             headers = [(k, letter.headers[k].encode()) for k in KEPT_HEADERS if k in letter.headers]
             headers.append(("zt-replayed-from", f"{dead_letter_topic}@{letter.offset}".encode()))

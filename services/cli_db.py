@@ -89,21 +89,29 @@ def revision(
     migration (Alembic autogenerate on a scratch SQLite database). Read it before committing:
     renames come out as a drop and an add, and data moves are yours to write."""
     from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
 
     from shared.persistence.migrate import alembic_config, next_revision
     from shared.persistence.migrate import upgrade as upgrade_database
 
-    async def write(url: str) -> None:
+    async def write(url: str) -> bool:
         target = service_database(service, database_url=url)
         try:
             await upgrade_database(target.database, target.metadata, service.value, check=False)
             async with target.database.engine.begin() as connection:
+                if not await connection.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), target.metadata)):
+                    return False
                 await connection.run_sync(lambda c: command.revision(
                     alembic_config(service.value, c, target.metadata), message=message, autogenerate=True,
                     rev_id=next_revision(service.value),
                 ))
+                return True
         finally:
             await target.database.dispose()
 
     with tempfile.TemporaryDirectory() as scratch:
-        asyncio.run(write(f"sqlite+aiosqlite:///{Path(scratch) / 'scratch.db'}"))
+        written = asyncio.run(write(f"sqlite+aiosqlite:///{Path(scratch) / 'scratch.db'}"))
+    if not written:
+        console.print(f"{service.value}: its models and its newest migration agree; nothing to write")
+        raise typer.Exit(1)

@@ -48,6 +48,8 @@ def deploy_manifests(
     if check:
         for name in stale:
             typer.echo(f"{output / name} differs from the registries: run zorgtafel deploy manifests")
+        if not stale:
+            typer.echo(f"{output}: the {len(files)} files are what the registries generate")
         raise typer.Exit(1 if stale else 0)
     output.mkdir(parents=True, exist_ok=True)
     for name in stale:

@@ -93,6 +93,9 @@ install() {
 # Every document strict (no unknown field), offline (only the schemas above), none skipped: a kind
 # without a schema is an error.
 validate() {
+  if [ ! -x "$STATE/bin/kubeconform" ] || [ ! -d "$SCHEMAS" ]; then
+    echo "kubeconform: not installed in $STATE: run $0 install first (scripts/setup --with-postgres does)" >&2; exit 1
+  fi
   "$STATE/bin/kubeconform" -strict -summary -kubernetes-version "$KUBERNETES_VERSION" \
     -schema-location "$SCHEMAS/kubernetes/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     -schema-location "$SCHEMAS/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json" \

@@ -76,3 +76,11 @@ def test_every_service_has_its_migrations_folder() -> None:
     assert sorted(p.parent.parent.name for p in services.glob("*/migrations/0001_baseline.py")) == sorted(
         s.value for s in Service
     )
+
+
+def test_db_revision_without_a_model_change_writes_no_migration() -> None:
+    folder = Path(__file__).resolve().parents[2] / "services" / "triage" / "migrations"
+    before = sorted(p.name for p in folder.glob("*.py"))
+    result = CliRunner().invoke(app, ["db", "revision", "triage", "-m", "nothing changed"])
+    assert result.exit_code == 1 and "nothing to write" in result.stdout
+    assert sorted(p.name for p in folder.glob("*.py")) == before

@@ -111,7 +111,12 @@ def _show(staff_id: str, case_id: str, view: str, read: Callable[[uuid.UUID], An
 
     state = read_side(look(), service)
     if state is None:
-        console.print(missing)
+        from services.retention.config import RetentionSettings
+        from shared.persistence.database import place_of
+
+        # Which database was read: a service run with other settings keeps its cases elsewhere.
+        where = place_of(RetentionSettings().database_url_for(service))
+        console.print(f"{missing} in the {service} database at {where}", markup=False, highlight=False)
         raise typer.Exit(1)
     typer.echo(json.dumps(state, indent=2, default=str))
 

@@ -45,7 +45,7 @@ from shared.contracts.triage import (
 from shared.crypto import MasterKey, Sealed, seal_text
 from shared.crypto.transport_keyring_file import TransportKeys
 from shared.security.acls import STAFF
-from shared.security.staff_identity import command_topic, judge_proof, sign, sign_record
+from shared.security.staff_identity import command_topic, judge_proof, required_role, sign, sign_record
 from shared.security.staff_register import StaffRegisterError, load_register, load_signing_key
 from shared.settings import ServiceSettings
 from shared.telemetry.processing import Pseudonymizer
@@ -229,7 +229,8 @@ class Procesregisseur(CasusoverlegCommands):
             now=datetime.now(UTC), max_age=timedelta(seconds=self._settings.staff_command_max_age_s),
         )
         if reason is not None:
-            raise StaffCommandRefusedError(f"the staff register refuses this command ({reason}); nothing was sent")
+            needs = f": {command.command_type} needs the role {required_role(command.command_type)}" if reason == "role_not_allowed" else ""
+            raise StaffCommandRefusedError(f"the staff register refuses this command ({reason}{needs}); nothing was sent")
 
     async def publish(self, command: Command) -> None:
         """Publish `command` as it is (acks=all). A command about a case continues the case's trace

@@ -245,7 +245,7 @@ def test_the_staff_tools_refuse_to_send_what_the_staff_register_already_refuses(
 
     pr = enrolled(settings, "pr-01", "procesregisseur")
     exclude = ExcludeParty(command_id=uuid.uuid4(), issued_at=datetime.now(UTC), code="coa-grave", effective_on=date.today())
-    with pytest.raises(StaffCommandRefusedError, match="role_not_allowed"):
+    with pytest.raises(StaffCommandRefusedError, match="role_not_allowed: register.exclude-party needs the role manager"):
         asyncio.run(pr.send(exclude))  # refused before any connection is made
     revoke(settings.staff_register_file(), "pr-01", now=datetime.now(UTC))
     with pytest.raises(StaffCommandRefusedError, match="key_not_valid"):

@@ -14,6 +14,7 @@ first delivery was.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import structlog
 from faststream.kafka import KafkaRouter
 from faststream.message import StreamMessage
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.staff import StaffCommand, StaffCommandAnswered, StaffCommandRefused
@@ -76,12 +78,13 @@ class StaffGate:
         whenever it wrote: one that leaves it uncommitted fails the command (UncommittedInBatch)."""
         wire = await message.decode()
         async with self._unit_of_work().one_transaction() as session:
-            answered = await self._inbox.seen(session, command.command_id)
+            await _one_delivery_at_a_time(session, command.command_id)
+            if await self._inbox.seen(session, command.command_id):
+                return None  # processed and answered before: a redelivery changes nothing, refuses nothing
             if not await self.admit(command, wire):
                 return REFUSED
             refusal = await use_case(command)
-            if not answered:
-                await self._answer(session, command, refusal)
+            await self._answer(session, command, refusal)
         return refusal
 
     async def _answer(self, session: AsyncSession, command: StaffCommand, refusal: str | None) -> None:
@@ -118,6 +121,17 @@ class StaffGate:
         not_carried_out()  # LDV: a refused request is Unset, not Ok
         log.warning("staff_command.refused", command_type=command.command_type, reason=reason)
         return False
+
+
+async def _one_delivery_at_a_time(session: AsyncSession, command_id: uuid.UUID) -> None:
+    """On PostgreSQL, hold a lock on the command id until the transaction ends. Two deliveries of
+    one command at once (a rebalance hands it to a second consumer while the first still works on
+    it) would otherwise both read "not answered" before either commits; the second then finds the
+    command done by the first, and would answer "carried out" whatever the first answered. SQLite
+    takes one writer at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(command_id.bytes[:8], "big", signed=True)
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def staff_commands(runtime: Runtime, router: KafkaRouter, topic: Topic) -> Any:

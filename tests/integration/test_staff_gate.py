@@ -3,6 +3,7 @@ docs/decisions/0016), on real PostgreSQL: the answer exists exactly when the com
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -112,3 +113,33 @@ async def test_a_command_carried_out_earlier_is_not_answered_again(store, signed
     for _ in range(2):
         await staff_gate.carry_out(command, Received(command), use_case(database, tables))  # type: ignore[arg-type]
     assert [topic for topic, _ in await staged(database, tables)] == [INTAKE_EVENTS.name, STAFF_ANSWERS.name]
+
+
+async def test_two_deliveries_of_one_command_at_once_are_answered_once_with_the_first_ones_outcome(  # type: ignore[no-untyped-def]
+    store, signed, tmp_path: Path
+) -> None:
+    # A rebalance can hand a command to a second consumer while the first still works on it.
+    database, tables = store
+    command, staff_gate = signed(), gate(database, tables, tmp_path / "register.json")
+    calls: list[int] = []
+
+    async def refuse_slowly(received: AcceptReferral) -> str | None:
+        calls.append(1)
+        if len(calls) == 2:  # the second delivery: by the time it looks, the first has committed
+            await asyncio.sleep(1.0)
+        async with UnitOfWork(database.sessions) as uow:
+            inbox = Inbox(tables, "probe.commands")
+            if await inbox.seen(uow.session, received.command_id):
+                return None
+            await inbox.record(uow.session, received.command_id)
+            await asyncio.sleep(0.5)
+            await uow.commit()
+        return "unknown_case"
+
+    async def deliver(after_s: float) -> str | None:
+        await asyncio.sleep(after_s)
+        return await staff_gate.carry_out(command, Received(command), refuse_slowly)  # type: ignore[arg-type]
+
+    await asyncio.gather(deliver(0.0), deliver(0.1))
+    answers = [payload for topic, payload in await staged(database, tables) if topic == STAFF_ANSWERS.name]
+    assert [(a["outcome"], a["reason"]) for a in answers] == [("refused", "unknown_case")]

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.cli_ops_dlq import dlq_typer, on_the_broker
+from services.cli_ops_dlq import dlq_typer, on_the_broker, ops_settings
 
 console = Console(soft_wrap=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -52,10 +52,9 @@ def status(url: Url = None, as_json: JsonOption = False) -> None:
     Exits 1 when a service is not ready."""
     from services.catalog import Service
     from services.ops_status import hub_status
-    from shared.settings import ServiceSettings
 
     services = [s.value for s in Service]
-    hub = asyncio.run(hub_status(ServiceSettings(), services, _urls(url, services)))
+    hub = asyncio.run(hub_status(ops_settings(), services, _urls(url, services)))
     if as_json:
         print(json.dumps({"services": [vars(s) for s in hub.services], "broker_error": hub.broker_error}, indent=2))
     else:
@@ -92,9 +91,8 @@ def lag(as_json: JsonOption = False, only_behind: Annotated[bool, typer.Option("
     """Each hub consumer group's committed offset against the end of each partition."""
     from shared.operations.lag import consumer_lag
     from shared.security.acls import OPERATIONS
-    from shared.settings import ServiceSettings
 
-    settings = ServiceSettings()
+    settings = ops_settings()
     rows = on_the_broker(
         settings, lambda: consumer_lag(settings.kafka_access(OPERATIONS), settings.consumer_group_prefix, settings.topic_prefix)
     )

@@ -30,12 +30,37 @@ def on_the_broker(settings: Any, work: Callable[[], Awaitable[T]]) -> T:
     where and what kind of error (its text may name hosts or quote a record), exit 1."""
     # The client library would print its own unformatted line for the same failure (with hosts).
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    from shared.messaging.security import SecretFileError
+    from shared.operations.replay import ReplayIncompleteError
+
     try:
         return asyncio.run(work())
+    except ReplayIncompleteError as exc:  # say exactly what went out, so the record can be mended
+        console.print(f"{exc}; replaying that offset again is safe (consumers do nothing twice) and writes its record",
+                      style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except SecretFileError as exc:  # names the file, never its content
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
     except Exception as exc:
         console.print(f"[red]the broker at {settings.kafka_bootstrap_servers} did not serve this ({type(exc).__name__}); "
                       "is KAFKA_BOOTSTRAP_SERVERS right, and is the broker up?[/]")
         raise typer.Exit(1) from None
+
+
+def ops_settings() -> Any:
+    """The settings as the services read them; a malformed one is a usage error naming the setting
+    (pydantic's own message would quote the value, which may be a secret)."""
+    from pydantic import ValidationError
+
+    from shared.settings import ServiceSettings
+
+    try:
+        return ServiceSettings()
+    except ValidationError as exc:
+        names = sorted({"ZT_" + str(e["loc"][0]).upper() for e in exc.errors(include_input=False) if e["loc"]})
+        console.print(f"malformed setting(s): {', '.join(names)}", style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from None
 
 
 def dlq_typer() -> typer.Typer:
@@ -49,9 +74,8 @@ def dlq_typer() -> typer.Typer:
 def _letters(consumer: str | None = None, reason: str | None = None) -> list[Any]:
     from shared.operations.dead_letters import read_dead_letters
     from shared.security.acls import OPERATIONS
-    from shared.settings import ServiceSettings
 
-    settings = ServiceSettings()
+    settings = ops_settings()
     letters = on_the_broker(settings, lambda: read_dead_letters(settings.kafka_access(OPERATIONS), settings.topic_prefix))
     return [d for d in letters if (consumer is None or d.consumer == consumer) and (reason is None or d.reason == reason)]
 
@@ -98,7 +122,6 @@ def dlq_replay(
     from shared.contracts.topics import AUDIT_EVENTS, DEAD_LETTER
     from shared.operations.replay import replay
     from shared.security.acls import ADMIN
-    from shared.settings import ServiceSettings
 
     if bool(offsets) == every:
         raise typer.BadParameter("give offsets, or --all (with --consumer/--reason to narrow it)")
@@ -124,7 +147,7 @@ def dlq_replay(
     if dry_run or not chosen:
         console.print(f"dry run: {len(chosen)} letter(s) would be replayed" if dry_run else "no letters selected")
         return
-    settings = ServiceSettings()
+    settings = ops_settings()
     records = on_the_broker(settings, lambda: replay(
         settings.kafka_access(ADMIN), chosen, operator=by or "", dead_letter_topic=DEAD_LETTER.named(settings.topic_prefix),
         audit_topic=AUDIT_EVENTS.named(settings.topic_prefix),

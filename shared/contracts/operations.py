@@ -29,4 +29,4 @@ class DeadLetterReplayed(Notice):
     origin_offset: int = Field(ge=0)
     replayed_offset: int = Field(ge=0, description="its offset on the origin topic now")
     consumer: str = Field(max_length=64, description="the service that had dead-lettered it")
-    reason: str = Field(pattern=r"^[a-z_]+$", max_length=40)
+    reason: str = Field(pattern=r"^[a-z][a-z_-]{0,39}$", description="the zt-dlq-reason code, e.g. schema-invalid")

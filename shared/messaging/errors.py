@@ -114,14 +114,16 @@ def kind_of(exc: BaseException) -> Kind:
     return Kind.BUG
 
 
-_SAFE_LOC = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+# A field name a message may carry and a person may read: snake_case, short. A key outside it may
+# be anything a sender typed (a name, a BSN) and is never repeated.
+SAFE_FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 
 
 def describe_validation_error(exc: ValidationError) -> str:
     """Field paths and error types only; never the input (`loc` may echo unknown keys)."""
     parts = []
     for err in exc.errors(include_input=False, include_url=False, include_context=False):
-        loc = [str(p) if isinstance(p, int) or _SAFE_LOC.match(str(p)) else "?" for p in err["loc"]]
+        loc = [str(p) if isinstance(p, int) or SAFE_FIELD_NAME.match(str(p)) else "?" for p in err["loc"]]
         if err["type"] == "extra_forbidden" and loc:
             loc[-1] = "<unknown-field>"
         parts.append(f"{'.'.join(loc) or '<root>'}:{err['type']}")

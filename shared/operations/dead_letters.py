@@ -16,10 +16,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.contracts.topics import DEAD_LETTER
+from shared.messaging.errors import SAFE_FIELD_NAME
 from shared.messaging.security import KafkaAccess
 
 # A fetch that does not reach the end offsets seen at the start within this is an error, not a short list.
 READ_TIMEOUT_S = 30.0
+MAX_FIELDS = 50
 
 
 @dataclass(frozen=True)
@@ -42,17 +44,17 @@ class DeadLetter:
     @classmethod
     def from_record(cls, record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
         h = {k: v.decode(errors="replace") for k, v in record.headers}
-        size = h.get("zt-dlq-original-size")
+        size = _number(h.get("zt-dlq-original-size"))
         return cls(
             offset=record.offset,
             reason=h.get("zt-dlq-reason", "?"),
             detail=h.get("zt-dlq-detail", ""),
             consumer=h.get("zt-dlq-consumer", "?"),
             origin_topic=h.get("zt-dlq-topic", ""),
-            origin_partition=int(h.get("zt-dlq-partition", "-1")),
-            origin_offset=int(h.get("zt-dlq-offset", "-1")),
+            origin_partition=_number(h.get("zt-dlq-partition")),
+            origin_offset=_number(h.get("zt-dlq-offset")),
             failed_at=h.get("zt-dlq-failed-at", ""),
-            original_size=int(size) if size else None,
+            original_size=None if size < 0 else size,
             value=record.value or b"",
             headers=h,
         )
@@ -82,13 +84,24 @@ class DeadLetter:
         }
 
 
+def _number(header: str | None) -> int:
+    """A numeric header, or -1 when absent or malformed (any service may write the topic): such a
+    letter is listed, and not replayable."""
+    return int(header) if header is not None and header.isdigit() and len(header) < 19 else -1
+
+
 def field_names(value: bytes) -> list[str] | str:
-    """The top-level keys of a JSON object, sorted; otherwise what the value is instead."""
+    """The top-level keys of a JSON object, sorted, each as a field name or `<unknown-field>` (a
+    key a sender typed may be anything, a name or a BSN: shown only when it has a field name's
+    form, as the hub's validation errors do), at most MAX_FIELDS; otherwise what the value is."""
     try:
         parsed = json.loads(value)
     except (ValueError, RecursionError):
         return "not JSON"
-    return sorted(str(k) for k in parsed) if isinstance(parsed, dict) else f"JSON {type(parsed).__name__}"
+    if not isinstance(parsed, dict):
+        return f"JSON {type(parsed).__name__}"
+    names = sorted({k if SAFE_FIELD_NAME.match(k) else "<unknown-field>" for k in parsed})
+    return names[:MAX_FIELDS] + ([f"... {len(names) - MAX_FIELDS} more"] if len(names) > MAX_FIELDS else [])
 
 
 async def read_dead_letters(access: KafkaAccess, topic_prefix: str = "") -> list[DeadLetter]:

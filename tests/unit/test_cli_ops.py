@@ -32,3 +32,17 @@ def test_a_replay_needs_offsets_or_all_but_not_both() -> None:
 def test_a_replay_operator_id_is_pseudonymous_not_a_name() -> None:
     result = CliRunner().invoke(app, ["ops", "dlq", "replay", "3", "--by", "Anna de Vries"])
     assert result.exit_code == 2 and "operator id" in result.output
+
+
+def test_a_malformed_setting_is_named_without_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZT_HTTP_PORT", "not-a-port-s3cret")
+    result = CliRunner().invoke(app, ["ops", "lag"])
+    assert result.exit_code == 2 and "ZT_HTTP_PORT" in result.output and "s3cret" not in result.output
+
+
+def test_a_missing_credential_is_said_as_such_not_as_a_broker_fault(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ZT_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("ZT_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.delenv("ZT_KAFKA_PASSWORD", raising=False)
+    result = CliRunner().invoke(app, ["ops", "dlq", "list"])
+    assert result.exit_code == 1 and "zt-operations.password" in result.output and "did not serve" not in result.output

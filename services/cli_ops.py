@@ -16,7 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.cli_ops_dlq import dlq_typer, on_the_broker, ops_settings
+from services.cli_ops_broker import on_the_broker, ops_settings
+from services.cli_ops_dlq import dlq_typer
 
 console = Console(soft_wrap=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "triage", "casemeeting", "retention")
 # Composition tools beside the services (CLI, demo, reference clients) may load every service.
 COMPOSITION = {
-    "asyncapi_doc.py", "asyncapi_partner.py", "catalog.py", "cli.py", "cli_security.py", "cli_staff.py", "cli_staff_keys.py", "cli_retention.py", "cli_audit.py", "cli_trace.py", "cli_db.py", "cli_deploy.py", "deploy_files.py", "deploy_manifests.py", "deploy_workloads.py", "cli_ops.py", "cli_ops_dlq.py", "ops_status.py", "cli_params.py", "demo.py", "demo_case.py", "demo_audit.py", "demo_retention.py", "partner.py", "partner_check.py", "partner_keys.py", "partner_onboarding.py", "cli_partner.py", "procesregisseur.py", "procesregisseur_meeting.py", "cli_staff_command.py", "procesregisseur_answers.py"
+    "asyncapi_doc.py", "asyncapi_partner.py", "catalog.py", "cli.py", "cli_security.py", "cli_staff.py", "cli_staff_keys.py", "cli_retention.py", "cli_audit.py", "cli_trace.py", "cli_db.py", "cli_deploy.py", "deploy_files.py", "deploy_manifests.py", "deploy_workloads.py", "cli_ops.py", "cli_ops_dlq.py", "cli_ops_broker.py", "ops_status.py", "cli_params.py", "demo.py", "demo_case.py", "demo_audit.py", "demo_retention.py", "partner.py", "partner_check.py", "partner_keys.py", "partner_onboarding.py", "cli_partner.py", "procesregisseur.py", "procesregisseur_meeting.py", "cli_staff_command.py", "procesregisseur_answers.py"
 }
 
 
